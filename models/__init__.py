@@ -1,0 +1,49 @@
+"""Tortoise models and enums: the data, nothing else."""
+
+from models.account import ALL_PAGES, ApiToken, RoleAssignment, Session, SignInAttempt, User
+from models.audit import AuditEntry
+from models.delivery import Delivery, NotificationJob
+from models.event import (
+    Event,
+    EventComponent,
+    EventUpdate,
+    ImpactSpan,
+    Template,
+    UpdateImpact,
+)
+from models.page import Component, ComponentGroup, StatusPage
+from models.subscriber import ImDestination, Subscriber, SubscriberComponent
+
+MODEL_MODULES = [
+    "models.page",
+    "models.account",
+    "models.event",
+    "models.subscriber",
+    "models.delivery",
+    "models.audit",
+]
+
+__all__ = [
+    "ALL_PAGES",
+    "MODEL_MODULES",
+    "ApiToken",
+    "AuditEntry",
+    "Component",
+    "ComponentGroup",
+    "Delivery",
+    "Event",
+    "EventComponent",
+    "EventUpdate",
+    "ImDestination",
+    "ImpactSpan",
+    "NotificationJob",
+    "RoleAssignment",
+    "Session",
+    "SignInAttempt",
+    "StatusPage",
+    "Subscriber",
+    "SubscriberComponent",
+    "Template",
+    "UpdateImpact",
+    "User",
+]
