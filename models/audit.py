@@ -18,7 +18,7 @@ class AuditEntry(Model):
     target_type = fields.CharField(max_length=32)
     target_id = fields.CharField(max_length=20)
     page_id = fields.CharField(max_length=20, null=True, db_index=True)
-    detail = fields.JSONField(default=dict)
+    detail: fields.Field[dict] = fields.JSONField(default=dict)  # type: ignore[type-arg]
     at = fields.DatetimeField(default=utcnow, db_index=True)
 
     actor_id: str | None

@@ -55,7 +55,7 @@ class Delivery(Model):
     # Stable across retries: every mail of one delivery carries the same Message-ID.
     message_id = fields.CharField(max_length=200)
     # For confirmation and manage-link mails: the secret link, kept only until sent.
-    payload = fields.JSONField(null=True)
+    payload: fields.Field[dict] = fields.JSONField(null=True)  # type: ignore[type-arg]
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(default=utcnow)
     leased_until = fields.DatetimeField(null=True)

@@ -146,7 +146,7 @@ class Template(Model):
     message = fields.TextField(default="")
     status = fields.CharEnumField(EventStatus, max_length=16, null=True)
     # [{"componentId": ..., "impact": ...}]
-    impacts = fields.JSONField(default=list)
+    impacts: fields.Field[list] = fields.JSONField(default=list)  # type: ignore[type-arg]
     created_at = fields.DatetimeField(default=utcnow)
     updated_at = fields.DatetimeField(default=utcnow)
 

@@ -1,0 +1,45 @@
+# Heliograph — `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test check schema fmt clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/heliograph migrate
+	$(BIN)/heliograph demo
+	$(BIN)/heliograph serve --host 127.0.0.1 --port 8000
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+schema: install
+	$(BIN)/python -c "import schema; open('schema/schema.graphql','w').write(schema.export_sdl())"
+
+fmt: install
+	$(BIN)/ruff check --fix .
+
+# The SQLite pass runs everything that does not need Redis; the PostgreSQL + Redis pass (when
+# HELIOGRAPH_TEST_DATABASE_URL / HELIOGRAPH_TEST_REDIS_URL are set) runs every test that depends
+# on the database or the broadcast (not the dialect-independent `onepass` ones).
+test: check
+	@echo "=== pytest: SQLite, memory broadcast ==="
+	env -u HELIOGRAPH_TEST_DATABASE_URL -u HELIOGRAPH_TEST_REDIS_URL \
+		$(BIN)/python -m pytest -q -m "not redis" -p no:cacheprovider
+	@if [ -n "$$HELIOGRAPH_TEST_DATABASE_URL" ]; then \
+		echo "=== pytest: PostgreSQL + Redis ==="; \
+		$(BIN)/python -m pytest -q -m "not onepass" -p no:cacheprovider || exit 1; \
+	else echo "=== PostgreSQL pass not run: HELIOGRAPH_TEST_DATABASE_URL is unset ==="; fi
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

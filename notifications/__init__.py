@@ -1,0 +1,1 @@
+"""Outbox, worker, and one module per channel (email, slack, feishu, dingtalk, wecom)."""

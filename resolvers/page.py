@@ -1,0 +1,188 @@
+"""Status pages: read what an actor may see; create, edit, reorder and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import StatusPage
+from models.base import utcnow
+from models.enums import Role, Visibility
+from resolvers import audit, validate
+from resolvers.auth import Actor, can_view, require_role
+from resolvers.errors import LIMIT_REACHED, DomainError, conflict, invalid, not_found
+from resolvers.sequence import PageChange, announce, bump
+from settings import get_settings
+
+KEEP: Any = object()  # "leave this field as it is" in update operations
+
+
+async def visible_page(actor: Actor, *, slug: str | None = None,
+                       page_id: str | None = None) -> StatusPage | None:
+    """The page if it exists and the actor may see it; otherwise None (no hint either way)."""
+    query = StatusPage.filter(slug=slug) if slug is not None else StatusPage.filter(id=page_id)
+    page = await query.first()
+    if page is None or not can_view(actor, page):
+        return None
+    return page
+
+
+async def visible_pages(actor: Actor) -> list[StatusPage]:
+    """Every page the actor may see, by position."""
+    query = StatusPage.all()
+    if not actor.authenticated:
+        query = query.filter(visibility=Visibility.PUBLIC)
+    return await query.order_by("position", "created_at")
+
+
+async def default_page(actor: Actor) -> StatusPage | None:
+    """DEFAULT_PAGE when set (and visible), else the first public page by position."""
+    slug = get_settings().default_page
+    if slug:
+        return await visible_page(actor, slug=slug)
+    return await StatusPage.filter(visibility=Visibility.PUBLIC).order_by(
+        "position", "created_at"
+    ).first()
+
+
+async def managed_page(actor: Actor, page_id: str, role: Role,
+                       field: str = "pageId") -> StatusPage:
+    """Load a page for a management action: authorise first, then NOT_FOUND if absent."""
+    require_role(actor, role, page_id)
+    page = await StatusPage.filter(id=page_id).first()
+    if page is None:
+        raise not_found("Page", field)
+    return page
+
+
+async def _check_limit(visibility: Visibility, exclude_id: str | None = None) -> None:
+    settings = get_settings()
+    limit = (
+        settings.max_public_pages
+        if visibility == Visibility.PUBLIC
+        else settings.max_internal_pages
+    )
+    query = StatusPage.filter(visibility=visibility)
+    if exclude_id:
+        query = query.exclude(id=exclude_id)
+    if await query.count() >= limit:
+        raise DomainError(
+            LIMIT_REACHED,
+            f"This installation allows at most {limit} {visibility.value.lower()} pages",
+            "visibility",
+        )
+
+
+async def create_page(
+    *,
+    actor: Actor,
+    slug: str,
+    name: str,
+    visibility: Visibility = Visibility.PUBLIC,
+    time_zone: str = "UTC",
+    description: str | None = None,
+    position: int | None = None,
+) -> StatusPage:
+    """Create a page (page management for all pages)."""
+    require_role(actor, Role.PAGE_MANAGEMENT, None)
+    slug = validate.slug(slug)
+    name = validate.name(name)
+    time_zone = validate.time_zone(time_zone)
+    description = validate.description(description)
+    position = validate.position(position)
+    async with in_transaction() as conn:
+        await _check_limit(visibility)
+        if await StatusPage.filter(slug=slug).using_db(conn).exists():
+            raise conflict(f"The slug {slug!r} is already taken", "slug")
+        if position is None:
+            position = await StatusPage.all().using_db(conn).count()
+        try:
+            page = await StatusPage.create(
+                slug=slug, name=name, visibility=visibility, time_zone=time_zone,
+                description=description, position=position, sequence=1, using_db=conn,
+            )
+        except IntegrityError:
+            raise conflict(f"The slug {slug!r} is already taken", "slug") from None
+        await audit.record(actor, "page.create", target_type="page", target_id=page.id,
+                           page_id=page.id, detail={"slug": slug}, conn=conn)
+    await announce(PageChange(page.id, page.sequence, "PAGE_EDITED"))
+    return page
+
+
+async def update_page(
+    *,
+    actor: Actor,
+    page_id: str,
+    slug: str = KEEP,
+    name: str = KEEP,
+    visibility: Visibility = KEEP,
+    time_zone: str = KEEP,
+    description: str | None = KEEP,
+) -> StatusPage:
+    """Edit a page's fields (page management for this page)."""
+    page = await managed_page(actor, page_id, Role.PAGE_MANAGEMENT, "id")
+    changes: dict[str, Any] = {}
+    if slug is not KEEP:
+        changes["slug"] = validate.slug(slug)
+    if name is not KEEP:
+        changes["name"] = validate.name(name)
+    if time_zone is not KEEP:
+        changes["time_zone"] = validate.time_zone(time_zone)
+    if description is not KEEP:
+        changes["description"] = validate.description(description)
+    if visibility is not KEEP and visibility is not None:
+        changes["visibility"] = visibility
+    async with in_transaction() as conn:
+        if "visibility" in changes and changes["visibility"] != page.visibility:
+            await _check_limit(changes["visibility"], exclude_id=page.id)
+        if "slug" in changes and changes["slug"] != page.slug:
+            taken = await StatusPage.filter(slug=changes["slug"]).using_db(conn).exists()
+            if taken:
+                raise conflict(f"The slug {changes['slug']!r} is already taken", "slug")
+        for key, value in changes.items():
+            setattr(page, key, value)
+        try:
+            await page.save(using_db=conn)
+        except IntegrityError:
+            raise conflict("The slug is already taken", "slug") from None
+        sequence = await bump(page.id, conn)
+        await audit.record(actor, "page.update", target_type="page", target_id=page.id,
+                           page_id=page.id, detail={k: str(v) for k, v in changes.items()},
+                           conn=conn)
+    page.sequence = sequence
+    await announce(PageChange(page.id, sequence, "PAGE_EDITED"))
+    return page
+
+
+async def delete_page(*, actor: Actor, page_id: str) -> str:
+    """Delete a page with everything on it (page management for all pages)."""
+    require_role(actor, Role.PAGE_MANAGEMENT, None)
+    page = await StatusPage.filter(id=page_id).first()
+    if page is None:
+        raise not_found("Page", "id")
+    async with in_transaction() as conn:
+        await audit.record(actor, "page.delete", target_type="page", target_id=page.id,
+                           page_id=page.id, detail={"slug": page.slug, "name": page.name},
+                           conn=conn)
+        await StatusPage.filter(id=page.id).using_db(conn).delete()
+    await announce(PageChange(page.id, page.sequence + 1, "PAGE_EDITED"))
+    return page.id
+
+
+async def reorder_pages(*, actor: Actor, page_ids: list[str]) -> list[StatusPage]:
+    """Set page positions to the given order; every page must be named once."""
+    require_role(actor, Role.PAGE_MANAGEMENT, None)
+    async with in_transaction() as conn:
+        pages = {p.id: p for p in await StatusPage.all().using_db(conn)}
+        if len(set(page_ids)) != len(page_ids) or set(page_ids) != set(pages):
+            raise invalid("List every page exactly once", "pageIds")
+        for index, pid in enumerate(page_ids):
+            await StatusPage.filter(id=pid).using_db(conn).update(
+                position=index, updated_at=utcnow()
+            )
+            pages[pid].position = index
+        await audit.record(actor, "page.reorder", target_type="page", target_id="*",
+                           detail={"order": page_ids}, conn=conn)
+    return [pages[pid] for pid in page_ids]

@@ -1,0 +1,47 @@
+"""Component, group and page status at an instant, derived from the ledger (ImpactSpan)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+from models import ImpactSpan
+from models.base import utcnow
+from models.enums import ComponentStatus
+
+DESCRIPTIONS = {
+    ComponentStatus.OPERATIONAL: "All systems operational",
+    ComponentStatus.DEGRADED: "Degraded performance",
+    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
+    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
+    ComponentStatus.FULL_OUTAGE: "Major outage",
+}
+
+
+async def statuses_at(page_ids: Iterable[str], at: datetime | None = None
+                      ) -> dict[str, ComponentStatus]:
+    """Each component with a non-operational status at `at` (default now) on these pages;
+    components absent from the result are OPERATIONAL. Precedence decides between events."""
+    at = at or utcnow()
+    spans = await ImpactSpan.filter(
+        Q(page_id__in=list(page_ids)), Q(start__lte=at), Q(end__isnull=True) | Q(end__gt=at)
+    ).values_list("component_id", "status")
+    result: dict[str, ComponentStatus] = {}
+    for component_id, status in spans:
+        status = ComponentStatus(status)
+        current = result.get(component_id)
+        if current is None or status.rank > current.rank:
+            result[component_id] = status
+    return result
+
+
+def worst(statuses: Iterable[ComponentStatus]) -> ComponentStatus:
+    """The worst status by the precedence of PRODUCT.md §2 (OPERATIONAL when empty)."""
+    return ComponentStatus.worst(list(statuses))
+
+
+def describe(status: ComponentStatus) -> str:
+    """The page's overall status in words."""
+    return DESCRIPTIONS[status]

@@ -1,0 +1,67 @@
+"""Input checks shared by the resolvers; each raises an INVALID DomainError naming the field."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from resolvers.errors import invalid
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+NAME_MAX = 200
+TITLE_MAX = 300
+DESCRIPTION_MAX = 5_000
+MESSAGE_MAX = 20_000
+_ZONES = frozenset(available_timezones())
+
+
+def slug(value: str, field: str = "slug") -> str:
+    value = value.strip()
+    if not SLUG_RE.match(value):
+        raise invalid(
+            "A slug is 1–64 lower-case letters, digits and hyphens, not starting or ending "
+            "with a hyphen",
+            field,
+        )
+    return value
+
+
+def text(value: str | None, field: str, *, maximum: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise invalid(f"{field} must not be empty", field)
+    if len(value) > maximum:
+        raise invalid(f"{field} must be at most {maximum} characters", field)
+    if "\x00" in value:
+        raise invalid(f"{field} must not contain NUL characters", field)
+    return value
+
+
+def name(value: str, field: str = "name") -> str:
+    return text(value, field, maximum=NAME_MAX)
+
+
+def description(value: str | None, field: str = "description") -> str:
+    return text(value, field, maximum=DESCRIPTION_MAX, required=False)
+
+
+def time_zone(value: str, field: str = "timeZone") -> str:
+    value = value.strip()
+    if value not in _ZONES:
+        raise invalid(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)", field)
+    ZoneInfo(value)
+    return value
+
+
+def position(value: int | None, field: str = "position") -> int | None:
+    if value is not None and not (0 <= value <= 1_000_000):
+        raise invalid("position must be between 0 and 1000000", field)
+    return value
+
+
+def aware(value: datetime, field: str) -> datetime:
+    """Naive datetimes are refused: a time without an offset is ambiguous."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise invalid(f"{field} needs a time zone offset (e.g. 2026-01-01T00:00:00Z)", field)
+    return value.astimezone(UTC)

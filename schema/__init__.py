@@ -1,0 +1,87 @@
+"""The GraphQL schema, composed per domain: each module may export Query, Mutation and
+Subscription parts, merged here. Limits and caches are built once (per-request rule classes
+would defeat strawberry's validation cache)."""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from pathlib import Path
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema.errors import CodedErrors
+
+DOMAINS = (
+    "schema.page",
+    "schema.component",
+    "schema.event",
+    "schema.template",
+    "schema.availability",
+    "schema.subscriber",
+    "schema.account",
+    "schema.admin",
+    "schema.live",
+)
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 4_000
+
+
+def _parts(name: str) -> tuple[type, ...]:
+    found = []
+    for domain in DOMAINS:
+        part = getattr(importlib.import_module(domain), name, None)
+        if part is not None:
+            found.append(part)
+    return tuple(found)
+
+
+def extensions(production: bool) -> list:
+    rules = []
+    if production:
+        from graphql.validation import NoSchemaIntrospectionCustomRule
+
+        rules.append(NoSchemaIntrospectionCustomRule)
+    built = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        CodedErrors,
+    ]
+    if rules:
+        built.append(lambda: AddValidationRules(rules))
+    return built
+
+
+@lru_cache(maxsize=2)
+def build_schema(production: bool = False) -> strawberry.Schema:
+    """The schema; built once per mode."""
+    subscription_parts = _parts("Subscription")
+    return strawberry.Schema(
+        query=merge_types("Query", _parts("Query")),
+        mutation=merge_types("Mutation", _parts("Mutation")),
+        subscription=merge_types("Subscription", subscription_parts)
+        if subscription_parts else None,
+        extensions=extensions(production),
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl() -> str:
+    """The SDL committed as schema/schema.graphql."""
+    return build_schema(False).as_str().rstrip() + "\n"

@@ -1,0 +1,68 @@
+"""Per-request data loaders (never module-global: they would cache across requests)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from models import Component, ComponentGroup, StatusPage
+from models.enums import ComponentStatus
+from resolvers.status import statuses_at
+
+
+async def _components_by_page(page_ids: list[str]) -> list[list[Component]]:
+    rows = await Component.filter(page_id__in=page_ids).order_by("position", "created_at")
+    grouped: dict[str, list[Component]] = defaultdict(list)
+    for row in rows:
+        grouped[row.page_id].append(row)
+    return [grouped[pid] for pid in page_ids]
+
+
+async def _groups_by_page(page_ids: list[str]) -> list[list[ComponentGroup]]:
+    rows = await ComponentGroup.filter(page_id__in=page_ids).order_by("position", "created_at")
+    grouped: dict[str, list[ComponentGroup]] = defaultdict(list)
+    for row in rows:
+        grouped[row.page_id].append(row)
+    return [grouped[pid] for pid in page_ids]
+
+
+async def _statuses_by_page(page_ids: list[str]) -> list[dict[str, ComponentStatus]]:
+    found = await statuses_at(page_ids)
+    by_page: dict[str, dict[str, ComponentStatus]] = {pid: {} for pid in page_ids}
+    components = await Component.filter(page_id__in=page_ids).values_list("id", "page_id")
+    for cid, pid in components:
+        if cid in found:
+            by_page[pid][cid] = found[cid]
+    return [by_page[pid] for pid in page_ids]
+
+
+async def _pages_by_id(page_ids: list[str]) -> list[StatusPage | None]:
+    rows = {p.id: p for p in await StatusPage.filter(id__in=page_ids)}
+    return [rows.get(pid) for pid in page_ids]
+
+
+async def _groups_by_id(ids: list[str]) -> list[ComponentGroup | None]:
+    rows = {g.id: g for g in await ComponentGroup.filter(id__in=ids)}
+    return [rows.get(i) for i in ids]
+
+
+@dataclass
+class Loaders:
+    components_by_page: DataLoader[str, list[Component]] = field(
+        default_factory=lambda: DataLoader(_components_by_page)
+    )
+    groups_by_page: DataLoader[str, list[ComponentGroup]] = field(
+        default_factory=lambda: DataLoader(_groups_by_page)
+    )
+    # component id -> status for every non-operational component of the page, now
+    statuses_by_page: DataLoader[str, dict[str, ComponentStatus]] = field(
+        default_factory=lambda: DataLoader(_statuses_by_page)
+    )
+    page_by_id: DataLoader[str, StatusPage | None] = field(
+        default_factory=lambda: DataLoader(_pages_by_id)
+    )
+    group_by_id: DataLoader[str, ComponentGroup | None] = field(
+        default_factory=lambda: DataLoader(_groups_by_id)
+    )

@@ -1,0 +1,213 @@
+"""Status pages: the `StatusPage` type, `page(slug)` / `pages`, and the page mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.utils.str_converters import to_camel_case
+
+from models import StatusPage
+from models import enums as e
+from resolvers import page as pages
+from resolvers.errors import invalid
+from resolvers.status import describe, worst
+from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, result
+from schema.context import Info
+from schema.errors import LimitReachedError
+from schema.permissions import Policy, guard
+
+if TYPE_CHECKING:
+    from schema.availability import Availability
+    from schema.component import ComponentGroupType, ComponentType
+    from schema.event import EventConnection
+
+
+@strawberry.type(name="StatusPage")
+class StatusPageType:
+    id: strawberry.ID
+    slug: str
+    name: str
+    description: str
+    visibility: Visibility
+    time_zone: str
+    position: int
+    sequence: int = strawberry.field(
+        description="Incremented by every committed change to the page's visible state."
+    )
+    updated_at: datetime
+    model: strawberry.Private[StatusPage]
+
+    @classmethod
+    def from_model(cls, page: StatusPage) -> StatusPageType:
+        return cls(
+            id=strawberry.ID(page.id), slug=page.slug, name=page.name,
+            description=page.description, visibility=page.visibility,
+            time_zone=page.time_zone, position=page.position, sequence=page.sequence,
+            updated_at=page.updated_at, model=page,
+        )
+
+    @strawberry.field(description="The worst component status now (PRODUCT.md §2 precedence).")
+    async def status(self, info: Info) -> ComponentStatus:
+        statuses = await info.context.loaders.statuses_by_page.load(self.model.id)
+        return worst(statuses.values())
+
+    @strawberry.field(description="The overall status in words: 'All systems operational', …")
+    async def status_description(self, info: Info) -> str:
+        statuses = await info.context.loaders.statuses_by_page.load(self.model.id)
+        return describe(worst(statuses.values()))
+
+    @strawberry.field
+    async def components(self, info: Info) -> list[
+        Annotated[ComponentType, strawberry.lazy("schema.component")]
+    ]:
+        from schema.component import ComponentType
+
+        rows = await info.context.loaders.components_by_page.load(self.model.id)
+        return [ComponentType.from_model(c, self.model) for c in rows]
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[
+        Annotated[ComponentGroupType, strawberry.lazy("schema.component")]
+    ]:
+        from schema.component import ComponentGroupType
+
+        rows = await info.context.loaders.groups_by_page.load(self.model.id)
+        return [ComponentGroupType.from_model(g, self.model) for g in rows]
+
+    @strawberry.field(description="Events of the page, newest first for ACTIVE and PAST, "
+                                  "soonest first for UPCOMING; no state means all.")
+    async def events(
+        self,
+        info: Info,
+        kind: EventKind | None = None,
+        state: EventState | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Annotated[EventConnection, strawberry.lazy("schema.event")]:
+        from schema.event import page_events
+
+        return await page_events(info, self.model, kind=kind, state=state, first=first,
+                                 after=after)
+
+    @strawberry.field(description="Availability over [from, to) — default the last 90 days; "
+                                  "Σ uptime / Σ (total − maintenance) over the components.")
+    async def availability(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> Annotated[Availability, strawberry.lazy("schema.availability")]:
+        from schema.availability import page_availability
+
+        return await page_availability(info, self.model, from_, to)
+
+
+@strawberry.input
+class CreatePageInput:
+    slug: str
+    name: str
+    visibility: Visibility = e.Visibility.PUBLIC
+    time_zone: str = "UTC"
+    description: str | None = None
+    position: int | None = None
+
+
+@strawberry.input
+class UpdatePageInput:
+    id: strawberry.ID
+    slug: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    visibility: Visibility | None = strawberry.UNSET
+    time_zone: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeletePageInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class ReorderPagesInput:
+    page_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class CreatePagePayload:
+    page: StatusPageType
+
+
+@strawberry.type
+class UpdatePagePayload:
+    page: StatusPageType
+
+
+@strawberry.type
+class DeletePagePayload:
+    deleted_page_id: strawberry.ID
+
+
+@strawberry.type
+class ReorderPagesPayload:
+    pages: list[StatusPageType]
+
+
+CreatePageResult = result("CreatePageResult", CreatePagePayload, LimitReachedError)
+UpdatePageResult = result("UpdatePageResult", UpdatePagePayload, LimitReachedError)
+DeletePageResult = result("DeletePageResult", DeletePagePayload)
+ReorderPagesResult = result("ReorderPagesResult", ReorderPagesPayload)
+
+
+def _not_null(value: object, field: str) -> None:
+    if value is None:
+        raise invalid(f"{to_camel_case(field)} cannot be null", to_camel_case(field))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A page by slug; null when it does not exist or you may not "
+                                  "see it (internal pages need a signed-in member).")
+    async def page(self, info: Info, slug: str) -> StatusPageType | None:
+        page = await pages.visible_page(info.context.actor, slug=slug)
+        return StatusPageType.from_model(page) if page else None
+
+    @strawberry.field(description="Every page you may see, by position.")
+    async def pages(self, info: Info) -> list[StatusPageType]:
+        return [StatusPageType.from_model(p) for p in
+                await pages.visible_pages(info.context.actor)]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
+    async def create_page(self, info: Info, input: CreatePageInput) -> CreatePageResult:
+        page = await pages.create_page(
+            actor=info.context.actor, slug=input.slug, name=input.name,
+            visibility=input.visibility, time_zone=input.time_zone,
+            description=input.description, position=input.position,
+        )
+        return CreatePagePayload(page=StatusPageType.from_model(page))
+
+    @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
+    async def update_page(self, info: Info, input: UpdatePageInput) -> UpdatePageResult:
+        for name in ("slug", "name", "visibility", "time_zone"):
+            _not_null(getattr(input, name), name)
+        page = await pages.update_page(
+            actor=info.context.actor, page_id=str(input.id), slug=keep(input.slug),
+            name=keep(input.name), visibility=keep(input.visibility),
+            time_zone=keep(input.time_zone), description=keep(input.description),
+        )
+        return UpdatePagePayload(page=StatusPageType.from_model(page))
+
+    @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
+    async def delete_page(self, info: Info, input: DeletePageInput) -> DeletePageResult:
+        deleted = await pages.delete_page(actor=info.context.actor, page_id=str(input.id))
+        return DeletePagePayload(deleted_page_id=strawberry.ID(deleted))
+
+    @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
+    async def reorder_pages(self, info: Info, input: ReorderPagesInput) -> ReorderPagesResult:
+        rows = await pages.reorder_pages(actor=info.context.actor,
+                                         page_ids=[str(i) for i in input.page_ids])
+        return ReorderPagesPayload(pages=[StatusPageType.from_model(p) for p in rows])

@@ -1,0 +1,1 @@
+"""The Starlette app factory and lifespan, HTML pages, Statuspage-compatible JSON, feeds."""

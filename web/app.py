@@ -1,0 +1,83 @@
+"""The ASGI app factory and its one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+from tortoise import connections
+
+from models.db import close_db, init_db
+from realtime import hub
+from settings import Settings, get_settings
+from web import api_v2, console, feeds, pages, subscription
+from web.graphql import graphql_routes
+
+log = logging.getLogger("heliograph.web")
+
+
+async def healthz(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> JSONResponse:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:  # the point of this endpoint is to report any failure
+        return JSONResponse({"database": "unreachable", "error": type(exc).__name__},
+                            status_code=503)
+    return JSONResponse({"database": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The application. `manage_database=False` leaves connections to the caller (tests)."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        if manage_database:
+            await init_db(settings.database_url)
+        await hub.start(settings.broadcast_url)
+        stop = asyncio.Event()
+        worker: asyncio.Task[None] | None = None
+        if settings.embedded_worker:
+            from resolvers.worker import run as run_worker
+
+            worker = asyncio.create_task(run_worker(stop), name="embedded-worker")
+        try:
+            yield {}
+        finally:
+            stop.set()
+            if worker is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker, timeout=10)
+            await hub.stop()
+            if manage_database:
+                await close_db()
+
+    routes: list[Any] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *graphql_routes(settings),
+        *api_v2.routes,
+        *feeds.routes,
+        *subscription.routes,
+        *console.routes,
+        *pages.routes,  # last: it owns `/` and `/p/{slug}`
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    return app
+
+
+def app_factory() -> Starlette:
+    """`uvicorn --factory web.app:app_factory`."""
+    logging.basicConfig(level=get_settings().log_level.upper())
+    return create_app()

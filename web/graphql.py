@@ -1,0 +1,44 @@
+"""The GraphQL endpoint: HTTP and websocket on `/graphql`, with our typed context."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from schema import build_schema
+from schema.context import Context
+from settings import Settings
+from web.auth import actor_from_request
+
+
+class HeliographGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket,
+                          response: Response | WebSocket) -> Context:
+        actor = await actor_from_request(request)
+        return Context(request=request, response=response, actor=actor)
+
+
+def graphql_routes(settings: Settings) -> list[Any]:
+    app = HeliographGraphQL(
+        build_schema(settings.production),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=True,  # queries only; strawberry refuses mutations over GET
+        keep_alive=True,
+        keep_alive_interval=15,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=5),
+        max_subscriptions_per_connection=20,
+        allowed_origins=[settings.base_url, *settings.allowed_origins],
+    )
+    # Route + WebSocketRoute on one path: a Mount would 307 POSTs and refuse the websocket.
+    return [
+        Route("/graphql", app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", app),
+    ]
