@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test check schema fmt clean
+.PHONY: install run test check schema fmt clean migrations
 
 install: $(STAMP)
 
@@ -43,3 +43,9 @@ test: check
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# The project is unreleased: the initial migration is regenerated from the models.
+migrations: install
+	rm -f migrations/0001_initial.py
+	printf 'from models.db import tortoise_config\nTORTOISE_ORM = tortoise_config("sqlite:///tmp/heliograph-makemigrations.sqlite3")\n' > /tmp/heliograph_mkcfg.py
+	PYTHONPATH=/tmp:. $(BIN)/tortoise -c heliograph_mkcfg.TORTOISE_ORM makemigrations

@@ -24,6 +24,13 @@ class HeliographGraphQL(GraphQL[Context, None]):
         actor = await actor_from_request(request)
         return Context(request=request, response=response, actor=actor)
 
+    async def on_ws_connect(self, context: Context) -> Any:
+        """graphql-transport-ws `connection_init`: the live domain authenticates here."""
+        from schema import live
+
+        hook = getattr(live, "on_ws_connect", None)
+        return await hook(context) if hook is not None else None
+
 
 def graphql_routes(settings: Settings) -> list[Any]:
     app = HeliographGraphQL(
