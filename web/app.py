@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from realtime import hub
 from settings import Settings, get_settings
 from web import api_v2, console, feeds, pages, subscription
 from web.graphql import graphql_routes
+from web.metrics import RequestCounter, metrics
 
 log = logging.getLogger("heliograph.web")
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     routes: list[Any] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
         *graphql_routes(settings),
         *api_v2.routes,
         *feeds.routes,
@@ -72,7 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *console.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)])
     app.state.settings = settings
     return app
 
