@@ -65,7 +65,12 @@ class StatusPageType:
         from schema.component import ComponentType
 
         rows = await info.context.loaders.components_by_page.load(self.model.id)
-        return [ComponentType.from_model(c, self.model) for c in rows]
+        groups = await info.context.loaders.groups_by_page.load(self.model.id)
+        group_rank = {g.id: index for index, g in enumerate(groups)}
+        # Display order: groups in their order, their components by position; ungrouped last.
+        ordered = sorted(rows, key=lambda c: (group_rank.get(c.group_id or "", len(groups)),
+                                              c.position))
+        return [ComponentType.from_model(c, self.model) for c in ordered]
 
     @strawberry.field
     async def groups(self, info: Info) -> list[
