@@ -1,3 +1,190 @@
-"""(placeholder: filled in by its issue)"""
+"""The public HTML pages: status page, history, event pages, sign-in. Server-rendered from the
+GraphQL schema executed in-process with the visitor's actor; live.js enhances the status page."""
 
-routes: list = []
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from web import pagedata
+from web.markdown import render as markdown
+from web.present import register
+from web.query import run
+from web.templating import templates
+
+STATIC_DIR = Path(__file__).with_name("static")
+register(templates.env)
+templates.env.globals["markdown"] = markdown
+
+
+def page_response(request: Request, name: str, context: dict[str, Any],
+                  status_code: int = 200) -> HTMLResponse:
+    context.setdefault("signin_next", request.url.path)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["cache-control"] = "no-cache"
+    return response
+
+
+def not_found(request: Request) -> HTMLResponse:
+    """The one 404 page: unknown slugs and pages the visitor may not see look the same."""
+    return page_response(request, "not_found.html", {}, status_code=404)
+
+
+async def home(request: Request) -> Response:
+    slug = request.app.state.settings.default_page
+    if not slug:
+        answer = await run(request, pagedata.DEFAULT_PAGE)
+        public = [p for p in (answer.data or {}).get("pages") or []
+                  if p["visibility"] == "PUBLIC"]
+        slug = public[0]["slug"] if public else None
+    if not slug:
+        return not_found(request)
+    return await _status(request, slug)
+
+
+async def status(request: Request) -> Response:
+    return await _status(request, request.path_params["slug"])
+
+
+async def _status(request: Request, slug: str) -> Response:
+    data = await pagedata.status_page(request, slug)
+    if data is None:
+        return not_found(request)
+    return page_response(request, "status.html", data)
+
+
+async def live_fragment(request: Request) -> Response:
+    """The events part of the status page, re-fetched by live.js after an event changes."""
+    data = await pagedata.status_page(request, request.path_params["slug"])
+    if data is None:
+        return not_found(request)
+    return page_response(request, "_events_live.html", data)
+
+
+async def event(request: Request) -> Response:
+    data = await pagedata.event_page(request, request.path_params["slug"],
+                                     request.path_params["event_id"])
+    if data is None:
+        return not_found(request)
+    return page_response(request, "event.html", data)
+
+
+def _month(raw: str | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    today = datetime.now(zone)
+    year, month = today.year, today.month
+    if raw:
+        try:
+            year, month = (int(x) for x in raw.split("-", 1))
+            datetime(year, month, 1)
+        except ValueError:
+            year, month = today.year, today.month
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+async def history(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    layout = await run(request, pagedata.LAYOUT, {"slug": slug})
+    page = (layout.data or {}).get("page")
+    if page is None:
+        return not_found(request)
+    zone = ZoneInfo(page["timeZone"])
+    start, end = _month(request.query_params.get("month"), zone)
+    events = await pagedata.page_events_between(request, slug, start.astimezone(timezone.utc),
+                                                end.astimezone(timezone.utc))
+    previous = (start - timedelta(days=1)).strftime("%Y-%m")
+    following = end.strftime("%Y-%m") if end <= datetime.now(zone) else None
+    return page_response(request, "history.html", {
+        "viewer": (layout.data or {}).get("viewer"), "page": page, "events": events or [],
+        "month_label": start.strftime("%B %Y"), "previous": previous, "following": following,
+    })
+
+
+def _safe_next(raw: str | None) -> str:
+    """Only same-site paths: a sign-in link must not redirect elsewhere."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or urlsplit(raw).netloc:
+        return "/manage"
+    return raw
+
+
+SIGN_IN = """
+mutation SignIn($input: SignInInput!) {
+  signIn(input: $input) {
+    __typename
+    ... on Error { code message field }
+  }
+}
+"""
+SIGN_OUT = "mutation { signOut { __typename } }"
+
+
+async def signin(request: Request) -> Response:
+    nxt = _safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return page_response(request, "signin.html", {"next": nxt, "errors": {}})
+    form = await request.form()
+    nxt = _safe_next(str(form.get("next") or ""))
+    email, password = str(form.get("email") or ""), str(form.get("password") or "")
+    carrier = Response()
+    answer = await _execute_with_response(request, SIGN_IN, carrier,
+                                          {"input": {"email": email, "password": password}})
+    result = (answer.get("data") or {}).get("signIn") or {}
+    if result.get("__typename", "").endswith("Payload"):
+        response = RedirectResponse(nxt, status_code=303)
+        _copy_cookies(carrier, response)
+        return response
+    message = result.get("message") or "; ".join(answer.get("errors") or ["Sign-in failed"])
+    field = result.get("field") or "password"
+    return page_response(request, "signin.html",
+                         {"next": nxt, "email": email, "errors": {field: message}},
+                         status_code=400)
+
+
+async def signout(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    if request.method == "POST":
+        carrier = Response()
+        await _execute_with_response(request, SIGN_OUT, carrier, {})
+        _copy_cookies(carrier, response)
+    return response
+
+
+async def _execute_with_response(request: Request, document: str, carrier: Response,
+                                 variables: dict[str, Any]) -> dict[str, Any]:
+    from schema import build_schema
+    from schema.context import Context
+    from web.query import actor_of
+
+    result = await build_schema(request.app.state.settings.production).execute(
+        document, variable_values=variables,
+        context_value=Context(request=request, response=carrier,
+                              actor=await actor_of(request)),
+    )
+    return {"data": result.data, "errors": [e.message for e in result.errors or []]}
+
+
+def _copy_cookies(source: Response, target: Response) -> None:
+    for key, value in source.raw_headers:
+        if key.lower() == b"set-cookie":
+            target.raw_headers.append((key, value))
+
+
+routes = [
+    Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
+    Route("/", home),
+    Route("/signin", signin, methods=["GET", "POST"]),
+    Route("/signout", signout, methods=["GET", "POST"]),
+    Route("/p/{slug}", status),
+    Route("/p/{slug}/live", live_fragment),
+    Route("/p/{slug}/history", history),
+    Route("/p/{slug}/events/{event_id}", event),
+]

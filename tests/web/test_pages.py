@@ -1,0 +1,109 @@
+"""The server-rendered public pages: what a visitor without JavaScript reads."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from resolvers.demo import DEMO_LAYOUT, UNGROUPED, load_demo
+
+pytestmark = pytest.mark.usefixtures("db")
+
+CREATE_INCIDENT = """
+mutation($input: CreateIncidentInput!) {
+  createIncident(input: $input) {
+    __typename ... on CreateIncidentPayload { event { id } } ... on Error { code message field }
+  }
+}
+"""
+CREATE_PAGE = """
+mutation($input: CreatePageInput!) {
+  createPage(input: $input) { __typename ... on CreatePagePayload { page { id slug } } }
+}
+"""
+
+
+def text(html: str) -> str:
+    """The visible words of a page, whitespace collapsed."""
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+async def test_the_demo_page_shows_its_groups_components_and_overall_status(client: Any) -> None:
+    await load_demo()
+    response = await client.get("/p/demo")
+    assert response.status_code == 200
+    words = text(response.text)
+    assert "Heliograph Demo" in words
+    assert "All systems operational" in words
+    for group, names in DEMO_LAYOUT.items():
+        assert group in words
+        for name in names:
+            assert name in words
+    for name in UNGROUPED:
+        assert name in words
+    # status in words, never colour alone
+    assert words.count("Operational") >= sum(len(n) for n in DEMO_LAYOUT.values())
+    assert "Times are shown in Europe/Berlin" in words
+    assert 'data-sequence="' in response.text
+
+
+async def test_the_home_page_is_the_first_public_page(client: Any) -> None:
+    await load_demo()
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "Heliograph Demo" in text(response.text)
+
+
+async def test_an_unknown_slug_is_the_404_page_with_a_sign_in_link(client: Any) -> None:
+    response = await client.get("/p/nope")
+    assert response.status_code == 404
+    assert "Page not found" in text(response.text)
+    assert 'href="/signin?next=' in response.text
+
+
+async def test_an_internal_page_is_the_same_404_for_an_anonymous_visitor(
+    client: Any, gql: Any
+) -> None:
+    made = await gql(CREATE_PAGE, {"input": {"slug": "staff", "name": "Staff systems",
+                                             "visibility": "INTERNAL"}})
+    assert made["data"]["createPage"]["__typename"] == "CreatePagePayload"
+    unknown = await client.get("/p/nope")
+    internal = await client.get("/p/staff")
+    assert internal.status_code == unknown.status_code == 404
+    assert "Staff systems" not in internal.text
+    assert text(internal.text).replace("staff", "nope") == text(unknown.text)
+    for path in ("/p/staff/history", "/p/staff/live", "/p/staff/events/x"):
+        response = await client.get(path)
+        assert response.status_code == 404
+        assert "Staff systems" not in response.text
+
+
+async def test_an_internal_page_is_shown_to_a_signed_in_member(
+    client: Any, gql: Any, admin_token: str
+) -> None:
+    await gql(CREATE_PAGE, {"input": {"slug": "staff", "name": "Staff systems",
+                                      "visibility": "INTERNAL"}})
+    response = await client.get("/p/staff", headers={"authorization": f"Bearer {admin_token}"})
+    assert response.status_code == 200
+    assert "Staff systems" in text(response.text)
+    assert "Internal page" in text(response.text)
+
+
+async def test_history_has_month_navigation(client: Any) -> None:
+    await load_demo()
+    response = await client.get("/p/demo/history?month=2026-01")
+    assert response.status_code == 200
+    words = text(response.text)
+    assert "History: January 2026" in words
+    assert 'href="?month=2025-12"' in response.text
+    assert 'href="?month=2026-02"' in response.text
+
+
+async def test_a_malformed_month_falls_back_to_this_month(client: Any) -> None:
+    await load_demo()
+    response = await client.get("/p/demo/history?month=garbage")
+    assert response.status_code == 200
+    assert "History:" in text(response.text)

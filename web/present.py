@@ -1,0 +1,85 @@
+"""How values read on a page: status words and colours, times in the page's zone, percents."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+STATUS_WORDS = {
+    "OPERATIONAL": "Operational",
+    "DEGRADED": "Degraded performance",
+    "PARTIAL_OUTAGE": "Partial outage",
+    "FULL_OUTAGE": "Major outage",
+    "UNDER_MAINTENANCE": "Under maintenance",
+    None: "No data",
+}
+EVENT_WORDS = {
+    "INVESTIGATING": "Investigating",
+    "IDENTIFIED": "Identified",
+    "MONITORING": "Monitoring",
+    "RESOLVED": "Resolved",
+    "SCHEDULED": "Scheduled",
+    "IN_PROGRESS": "In progress",
+    "COMPLETED": "Completed",
+}
+KIND_WORDS = {"INCIDENT": "Incident", "MAINTENANCE": "Maintenance"}
+
+
+def status_word(status: str | None) -> str:
+    return STATUS_WORDS.get(status, str(status))
+
+
+def status_class(status: str | None) -> str:
+    """CSS class of a component status (`s-none` before anything was counted)."""
+    return "s-" + (status or "none").lower().replace("_", "-")
+
+
+def event_word(status: str | None) -> str:
+    return EVENT_WORDS.get(status or "", str(status))
+
+
+def parse_dt(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def parse_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def local_time(value: Any, zone: str, with_date: bool = True) -> Markup:
+    """A `<time>` element in the page's zone with the zone's abbreviation as label."""
+    moment = parse_dt(value)
+    if moment is None:
+        return Markup("")
+    local = moment.astimezone(ZoneInfo(zone))
+    shown = local.strftime("%d %b %Y, %H:%M %Z" if with_date else "%H:%M %Z")
+    return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), escape(shown))
+
+
+def percent(ratio: float | None) -> str:
+    """An availability ratio as a percentage, never rounded up to 100%."""
+    if ratio is None:
+        return "No data"
+    if ratio >= 1:
+        return "100%"
+    return f"{math.floor(ratio * 10000) / 100:.2f}%"
+
+
+def day_label(value: Any) -> str:
+    day = parse_date(value)
+    return day.strftime("%a %d %b %Y") if day else ""
+
+
+def register(env: Any) -> None:
+    """Make the helpers available to every template."""
+    env.globals.update(status_word=status_word, status_class=status_class,
+                       event_word=event_word, local_time=local_time, percent=percent,
+                       day_label=day_label, kind_word=KIND_WORDS.get)
