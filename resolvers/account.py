@@ -15,8 +15,8 @@ from tortoise.transactions import in_transaction
 from models import ApiToken, User
 from models.base import utcnow
 from resolvers import audit, validate
-from resolvers.auth import ANONYMOUS, Actor, load_actor
-from resolvers.errors import conflict, invalid
+from resolvers.auth import ANONYMOUS, Actor, load_actor, require_authenticated
+from resolvers.errors import conflict, invalid, not_found
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hgt"
@@ -106,3 +106,24 @@ async def actor_for_token(raw: str) -> Actor:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         await ApiToken.filter(id=token.id).update(last_used_at=now)
     return await load_actor(token.user, via="token", token_id=token.id)
+
+
+async def tokens_of(user_id: str) -> list[ApiToken]:
+    """A user's API tokens, newest first (revoked ones included, marked)."""
+    return await ApiToken.filter(user_id=user_id).order_by("-created_at", "id")
+
+
+async def revoke_token(*, actor: Actor, token_id: str) -> ApiToken:
+    """Revoke an API token: its owner or an administrator; it stops working at once."""
+    user = require_authenticated(actor)
+    token = await ApiToken.filter(id=token_id).first()
+    # Someone else's token answers like an unknown one: ids of others' tokens do not leak.
+    if token is None or (token.user_id != user.id and not user.is_admin):
+        raise not_found("API token", "id")
+    if token.revoked_at is None:
+        async with in_transaction() as conn:
+            token.revoked_at = utcnow()
+            await token.save(using_db=conn, update_fields=["revoked_at"])
+            await audit.record(actor, "token.revoke", target_type="token", target_id=token.id,
+                               detail={"name": token.name}, conn=conn)
+    return token

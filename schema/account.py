@@ -1,18 +1,24 @@
-"""Accounts: `viewer`, API tokens (the accounts issue adds sign-in, roles and users)."""
+"""Accounts: `viewer` (with its tokens and roles), sign-in and sign-out, API tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from models import ApiToken, User
-from resolvers import account
+from models import ALL_PAGES, ApiToken, RoleAssignment, User
+from resolvers import account, role, session
 from resolvers.auth import require_authenticated
 from resolvers.errors import invalid
-from schema.base import result
+from resolvers.page import visible_page
+from schema.base import Role, result
 from schema.context import Info
+from schema.errors import RateLimitedError
 from schema.permissions import Policy, guard
+
+if TYPE_CHECKING:
+    from schema.page import StatusPageType
 
 
 @strawberry.type(name="ApiToken")
@@ -31,6 +37,32 @@ class ApiTokenType:
                    revoked_at=token.revoked_at)
 
 
+@strawberry.type(name="RoleAssignment")
+class RoleAssignmentType:
+    id: strawberry.ID
+    role: Role
+    all_pages: bool = strawberry.field(description="True: the role holds on every page.")
+    page_id: strawberry.ID | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: RoleAssignment) -> RoleAssignmentType:
+        return cls(id=strawberry.ID(row.id), role=row.role, all_pages=row.scope == ALL_PAGES,
+                   page_id=strawberry.ID(row.page_id) if row.page_id else None,
+                   created_at=row.created_at)
+
+    @strawberry.field(description="The page the role holds on; null for all pages.")
+    async def page(self, info: Info) -> Annotated[
+        StatusPageType, strawberry.lazy("schema.page")
+    ] | None:
+        from schema.page import StatusPageType
+
+        if self.page_id is None:
+            return None
+        page = await visible_page(info.context.actor, page_id=str(self.page_id))
+        return StatusPageType.from_model(page) if page else None
+
+
 @strawberry.type(name="Viewer")
 class ViewerType:
     id: strawberry.ID
@@ -44,10 +76,35 @@ class ViewerType:
         return cls(id=strawberry.ID(user.id), email=user.email, name=user.name,
                    is_admin=user.is_admin, model=user)
 
+    @strawberry.field(description="Your API tokens, newest first (secrets are never shown).")
+    async def api_tokens(self) -> list[ApiTokenType]:
+        return [ApiTokenType.from_model(t) for t in await account.tokens_of(self.model.id)]
+
+    @strawberry.field(description="Your role assignments (administrators hold every role).")
+    async def roles(self) -> list[RoleAssignmentType]:
+        return [RoleAssignmentType.from_model(r) for r in await role.roles_of(self.model.id)]
+
 
 @strawberry.input
 class CreateApiTokenInput:
     name: str = ""
+
+
+@strawberry.input
+class RevokeApiTokenInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class SignInInput:
+    email: str
+    password: str
+
+
+@strawberry.input
+class SignOutInput:
+    everywhere: bool = strawberry.field(default=False,
+                                        description="End every session of your account.")
 
 
 @strawberry.type
@@ -56,7 +113,36 @@ class CreateApiTokenPayload:
     api_token: ApiTokenType
 
 
+@strawberry.type
+class RevokeApiTokenPayload:
+    api_token: ApiTokenType
+
+
+@strawberry.type
+class SignInPayload:
+    viewer: ViewerType
+
+
+@strawberry.type
+class SignOutPayload:
+    ended_sessions: int
+
+
 CreateApiTokenResult = result("CreateApiTokenResult", CreateApiTokenPayload)
+RevokeApiTokenResult = result("RevokeApiTokenResult", RevokeApiTokenPayload)
+SignInResult = result("SignInResult", SignInPayload, RateLimitedError)
+SignOutResult = result("SignOutResult", SignOutPayload)
+
+
+def _client_ip(info: Info) -> str:
+    request = info.context.request
+    return request.client.host if request is not None and request.client else ""
+
+
+def _cookie_response(info: Info) -> Any:
+    # Only an HTTP response can carry a cookie (a websocket operation cannot sign in).
+    response = info.context.response
+    return response if response is not None and hasattr(response, "set_cookie") else None
 
 
 @strawberry.type
@@ -69,6 +155,30 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(extensions=guard(Policy.ANYONE),
+                         description="Open a browser session (sets an HTTP-only cookie).")
+    async def sign_in(self, info: Info, input: SignInInput) -> SignInResult:
+        response = _cookie_response(info)
+        if response is None:
+            raise invalid("Sign in over HTTP")
+        request = info.context.request
+        previous = request.cookies.get(session.COOKIE_NAME) if request is not None else None
+        signed = await session.sign_in(email=input.email, password=input.password,
+                                       ip=_client_ip(info), previous_cookie=previous)
+        response.set_cookie(session.COOKIE_NAME, signed.cookie, **session.cookie_options())
+        return SignInPayload(viewer=ViewerType.from_model(signed.user))
+
+    @strawberry.mutation(extensions=guard(Policy.SIGNED_IN),
+                         description="End this browser session (or all of them).")
+    async def sign_out(self, info: Info, input: SignOutInput) -> SignOutResult:
+        ended = await session.sign_out(actor=info.context.actor, everywhere=input.everywhere)
+        response = _cookie_response(info)
+        if response is not None and info.context.actor.via == "session":
+            options = session.cookie_options()
+            response.delete_cookie(session.COOKIE_NAME, path="/", httponly=True,
+                                   samesite="lax", secure=bool(options["secure"]))
+        return SignOutPayload(ended_sessions=ended)
+
     @strawberry.mutation(extensions=guard(Policy.SIGNED_IN))
     async def create_api_token(self, info: Info,
                                input: CreateApiTokenInput) -> CreateApiTokenResult:
@@ -78,3 +188,10 @@ class Mutation:
         secret, token = await account.issue_token(user=user, name=input.name,
                                                   actor=info.context.actor)
         return CreateApiTokenPayload(token=secret, api_token=ApiTokenType.from_model(token))
+
+    @strawberry.mutation(extensions=guard(Policy.SIGNED_IN),
+                         description="Revoke one of your API tokens; it stops working at once.")
+    async def revoke_api_token(self, info: Info,
+                               input: RevokeApiTokenInput) -> RevokeApiTokenResult:
+        token = await account.revoke_token(actor=info.context.actor, token_id=str(input.id))
+        return RevokeApiTokenPayload(api_token=ApiTokenType.from_model(token))

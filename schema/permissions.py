@@ -55,6 +55,20 @@ class Guard(FieldExtension):
             return error_from(exc)
 
 
+class QueryGuard(Guard):
+    """The same checks on a management query: a refusal is a GraphQL error with its code
+    (`errors[].extensions.code`), the field answers null."""
+
+    async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        self.check(info)
+        return await next_(source, info, **kwargs)
+
+
 def guard(policy: Policy) -> list[FieldExtension]:
     """`@strawberry.mutation(extensions=guard(Policy.ADMIN))`."""
     return [Guard(policy)]
+
+
+def guard_query(policy: Policy) -> list[FieldExtension]:
+    """`@strawberry.field(extensions=guard_query(Policy.ADMIN))` on management queries."""
+    return [QueryGuard(policy)]

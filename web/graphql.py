@@ -1,4 +1,8 @@
-"""The GraphQL endpoint: HTTP and websocket on `/graphql`, with our typed context."""
+"""The GraphQL endpoint: HTTP and websocket on `/graphql`, with our typed context.
+
+HTTP writes pass `web.security.GraphQLHttpGuard` first: JSON only, at most 100 KB, no batches,
+and same-origin for cookie-authenticated requests. Queries over GET stay allowed (strawberry
+refuses mutations over GET); introspection and GraphiQL are off in production."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from schema import build_schema
 from schema.context import Context
 from settings import Settings
 from web.auth import actor_from_request
+from web.security import GraphQLHttpGuard
 
 
 class HeliographGraphQL(GraphQL[Context, None]):
@@ -35,7 +40,7 @@ class HeliographGraphQL(GraphQL[Context, None]):
 def graphql_routes(settings: Settings) -> list[Any]:
     app = HeliographGraphQL(
         build_schema(settings.production),
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
         allow_queries_via_get=True,  # queries only; strawberry refuses mutations over GET
         keep_alive=True,
         keep_alive_interval=15,
@@ -46,6 +51,6 @@ def graphql_routes(settings: Settings) -> list[Any]:
     )
     # Route + WebSocketRoute on one path: a Mount would 307 POSTs and refuse the websocket.
     return [
-        Route("/graphql", app, methods=["GET", "POST"]),
+        Route("/graphql", GraphQLHttpGuard(app, settings), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", app),
     ]
