@@ -242,21 +242,35 @@ class Figures:
 
     def intervals(self) -> list[Interval]:
         """Per component, intervals covering its clipped window without gaps."""
-        found: list[Interval] = []
-        for part in self.parts:
-            cursor = part.start
-            for segment in part.timeline.overlapping(part.start, part.end):
-                start, end = max(segment.start, part.start), min(segment.end, part.end)
-                if start > cursor:
-                    found.append(Interval(part.component, to_datetime(cursor),
-                                          to_datetime(start), OPERATIONAL, ()))
-                found.append(Interval(part.component, to_datetime(start), to_datetime(end),
-                                      segment.status, segment.responsible))
-                cursor = end
-            if part.end > cursor:
-                found.append(Interval(part.component, to_datetime(cursor),
-                                      to_datetime(part.end), OPERATIONAL, ()))
-        return found
+        return [interval for part in self.parts for interval in part_intervals(part)]
+
+
+Piece = tuple[int, int, ComponentStatus, tuple[str, ...]]
+
+
+def _add(pieces: list[Piece], piece: Piece) -> None:
+    last = pieces[-1] if pieces else None
+    if last is not None and last[2] is piece[2] and last[3] == piece[3] and last[1] == piece[0]:
+        pieces[-1] = (last[0], piece[1], piece[2], piece[3])
+    else:
+        pieces.append(piece)
+
+
+def part_intervals(part: Part) -> list[Interval]:
+    """One component's intervals over its part of a window, OPERATIONAL ones included;
+    adjacent stretches with the same status and responsible events are one interval."""
+    pieces: list[Piece] = []
+    cursor = part.start
+    for segment in part.timeline.overlapping(part.start, part.end):
+        start, end = max(segment.start, part.start), min(segment.end, part.end)
+        if start > cursor:
+            _add(pieces, (cursor, start, OPERATIONAL, ()))
+        _add(pieces, (start, end, segment.status, segment.responsible))
+        cursor = end
+    if part.end > cursor:
+        _add(pieces, (cursor, part.end, OPERATIONAL, ()))
+    return [Interval(part.component, to_datetime(start), to_datetime(end), status, events)
+            for start, end, status, events in pieces]
 
 
 def measure(ledger: Ledger, components: Sequence[Component], start: int, end: int

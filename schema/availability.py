@@ -1,13 +1,20 @@
-"""Availability figures and daily bars (the availability issue fills in the computation)."""
+"""Availability figures, the intervals behind them, and daily bars (PRODUCT.md §4, §9, §10).
+
+Every field of one request shares one `Reader` (one `now`, each page's ledger loaded once),
+kept on `info.context.extra`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
-from models import Component, StatusPage
+from models import Component, Event, StatusPage
+from resolvers import daily_bars as bars
+from resolvers.availability import Figures, Reader
 from schema.base import ComponentStatus
 from schema.context import Info
 
@@ -15,66 +22,142 @@ if TYPE_CHECKING:
     from schema.component import ComponentType
     from schema.event import EventType
 
+READER = "availability.reader"
+EVENTS = "availability.events"
 
-@strawberry.type
+
+def reader_of(info: Info) -> Reader:
+    """The request's availability reader (created on first use)."""
+    reader = info.context.extra.get(READER)
+    if reader is None:
+        reader = info.context.extra[READER] = Reader()
+    return reader  # type: ignore[no-any-return]
+
+
+async def _load_events(ids: list[str]) -> list[Event | None]:
+    rows = {e.id: e for e in await Event.filter(id__in=ids)}
+    return [rows.get(i) for i in ids]
+
+
+async def events_of(info: Info, ids: Sequence[str]) -> list[Any]:
+    """The events with these ids as `Event` objects, in one query per request and batch."""
+    from schema.event import EventType
+
+    from_model = getattr(EventType, "from_model", None)
+    if from_model is None or not ids:
+        return []  # the events domain has no way to build its type yet: eventIds still say
+    loader = info.context.extra.get(EVENTS)
+    if loader is None:
+        loader = info.context.extra[EVENTS] = DataLoader(_load_events)
+    return [from_model(e) for e in await loader.load_many(list(ids)) if e is not None]
+
+
+@strawberry.type(description="A stretch of one component's time at one status, with the "
+                             "events responsible for it (empty when OPERATIONAL).")
 class AvailabilityInterval:
     component_id: strawberry.ID
     start: datetime
     end: datetime
     status: ComponentStatus
     event_ids: list[strawberry.ID]
+    model: strawberry.Private[Component]
+    page_model: strawberry.Private[StatusPage]
 
     @strawberry.field
     async def component(self, info: Info) -> Annotated[
         ComponentType, strawberry.lazy("schema.component")
-    ] | None:
-        raise NotImplementedError
+    ]:
+        from schema.component import ComponentType
 
-    @strawberry.field
+        return ComponentType.from_model(self.model, self.page_model)
+
+    @strawberry.field(description="The events holding the component at this status.")
     async def events(
         self, info: Info
     ) -> list[Annotated[EventType, strawberry.lazy("schema.event")]]:
-        raise NotImplementedError
+        return await events_of(info, self.event_ids)
 
 
-@strawberry.type
+@strawberry.type(description="uptime = total − maintenance − downtime; ratio = uptime / "
+                             "(total − maintenance). DEGRADED counts as up.")
 class Availability:
     ratio: float | None = strawberry.field(
         description="uptime / (total − maintenance), 0–1 unrounded; null when nothing counts."
     )
     uptime_seconds: float
-    downtime_seconds: float
-    maintenance_seconds: float
-    total_seconds: float
-    start: datetime
-    end: datetime
-    intervals: list[AvailabilityInterval]
+    downtime_seconds: float = strawberry.field(description="Time in PARTIAL_OUTAGE or "
+                                                           "FULL_OUTAGE.")
+    maintenance_seconds: float = strawberry.field(description="Time in UNDER_MAINTENANCE "
+                                                              "(excluded from both sides).")
+    total_seconds: float = strawberry.field(description="Σ over components of the window's "
+                                                        "length after clipping to `since`.")
+    start: datetime = strawberry.field(description="The earliest counted instant.")
+    end: datetime = strawberry.field(description="The window's end (never after now).")
+    figures: strawberry.Private[Figures]
+    page_model: strawberry.Private[StatusPage]
+
+    @classmethod
+    def from_figures(cls, figures: Figures, page: StatusPage) -> Availability:
+        return cls(
+            ratio=figures.ratio, uptime_seconds=figures.seconds(figures.uptime_us),
+            downtime_seconds=figures.seconds(figures.downtime_us),
+            maintenance_seconds=figures.seconds(figures.maintenance_us),
+            total_seconds=figures.seconds(figures.total_us), start=figures.start,
+            end=figures.end, figures=figures, page_model=page,
+        )
+
+    @strawberry.field(description="What the figures were computed from: per component, in "
+                                  "time order, covering its counted window without gaps.")
+    def intervals(self) -> list[AvailabilityInterval]:
+        return [
+            AvailabilityInterval(
+                component_id=strawberry.ID(i.component.id), start=i.start, end=i.end,
+                status=i.status, event_ids=[strawberry.ID(e) for e in i.event_ids],
+                model=i.component, page_model=self.page_model,
+            )
+            for i in self.figures.intervals()
+        ]
 
 
-@strawberry.type
+@strawberry.type(description="One local day of the page's time zone.")
 class DailyBar:
     date: date
-    status: ComponentStatus | None
+    status: ComponentStatus | None = strawberry.field(
+        description="The worst status of the day; null before `since`."
+    )
     availability: Availability
     event_ids: list[strawberry.ID]
 
-    @strawberry.field
+    @strawberry.field(description="The events that touched the day.")
     async def events(
         self, info: Info
     ) -> list[Annotated[EventType, strawberry.lazy("schema.event")]]:
-        raise NotImplementedError
+        return await events_of(info, self.event_ids)
 
 
 async def page_availability(info: Info, page: StatusPage, start: datetime | None,
                             end: datetime | None) -> Availability:
-    raise NotImplementedError
+    """Σ uptime / Σ (total − maintenance) over every component of the page."""
+    components = await info.context.loaders.components_by_page.load(page.id)
+    return await components_availability(info, page, components, start, end)
 
 
 async def components_availability(info: Info, page: StatusPage, components: list[Component],
                                   start: datetime | None, end: datetime | None) -> Availability:
-    raise NotImplementedError
+    """Figures of one component, a group's components or a page's over [start, end)."""
+    figures = await reader_of(info).availability(page=page, components=components,
+                                                 start=start, end=end)
+    return Availability.from_figures(figures, page)
 
 
 async def components_daily_bars(info: Info, page: StatusPage, components: list[Component],
                                 days: int) -> list[DailyBar]:
-    raise NotImplementedError
+    """`days` bars ending today in the page's zone, over these components."""
+    found = await bars.daily_bars(reader=reader_of(info), page=page, components=components,
+                                  days=days)
+    return [
+        DailyBar(date=bar.date, status=bar.status,
+                 availability=Availability.from_figures(bar.figures, page),
+                 event_ids=[strawberry.ID(e) for e in bar.event_ids])
+        for bar in found
+    ]
