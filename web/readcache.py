@@ -1,0 +1,257 @@
+"""Cached reads of a page's public formats: bytes per page and sequence, with ETag / 304.
+
+A process learns new sequences at once from the changes it publishes itself
+(`hub.add_local_listener`), and re-reads a page's sequence from the database at most once a
+second, so a change committed by another process is served within a second. Internal pages
+are answered only to signed-in callers, and anonymous callers get exactly the unknown-page 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from models.enums import Visibility
+from realtime import PageChange, hub
+from resolvers.statuspage import PageMeta, PageSnapshot, default_slug, page_meta, snapshot
+from web.auth import actor_from_request
+
+REFRESH_SECONDS = 1.0
+T = TypeVar("T")
+Render = Callable[[PageSnapshot], bytes | None]
+
+CORS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"ETag, Last-Modified"),
+]
+# Internal data is never shared cross-origin nor by shared caches; it varies with the caller.
+PRIVATE = [(b"cache-control", b"private, no-cache"), (b"vary", b"Authorization, Cookie")]
+PUBLIC = [(b"cache-control", b"public, no-cache"), *CORS]
+NOT_FOUND_BODY = b'{"error":"not_found","message":"Not found"}'
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One rendered body for one page sequence."""
+
+    sequence: int
+    visibility: Visibility
+    body: bytes
+    etag: str
+    last_modified: str
+    headers: list[tuple[bytes, bytes]]  # without content-length
+
+
+class CachedResponse(Response):
+    """A response whose headers were built once, when its body was rendered."""
+
+    def __init__(self, body: bytes, status_code: int, headers: list[tuple[bytes, bytes]]
+                 ) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = headers if status_code == 304 else [
+            *headers, (b"content-length", str(len(body)).encode())]
+
+
+def not_found() -> Response:
+    """The one 404 of these formats: the same for an unknown page and a hidden one."""
+    return CachedResponse(NOT_FOUND_BODY, 404, [
+        (b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+    ])
+
+
+class ReadCache:
+    """Page metadata (re-read at most once a second), snapshots and bodies by sequence."""
+
+    def __init__(self, refresh: float = REFRESH_SECONDS) -> None:
+        self.refresh = refresh
+        self._metas: dict[str, tuple[PageMeta | None, float]] = {}
+        self._default: tuple[str | None, float] | None = None
+        self._snapshots: dict[str, tuple[int, PageSnapshot | None]] = {}
+        self._entries: dict[tuple[str, str], Entry] = {}
+        self._inflight: dict[Any, asyncio.Future[Any]] = {}
+        self._floor: dict[str, int] = {}  # page id -> the latest sequence announced here
+        self._unlisten: Callable[[], None] | None = None
+
+    def listen(self) -> None:
+        if self._unlisten is None:
+            self._unlisten = hub.add_local_listener(self.on_change)
+
+    def close(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def clear(self) -> None:
+        self._metas.clear()
+        self._default = None
+        self._floor.clear()
+        self._snapshots.clear()
+        self._entries.clear()
+
+    def on_change(self, change: PageChange) -> None:
+        """A change committed by this process: forget what we knew of that page."""
+        self._default = None
+        self._floor[change.page_id] = max(change.sequence, self._floor.get(change.page_id, 0))
+        slugs = [slug for slug, (meta, _) in self._metas.items()
+                 if meta is not None and meta.id == change.page_id]
+        if not slugs:
+            # A new page (or a renamed one) may now own a slug we remember as absent.
+            self._metas.clear()
+        for slug in slugs:
+            self._metas.pop(slug, None)
+        self._snapshots.pop(change.page_id, None)
+
+    async def _once(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        """One load per key at a time: concurrent callers share its result."""
+        pending = self._inflight.get(key)
+        if pending is not None:
+            result: T = await asyncio.shield(pending)
+            return result
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody logs it as lost
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            self._inflight.pop(key, None)
+
+    async def meta(self, slug: str) -> PageMeta | None:
+        known = self._metas.get(slug)
+        if known is not None and time.monotonic() - known[1] < self.refresh:
+            meta = known[0]
+            if meta is None or meta.sequence >= self._floor.get(meta.id, 0):
+                return meta
+
+        async def load() -> PageMeta | None:
+            meta = await page_meta(slug=slug)
+            self._metas[slug] = (meta, time.monotonic())
+            return meta
+
+        return await self._once(("meta", slug), load)
+
+    async def default_slug(self) -> str | None:
+        known = self._default
+        if known is not None and time.monotonic() - known[1] < self.refresh:
+            return known[0]
+
+        async def load() -> str | None:
+            slug = await default_slug()
+            self._default = (slug, time.monotonic())
+            return slug
+
+        return await self._once(("default",), load)
+
+    async def snapshot(self, meta: PageMeta) -> PageSnapshot | None:
+        known = self._snapshots.get(meta.id)
+        if known is not None and known[0] >= meta.sequence:
+            return known[1]
+
+        async def load() -> PageSnapshot | None:
+            snap = await snapshot(page_id=meta.id)
+            # Tag it with the sequence known before reading: never newer than what it shows.
+            self._snapshots[meta.id] = (meta.sequence, snap)
+            return snap
+
+        return await self._once(("snapshot", meta.id, meta.sequence), load)
+
+    async def entry(self, meta: PageMeta, variant: str, media_type: str, render: Render
+                    ) -> Entry | None:
+        key = (meta.id, variant)
+        known = self._entries.get(key)
+        if known is not None and known.sequence == meta.sequence \
+                and known.visibility == meta.visibility:
+            return known
+        snap = await self.snapshot(meta)
+        if snap is None:
+            return None
+        body = render(snap)
+        if body is None:
+            return None
+        entry = _entry(meta, body, media_type)
+        self._entries[key] = entry
+        return entry
+
+
+def _entry(meta: PageMeta, body: bytes, media_type: str) -> Entry:
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    last_modified = format_datetime(
+        meta.updated_at.astimezone(UTC).replace(microsecond=0), usegmt=True)
+    headers = [
+        (b"content-type", media_type.encode()),
+        (b"etag", etag.encode()),
+        (b"last-modified", last_modified.encode()),
+        *(PUBLIC if meta.visibility == Visibility.PUBLIC else PRIVATE),
+    ]
+    return Entry(meta.sequence, meta.visibility, body, etag, last_modified, headers)
+
+
+def _not_modified(request: Request, entry: Entry) -> bool:
+    """RFC 9110 §13: If-None-Match (weak comparison) decides; else If-Modified-Since."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return entry.etag in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+            modified = parsedate_to_datetime(entry.last_modified)
+        except (TypeError, ValueError):
+            return False
+        return since.tzinfo is not None and modified <= since
+    return False
+
+
+cache = ReadCache()
+
+
+async def serve(request: Request, *, slug: str | None, variant: str, media_type: str,
+                render: Render) -> Response:
+    """Answer a GET for one page's format from the cache (slug None: the default page)."""
+    cache.listen()
+    if slug is None:
+        slug = await cache.default_slug()
+        if slug is None:
+            return not_found()
+    meta = await cache.meta(slug)
+    if meta is None:
+        return not_found()
+    if meta.visibility != Visibility.PUBLIC:
+        actor = await actor_from_request(request)
+        if not actor.authenticated:
+            return not_found()
+    entry = await cache.entry(meta, variant, media_type, render)
+    if entry is None:
+        return not_found()
+    if _not_modified(request, entry):
+        return CachedResponse(b"", 304, [h for h in entry.headers if h[0] != b"content-type"])
+    return CachedResponse(entry.body, 200, entry.headers)
+
+
+async def preflight(request: Request) -> Response:
+    """CORS preflight: the same answer for every page (no hint whether one exists)."""
+    return CachedResponse(b"", 204, [
+        *CORS,
+        (b"access-control-allow-methods", b"GET, HEAD, OPTIONS"),
+        (b"access-control-allow-headers", b"If-None-Match, If-Modified-Since"),
+        (b"access-control-max-age", b"86400"),
+    ])
