@@ -46,6 +46,7 @@ query Figures($slug: String!) {{
 EVENTS = """
 query Events($slug: String!) {
   page(slug: $slug) {
+    slug timeZone sequence
     active: events(state: ACTIVE, first: 50) { nodes { ...EventFields } }
     upcoming: events(state: UPCOMING, first: 20) { nodes { ...EventFields } }
     past: events(state: PAST, first: 50) { nodes { ...EventFields } }
@@ -77,6 +78,8 @@ query Active($slug: String!) {
 }
 """ + EVENT_FIELDS
 
+PAGE_ONLY = "query($slug: String!) { page(slug: $slug) { slug timeZone sequence } }"
+
 DEFAULT_PAGE = "query { pages { slug visibility } }"
 
 RECENT_DAYS = 14
@@ -99,21 +102,29 @@ async def status_page(request: Request, slug: str) -> dict[str, Any] | None:
     if page is None:
         return None
     figures = await run(request, FIGURES, {"slug": slug})
-    events = await run(request, EVENTS, {"slug": slug})
     _merge_figures(page, (figures.data or {}).get("page") if figures.ok else None)
-    found = (events.data or {}).get("page") if events.ok else None
-    active = _nodes(found, "active")
-    upcoming = _nodes(found, "upcoming")
-    since = datetime.now(timezone.utc) - timedelta(days=RECENT_DAYS)
-    recent = [e for e in _nodes(found, "past")
-              if (parse_dt(e.get("endedAt")) or event_start(e) or since) >= since]
     ungrouped = [c for c in page["components"] if not c.get("group")]
     return {
         "viewer": (layout.data or {}).get("viewer"),
         "page": page,
         "ungrouped": ungrouped,
         "figures_ok": figures.ok,
+        **await events_part(request, slug),
+    }
+
+
+async def events_part(request: Request, slug: str) -> dict[str, Any]:
+    """The status page's events: active incidents, maintenance, the past 14 days."""
+    events = await run(request, EVENTS, {"slug": slug})
+    found = (events.data or {}).get("page") if events.ok else None
+    active = _nodes(found, "active")
+    upcoming = _nodes(found, "upcoming")
+    since = datetime.now(timezone.utc) - timedelta(days=RECENT_DAYS)
+    recent = [e for e in _nodes(found, "past")
+              if (parse_dt(e.get("endedAt")) or event_start(e) or since) >= since]
+    return {
         "events_ok": events.ok,
+        "events_page": (events.data or {}).get("page"),
         "incidents": [e for e in active if e["kind"] == "INCIDENT"],
         "maintenance": [e for e in active if e["kind"] == "MAINTENANCE"] + upcoming,
         "recent": recent,

@@ -62,11 +62,16 @@ async def _status(request: Request, slug: str) -> Response:
 
 
 async def live_fragment(request: Request) -> Response:
-    """The events part of the status page, re-fetched by live.js after an event changes."""
-    data = await pagedata.status_page(request, request.path_params["slug"])
-    if data is None:
-        return not_found(request)
-    return page_response(request, "_events_live.html", data)
+    """The events parts of the status page, re-fetched by live.js after an event changes."""
+    slug = request.path_params["slug"]
+    part = await pagedata.events_part(request, slug)
+    page = part["events_page"]
+    if page is None:  # the events API could not answer: is the page itself visible?
+        answer = await run(request, pagedata.PAGE_ONLY, {"slug": slug})
+        page = (answer.data or {}).get("page")
+        if page is None:
+            return not_found(request)
+    return page_response(request, "_live_fragment.html", {**part, "page": page})
 
 
 async def event(request: Request) -> Response:
@@ -124,7 +129,7 @@ mutation SignIn($input: SignInInput!) {
   }
 }
 """
-SIGN_OUT = "mutation { signOut { __typename } }"
+SIGN_OUT = "mutation { signOut(input: {}) { __typename } }"
 
 
 async def signin(request: Request) -> Response:
