@@ -1,4 +1,10 @@
-"""The process's broadcast: publishes page changes after commit and fans them out locally."""
+"""The process's broadcast: publishes page changes after commit and fans them out locally.
+
+Per process and page there is one backend subscription, shared by every local consumer (the
+live feeds); the hub refcounts them. A change published here reaches this process's consumers
+directly (and again through Redis, which consumers drop by sequence number), so a Redis outage
+never hides a local change.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +12,79 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from broadcaster import Broadcast
-
-from realtime.messages import PageChange, channel_for
+from realtime.backends import Backend, backend_for
+from realtime.messages import PageChange, channel_for, page_of_channel
 
 log = logging.getLogger("heliograph.realtime")
 
 Listener = Callable[[PageChange], Awaitable[None] | None]
+Consumer = Callable[[PageChange], None]
+ResyncListener = Callable[[], None]
 
 
 class Hub:
     """One per process. `publish` never raises: Redis is a signal, the database is the truth."""
 
     def __init__(self) -> None:
-        self.broadcast: Broadcast | None = None
+        self.backend: Backend | None = None
         self.url: str | None = None
         self._local: list[Listener] = []
+        self._consumers: dict[str, list[Consumer]] = {}
+        self._resync: list[ResyncListener] = []
+        self._lock = asyncio.Lock()
+        # Open live streams in this process (for /metrics); maintained by the live feeds.
+        self.subscriber_count = 0
 
     @property
     def connected(self) -> bool:
-        return self.broadcast is not None
+        return self.backend is not None and self.backend.connected
 
     async def start(self, url: str) -> None:
         self.url = url
-        broadcast = Broadcast(url)
-        await broadcast.connect()
-        self.broadcast = broadcast
+        self._lock = asyncio.Lock()  # a lock belongs to the loop that runs the app
+        backend = backend_for(url)
+        backend.on_message = self._received
+        backend.on_resync = self._resynced
+        self.backend = backend
+        await backend.connect()
+        for page_id in list(self._consumers):
+            await backend.subscribe(channel_for(page_id))
 
     async def stop(self) -> None:
-        broadcast, self.broadcast = self.broadcast, None
-        if broadcast is not None:
-            await broadcast.disconnect()
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            await backend.disconnect()
 
     def add_local_listener(self, listener: Listener) -> Callable[[], None]:
         """Called in-process for every change this process publishes (cache invalidation)."""
         self._local.append(listener)
         return lambda: self._local.remove(listener)
+
+    def add_resync_listener(self, listener: ResyncListener) -> Callable[[], None]:
+        """Called after the broadcast (re)connected: changes may have been missed meanwhile."""
+        self._resync.append(listener)
+        return lambda: self._resync.remove(listener)
+
+    async def subscribe(self, page_id: str, consumer: Consumer) -> None:
+        """Deliver the page's changes from every process to `consumer` (sync, must not block).
+
+        Returns once the backend has confirmed the page's channel (the first consumer of a page
+        subscribes it; later ones share it)."""
+        async with self._lock:
+            consumers = self._consumers.setdefault(page_id, [])
+            consumers.append(consumer)
+            if len(consumers) == 1 and self.backend is not None:
+                await self.backend.subscribe(channel_for(page_id))
+
+    async def unsubscribe(self, page_id: str, consumer: Consumer) -> None:
+        async with self._lock:
+            consumers = self._consumers.get(page_id, [])
+            if consumer in consumers:
+                consumers.remove(consumer)
+            if not consumers:
+                self._consumers.pop(page_id, None)
+                if self.backend is not None:
+                    await self.backend.unsubscribe(channel_for(page_id))
 
     async def publish(self, change: PageChange) -> None:
         for listener in list(self._local):
@@ -51,12 +94,38 @@ class Hub:
                     await result
             except Exception:
                 log.exception("local listener failed for %s", change)
-        if self.broadcast is None:
+        self._deliver(change)
+        if self.backend is None:
             return
         try:
-            await self.broadcast.publish(channel_for(change.page_id), change.encode())
+            await self.backend.publish(channel_for(change.page_id), change.encode())
         except Exception:
             log.exception("broadcast publish failed for page %s", change.page_id)
+
+    def _deliver(self, change: PageChange) -> None:
+        for consumer in list(self._consumers.get(change.page_id, ())):
+            try:
+                consumer(change)
+            except Exception:
+                log.exception("live consumer failed for %s", change)
+
+    def _received(self, channel: str, message: str) -> None:
+        page_id = page_of_channel(channel)
+        if page_id is None or page_id not in self._consumers:
+            return
+        try:
+            change = PageChange.decode(message)
+        except (ValueError, KeyError, TypeError):
+            log.warning("malformed broadcast message on %s", channel)
+            return
+        self._deliver(change)
+
+    def _resynced(self) -> None:
+        for listener in list(self._resync):
+            try:
+                listener()
+            except Exception:
+                log.exception("resync listener failed")
 
 
 hub = Hub()

@@ -42,3 +42,9 @@ class PageChange:
 
 def channel_for(page_id: str) -> str:
     return f"heliograph.page.{page_id}"
+
+
+def page_of_channel(channel: str) -> str | None:
+    """The page id a channel name carries (None for a foreign channel)."""
+    prefix = "heliograph.page."
+    return channel[len(prefix):] if channel.startswith(prefix) else None

@@ -1,0 +1,262 @@
+"""Broadcast backends: in-process memory, and Redis pub/sub with a supervised listener.
+
+broadcaster 0.3.1's Redis backend is unusable with redis-py 8 (it reports ready before SUBSCRIBE
+completes, and its listener dies silently when the connection drops), so this module owns the
+Redis side: SUBSCRIBE returns only once Redis has confirmed it, subscribe/unsubscribe are
+serialised, and one supervised listener reconnects with backoff, re-subscribes every channel,
+and then tells the hub to make every open stream resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+log = logging.getLogger("heliograph.realtime")
+
+OnMessage = Callable[[str, str], None]
+OnResync = Callable[[], None]
+
+SUBSCRIBE_TIMEOUT = 5.0
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 2.0
+HEALTH_CHECK_INTERVAL = 10  # seconds; PING on an idle subscriber connection finds dead sockets
+
+
+class Backend(Protocol):
+    """What the hub needs from a transport between processes."""
+
+    on_message: OnMessage
+    on_resync: OnResync
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def subscribe(self, channel: str) -> None: ...
+
+    async def unsubscribe(self, channel: str) -> None: ...
+
+    async def publish(self, channel: str, message: str) -> None: ...
+
+
+def _ignore_message(channel: str, message: str) -> None:
+    return None
+
+
+def _ignore_resync() -> None:
+    return None
+
+
+class MemoryBackend:
+    """One process: the hub already delivers every change to its own streams, so a publish
+    has nowhere else to go."""
+
+    def __init__(self) -> None:
+        self.on_message: OnMessage = _ignore_message
+        self.on_resync: OnResync = _ignore_resync
+        self._connected = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    async def connect(self) -> None:
+        self._connected = True
+
+    async def disconnect(self) -> None:
+        self._connected = False
+
+    async def subscribe(self, channel: str) -> None:
+        return None
+
+    async def unsubscribe(self, channel: str) -> None:
+        return None
+
+    async def publish(self, channel: str, message: str) -> None:
+        return None
+
+
+class RedisBackend:
+    """Redis pub/sub on redis.asyncio: one publishing client, one supervised subscriber."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.on_message: OnMessage = _ignore_message
+        self.on_resync: OnResync = _ignore_resync
+        self._channels: set[str] = set()
+        self._confirm: dict[str, asyncio.Future[None]] = {}
+        self._lock = asyncio.Lock()  # serialises subscribe / unsubscribe / (re)connection
+        self._pubsub: Any = None
+        self._sub_client: aioredis.Redis | None = None
+        self._pub_client: aioredis.Redis | None = None
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.reconnects = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    def _client(self, *, retries: int) -> aioredis.Redis:
+        return aioredis.Redis.from_url(
+            self.url,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            retry=Retry(NoBackoff(), retries),
+            health_check_interval=HEALTH_CHECK_INTERVAL,
+        )
+
+    async def connect(self) -> None:
+        """Start the supervised listener and wait (bounded) for the first connection."""
+        # Publishing retries once: a restarted Redis leaves a dead pooled connection behind.
+        self._pub_client = self._client(retries=1)
+        self._task = asyncio.create_task(self._supervise(), name="heliograph-redis-listener")
+        with contextlib.suppress(TimeoutError):
+            # An unreachable Redis must not stop the web process: it keeps retrying.
+            await asyncio.wait_for(self._ready.wait(), timeout=SUBSCRIBE_TIMEOUT)
+
+    async def disconnect(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close_subscriber()
+        if self._pub_client is not None:
+            await self._pub_client.aclose()
+            self._pub_client = None
+
+    async def publish(self, channel: str, message: str) -> None:
+        assert self._pub_client is not None, "connect() first"
+        await self._pub_client.publish(channel, message)
+
+    async def subscribe(self, channel: str) -> None:
+        """Return once Redis has confirmed the subscription (or the listener will redo it)."""
+        async with self._lock:
+            self._channels.add(channel)
+            if not self._ready.is_set():
+                return  # the listener subscribes every channel when it (re)connects
+            try:
+                await self._subscribe_confirmed([channel])
+            except (RedisError, OSError, TimeoutError):
+                log.warning("SUBSCRIBE %s failed; the listener will reconnect", channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        async with self._lock:
+            self._channels.discard(channel)
+            if self._pubsub is not None and self._ready.is_set():
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.unsubscribe(channel)
+
+    async def _subscribe_confirmed(self, channels: list[str]) -> None:
+        loop = asyncio.get_running_loop()
+        waits = []
+        for channel in channels:
+            future = self._confirm.get(channel)
+            if future is None or future.done():
+                future = self._confirm[channel] = loop.create_future()
+            waits.append(future)
+        await self._pubsub.subscribe(*channels)
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), timeout=SUBSCRIBE_TIMEOUT)
+        finally:
+            for channel in channels:
+                self._confirm.pop(channel, None)
+
+    async def _close_subscriber(self) -> None:
+        self._ready.clear()
+        pubsub, self._pubsub = self._pubsub, None
+        client, self._sub_client = self._sub_client, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+        for future in self._confirm.values():
+            if not future.done():
+                future.set_exception(ConnectionError("redis subscriber connection lost"))
+        self._confirm.clear()
+
+    async def _open_subscriber(self) -> None:
+        # No retries inside redis-py: a silent reconnect there would hide lost messages.
+        self._sub_client = self._client(retries=0)
+        self._pubsub = self._sub_client.pubsub()
+        await self._pubsub.connect()
+        self._reader = asyncio.create_task(self._read(), name="heliograph-redis-reader")
+        async with self._lock:
+            if self._channels:
+                await self._subscribe_confirmed(sorted(self._channels))
+            self._ready.set()
+
+    async def _read(self) -> None:
+        while True:
+            message = await self._pubsub.get_message(timeout=HEALTH_CHECK_INTERVAL)
+            if message is None:
+                continue
+            kind = message.get("type")
+            channel = message.get("channel")
+            if kind == "message":
+                try:
+                    self.on_message(str(channel), str(message.get("data")))
+                except Exception:
+                    log.exception("broadcast message handler failed")
+            elif kind == "subscribe":
+                future = self._confirm.get(str(channel))
+                if future is not None and not future.done():
+                    future.set_result(None)
+
+    async def _supervise(self) -> None:
+        """Keep one subscriber connection alive; after a reconnect, ask for a resync."""
+        delay = BACKOFF_FIRST
+        connections = 0
+        while True:
+            try:
+                await self._open_subscriber()
+                connections += 1
+                if connections > 1:
+                    self.reconnects += 1
+                    log.warning("broadcast reconnected to Redis; streams resync")
+                # Also after a first connection that came late: streams opened meanwhile
+                # may have missed changes from other processes.
+                self.on_resync()
+                delay = BACKOFF_FIRST
+                assert self._reader is not None
+                await self._reader  # returns only by raising: the connection is gone
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure of the connection: reconnect
+                log.warning("broadcast connection to Redis lost (%s); retrying in %.1fs",
+                            exc.__class__.__name__, delay)
+            finally:
+                reader = self._reader
+                if reader is not None and not reader.done():
+                    reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await reader
+                await self._close_subscriber()
+            await asyncio.sleep(delay * (1 + random.random() / 4))
+            delay = min(delay * 2, BACKOFF_MAX)
+
+
+def backend_for(url: str) -> Backend:
+    """The backend a BROADCAST_URL names."""
+    if url.startswith(("redis://", "rediss://")):
+        return RedisBackend(url)
+    if url.startswith("memory://"):
+        return MemoryBackend()
+    raise ValueError(f"unsupported broadcast URL {url!r}")

@@ -1,0 +1,172 @@
+"""Live subscriptions end to end: a real uvicorn process, a real gql websocket client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
+from websockets.exceptions import InvalidStatus
+
+from tests.helpers.server import running_server
+from tests.realtime.client import (
+    COMPONENT_STATUS,
+    PAGE_UPDATES,
+    UPDATE_COMPONENT,
+    mutate,
+    subscribe,
+    transport,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+async def make_page(admin: Any, slug: str = "status", internal: bool = False,
+                    components: int = 2) -> tuple[Any, list[Any]]:
+    """A page with components, written through the domain operations."""
+    from models.enums import Visibility
+    from resolvers.auth import load_actor
+    from resolvers.component import create_component
+    from resolvers.page import create_page
+
+    actor = await load_actor(admin, via="token")
+    page = await create_page(actor=actor, slug=slug, name=slug.title(),
+                             visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC)
+    made = [await create_component(actor=actor, page_id=page.id, name=f"Component {i}")
+            for i in range(components)]
+    return page, made
+
+
+def close_code(exc: BaseException | None) -> int | None:
+    """The websocket close code behind a gql transport error."""
+    while exc is not None:
+        received = getattr(exc, "rcvd", None)
+        if received is not None:
+            return int(received.code)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+async def rename(base: str, token: str, component_id: str, name: str) -> None:
+    data = await mutate(base, token, UPDATE_COMPONENT, {"input": {"id": component_id,
+                                                                  "name": name}})
+    assert data["updateComponent"]["__typename"] == "UpdateComponentPayload", data
+
+
+async def test_snapshot_first_then_each_change_in_sequence(admin: Any, admin_token: str
+                                                           ) -> None:
+    _, (api, web) = await make_page(admin)
+    with running_server() as base:
+        async with subscribe(base, PAGE_UPDATES, {"slug": "status"}) as stream:
+            first = (await stream.next())["pageUpdates"]
+            assert first["kind"] == "SNAPSHOT"
+            assert first["page"]["slug"] == "status"
+            assert [c["name"] for c in first["page"]["components"]] == [
+                "Component 0", "Component 1"]
+            assert {c["status"] for c in first["page"]["components"]} == {"OPERATIONAL"}
+            assert first["sequence"] == first["page"]["sequence"]
+            start = first["sequence"]
+
+            await rename(base, admin_token, api.id, "API")
+            await rename(base, admin_token, web.id, "Web app")
+            await rename(base, admin_token, api.id, "Public API")
+            seen = [(await stream.next())["pageUpdates"] for _ in range(3)]
+
+    assert [m["sequence"] for m in seen] == [start + 1, start + 2, start + 3]
+    assert [m["kind"] for m in seen] == ["PAGE_EDITED"] * 3
+    assert seen[0]["componentIds"] == [api.id]
+    assert [c["name"] for c in seen[0]["page"]["components"]] == ["API", "Component 1"]
+    assert [c["name"] for c in seen[2]["page"]["components"]] == ["Public API", "Web app"]
+
+
+async def test_many_subscribers_share_one_change(admin: Any, admin_token: str) -> None:
+    _, (api, _) = await make_page(admin)
+    with running_server() as base:
+        async with subscribe(base, PAGE_UPDATES, {"slug": "status"}) as one, \
+                subscribe(base, PAGE_UPDATES, {"slug": "status"}) as two, \
+                subscribe(base, COMPONENT_STATUS, {"slug": "status", "ids": [api.id]}) as dash:
+            for stream in (one, two, dash):
+                assert (await stream.next())["pageUpdates" if stream is not dash else
+                                              "componentStatusChanged"]["kind"] == "SNAPSHOT"
+            await rename(base, admin_token, api.id, "API")
+            a = (await one.next())["pageUpdates"]
+            b = (await two.next())["pageUpdates"]
+            # A rename is no status change: the dashboard stream stays quiet.
+            assert await dash.nothing_within(1.0)
+    assert a == b
+    assert a["page"]["components"][0]["name"] == "API"
+
+
+async def test_unknown_slug_and_anonymous_internal_page_get_an_error_and_no_data(
+        admin: Any, admin_token: str) -> None:
+    await make_page(admin, slug="staff", internal=True)
+    with running_server() as base:
+        for slug in ("staff", "nope"):
+            async with subscribe(base, PAGE_UPDATES, {"slug": slug}) as stream:
+                with pytest.raises(TransportQueryError) as caught:
+                    await stream.next()
+            assert caught.value.data is None
+            assert caught.value.errors and caught.value.errors[0]["message"] == "Page not found"
+        # The same page for a member who authenticates in connection_init.
+        async with subscribe(base, PAGE_UPDATES, {"slug": "staff"},
+                             token=admin_token) as stream:
+            assert (await stream.next())["pageUpdates"]["page"]["slug"] == "staff"
+
+
+async def test_a_bad_token_in_connection_init_is_refused(admin: Any) -> None:
+    await make_page(admin, slug="staff", internal=True)
+    with running_server() as base:
+        with pytest.raises(Exception) as caught:
+            async with subscribe(base, PAGE_UPDATES, {"slug": "staff"},
+                                 token="hgt_bogus_secret") as stream:
+                await stream.next()
+    assert close_code(caught.value) == 4403  # strawberry's "Forbidden" rejection
+
+
+async def test_cross_origin_handshake_is_refused_unless_allowed(admin: Any) -> None:
+    await make_page(admin)
+    env = {"ALLOWED_ORIGINS": "https://dash.example.com"}
+    with running_server(env) as base:
+        with pytest.raises(TransportConnectionFailed) as caught:
+            async with Client(transport=transport(base, origin="https://evil.example.com")):
+                pass
+        refusal = caught.value.__cause__
+        assert isinstance(refusal, InvalidStatus)
+        assert refusal.response.status_code == 403
+        async with Client(transport=transport(base, origin="https://dash.example.com")) as s:
+            request = GraphQLRequest(PAGE_UPDATES, variable_values={"slug": "status"})
+            async for result in s.subscribe(request):
+                assert result["pageUpdates"]["kind"] == "SNAPSHOT"
+                break
+
+
+async def test_subscription_cap_per_connection(admin: Any) -> None:
+    await make_page(admin)
+    with running_server() as base:
+        async with Client(transport=transport(base)) as session:
+            request = GraphQLRequest(PAGE_UPDATES, variable_values={"slug": "status"})
+            queues: list[asyncio.Queue[Any]] = []
+
+            async def pump(queue: asyncio.Queue[Any]) -> None:
+                try:
+                    async for result in session.subscribe(request):
+                        queue.put_nowait(result)
+                except Exception as exc:  # handed to the assertion below
+                    queue.put_nowait(exc)
+
+            tasks = []
+            for _ in range(21):
+                queue: asyncio.Queue[Any] = asyncio.Queue()
+                queues.append(queue)
+                tasks.append(asyncio.create_task(pump(queue)))
+                await asyncio.sleep(0.02)
+            results = [await asyncio.wait_for(q.get(), 10) for q in queues]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    snapshots = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, TransportQueryError)]
+    assert len(snapshots) == 20
+    assert len(refused) == 1 and "Subscription limit reached" in str(refused[0])
