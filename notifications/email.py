@@ -1,0 +1,115 @@
+"""Email through aiosmtplib: one connection reused for a batch (a few in parallel), a text and an
+HTML part, the delivery's stable Message-ID, and RFC 8058 one-click unsubscribe headers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+
+import aiosmtplib
+
+from models.base import utcnow
+from notifications.outcome import SENT, Outcome, failed, retry
+from settings import SmtpConfig
+
+log = logging.getLogger("heliograph.email")
+
+Record = Callable[[str, Outcome], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Mail:
+    delivery_id: str
+    to: str
+    message: EmailMessage
+
+
+def compose(*, sender: str, to: str, subject: str, text: str, html: str, message_id: str,
+            unsubscribe_url: str | None) -> EmailMessage:
+    """A multipart/alternative mail; `unsubscribe_url` adds the one-click headers."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def classify(exc: Exception) -> Outcome:
+    """SMTP 4xx and connection trouble are transient; SMTP 5xx is permanent."""
+    code: int | None = None
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        code = exc.recipients[0].code
+        text = exc.recipients[0].message
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        code, text = exc.code, exc.message
+    if code is None:
+        return retry(f"SMTP: {type(exc).__name__}: {exc}")
+    if 400 <= code < 500:
+        return retry(f"SMTP {code} {text}")
+    return failed(f"SMTP {code} {text}")
+
+
+def _client(config: SmtpConfig) -> aiosmtplib.SMTP:
+    return aiosmtplib.SMTP(
+        hostname=config.host, port=config.port, username=config.username,
+        password=config.password, use_tls=config.use_tls, start_tls=config.start_tls,
+        timeout=config.timeout,
+    )
+
+
+async def _send_over_one_connection(config: SmtpConfig, envelope_from: str,
+                                    mails: list[Mail], record: Record) -> None:
+    client: aiosmtplib.SMTP | None = None
+    try:
+        for mail in mails:
+            if client is None or not client.is_connected:
+                client = _client(config)
+                try:
+                    await client.connect()
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                    client = None
+                    await record(mail.delivery_id, retry(f"SMTP connect: {exc}"))
+                    continue
+            try:
+                await client.send_message(mail.message, sender=envelope_from,
+                                          recipients=[mail.to])
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                outcome = classify(exc)
+                if isinstance(exc, aiosmtplib.SMTPServerDisconnected | OSError | TimeoutError):
+                    client = None
+                await record(mail.delivery_id, outcome)
+                continue
+            # Recorded right after the server accepted it: a crash repeats at most this one.
+            await record(mail.delivery_id, SENT)
+    finally:
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()
+
+
+async def send_all(config: SmtpConfig, sender: str, mails: list[Mail], record: Record,
+                   connections: int = 4) -> None:
+    """Send every mail, calling `record` for each as soon as its fate is known. The batch holds
+    at most one mail per subscriber, so splitting it over connections keeps their order."""
+    if not mails:
+        return
+    envelope_from = parseaddr(sender)[1] or sender
+    count = max(1, min(connections, len(mails)))
+    chunks = [mails[i::count] for i in range(count)]
+    await asyncio.gather(*(_send_over_one_connection(config, envelope_from, chunk, record)
+                           for chunk in chunks))

@@ -1,0 +1,122 @@
+"""What a notification says: one `Notice` per update (loaded once, shared by every recipient),
+rendered as a mail (text + HTML) or handed to an IM provider's formatter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import nh3
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markdown_it import MarkdownIt
+
+from models import Component, Event, EventComponent, EventUpdate, StatusPage, UpdateImpact
+from models.enums import ComponentStatus, EventKind
+from notifications import links
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+IMPACT_WORDS = {
+    ComponentStatus.OPERATIONAL: "Operational",
+    ComponentStatus.DEGRADED: "Degraded performance",
+    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
+    ComponentStatus.FULL_OUTAGE: "Full outage",
+    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One update, as every subscriber will read it."""
+
+    page_name: str
+    page_slug: str
+    event_id: str
+    kind: str  # "Incident" or "Maintenance"
+    title: str
+    status: str  # "Investigating", "In progress", …
+    message: str  # Markdown as written
+    message_html: str  # rendered and sanitised
+    components: tuple[tuple[str, str], ...]  # (name, impact in words)
+    link: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"[{self.page_name}] {self.title}: {self.status}"
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+def markdown_html(text: str) -> str:
+    """Markdown to HTML, sanitised (no raw HTML, no scripts, safe links only)."""
+    return nh3.clean(_markdown().render(text or ""))
+
+
+def words(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+async def load_notice(update_id: str) -> Notice | None:
+    """The notice for an update, or None when the update (or its event) is gone."""
+    update = await EventUpdate.filter(id=update_id).first()
+    if update is None:
+        return None
+    event = await Event.filter(id=update.event_id).first()
+    if event is None:
+        return None
+    page = await StatusPage.get(id=event.page_id)
+    affected = await EventComponent.filter(event_id=event.id).order_by("position").all()
+    names = dict(await Component.filter(
+        id__in=[a.component_id for a in affected]).values_list("id", "name"))
+    # The impacts as of this update (later updates may change them before we send).
+    impacts: dict[str, ComponentStatus] = {}
+    updates = await EventUpdate.filter(event_id=event.id).order_by("at", "created_at")
+    ids = [u.id for u in updates]
+    order = {uid: i for i, uid in enumerate(ids)}
+    rows = await UpdateImpact.filter(update_id__in=ids).values_list(
+        "update_id", "component_id", "impact")
+    for uid, cid, impact in sorted(rows, key=lambda r: order[r[0]]):
+        if order[uid] <= order[update.id]:
+            impacts[cid] = ComponentStatus(impact)
+    components = []
+    for a in affected:
+        if a.component_id not in names:
+            continue
+        impact = impacts.get(a.component_id)
+        label = IMPACT_WORDS[impact] if impact else "Planned maintenance"
+        components.append((names[a.component_id], label))
+    return Notice(
+        page_name=page.name, page_slug=page.slug, event_id=event.id,
+        kind="Incident" if event.kind == EventKind.INCIDENT else "Maintenance",
+        title=event.title, status=words(update.status.value), message=update.message,
+        message_html=markdown_html(update.message), components=tuple(components),
+        link=links.event_url(page.slug, event.id), at=update.at,
+    )
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                       autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+
+
+def render_mail(name: str, **context: Any) -> tuple[str, str]:
+    """The text and HTML parts of mail template `name` (`<name>.txt`, `<name>.html`)."""
+    env = _env()
+    return (env.get_template(f"{name}.txt").render(**context),
+            env.get_template(f"{name}.html").render(**context))
+
+
+def plain_lines(notice: Notice) -> list[str]:
+    """The notice as short plain lines (used by IM formatters)."""
+    lines = [f"{notice.kind} · {notice.status}", notice.message.strip()]
+    if notice.components:
+        lines.append("Affected: " + ", ".join(f"{n} ({i})" for n, i in notice.components))
+    return [line for line in lines if line]

@@ -1,0 +1,52 @@
+"""Slack incoming webhooks: `text` (fallback) + Block Kit `blocks`; success is 200 `ok`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from models import ImDestination
+from models.enums import ImProvider
+from notifications.outcome import SENT, Outcome, failed
+from notifications.render import Notice
+
+KIND = ImProvider.SLACK
+RATE_PER_MINUTE = 60  # Slack allows about one message a second per webhook
+HOSTS = ("hooks.slack.com",)
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn needs &, < and > escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def request(notice: Notice, destination: ImDestination, now: datetime
+            ) -> tuple[str, dict[str, Any]]:
+    heading = f"{notice.title} — {notice.status}"
+    details = f"*{escape(notice.kind)} · {escape(notice.status)}*\n{escape(notice.message)}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": heading[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": details[:3000]}},
+    ]
+    if notice.components:
+        affected = "\n".join(f"• {escape(n)}: {escape(i)}" for n, i in notice.components)
+        blocks.append({"type": "section",
+                       "text": {"type": "mrkdwn", "text": f"*Affected*\n{affected}"[:3000]}})
+    blocks.append({"type": "context", "elements": [{
+        "type": "mrkdwn",
+        "text": f"{escape(notice.page_name)} · <{notice.link}|View on the status page>"}]})
+    return destination.webhook_url, {"text": f"[{notice.page_name}] {heading}",
+                                     "blocks": blocks}
+
+
+def judge(response: httpx.Response) -> Outcome:
+    from notifications.im import judge_http
+
+    verdict = judge_http(response)
+    if verdict is not None:
+        return verdict
+    if response.text.strip() != "ok":
+        return failed(f"HTTP 200 but Slack answered {response.text[:200]!r}")
+    return SENT

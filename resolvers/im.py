@@ -1,0 +1,62 @@
+"""IM destinations: a signed-in member binds their own Slack, Feishu, DingTalk or WeCom
+webhooks, and subscribes them to internal pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from models import ImDestination
+from models.enums import ImProvider
+from notifications.registry import provider_for
+from resolvers import validate
+from resolvers.auth import Actor, require_authenticated
+from resolvers.errors import invalid, not_found
+from settings import get_settings
+
+MAX_PER_USER = 50
+
+
+def check_webhook(provider: ImProvider, url: str) -> str:
+    """An http(s) URL; in production, https on the provider's own host (no requests to
+    internal addresses through a webhook)."""
+    url = url.strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 1000:
+        raise invalid("Give the webhook's full https:// address", "webhookUrl")
+    if get_settings().production:
+        hosts = provider_for(provider).HOSTS
+        if parsed.scheme != "https" or parsed.hostname not in hosts:
+            raise invalid(f"A {provider.value.title()} webhook is an https address on "
+                          f"{' or '.join(hosts)}", "webhookUrl")
+    return url
+
+
+async def bind_destination(*, actor: Actor, provider: ImProvider, webhook_url: str,
+                           name: str = "", secret: str | None = None) -> ImDestination:
+    """Bind one of the caller's IM webhooks (the secret signs Feishu/DingTalk requests)."""
+    user = require_authenticated(actor)
+    url = check_webhook(provider, webhook_url)
+    label = validate.text(name, "name", maximum=200, required=False)
+    secret = (secret or "").strip() or None
+    if secret is not None and len(secret) > 200:
+        raise invalid("The secret is at most 200 characters", "secret")
+    if await ImDestination.filter(user_id=user.id).count() >= MAX_PER_USER:
+        raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations", "webhookUrl")
+    return await ImDestination.create(user_id=user.id, provider=provider, webhook_url=url,
+                                      name=label, secret=secret)
+
+
+async def my_destinations(*, actor: Actor) -> list[ImDestination]:
+    """The caller's bindings, oldest first."""
+    user = require_authenticated(actor)
+    return list(await ImDestination.filter(user_id=user.id).order_by("created_at"))
+
+
+async def delete_destination(*, actor: Actor, destination_id: str) -> str:
+    """Remove one of the caller's bindings and its subscriptions."""
+    user = require_authenticated(actor)
+    destination = await ImDestination.filter(id=destination_id, user_id=user.id).first()
+    if destination is None:
+        raise not_found("IM destination", "id")
+    await destination.delete()
+    return destination_id

@@ -1,0 +1,364 @@
+"""Subscribing (email with double opt-in on public pages, IM on internal pages), confirming,
+changing scope and leaving — by the subscriber through signed links, or by page managers."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict, deque
+from datetime import timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import (
+    Component,
+    Delivery,
+    Event,
+    ImDestination,
+    StatusPage,
+    Subscriber,
+    SubscriberComponent,
+)
+from models.base import new_id, utcnow
+from models.enums import (
+    DeliveryKind,
+    DeliveryStatus,
+    Role,
+    SubscriberChannel,
+    SubscriberState,
+    Visibility,
+)
+from notifications import links
+from notifications.expand import message_id
+from resolvers import audit
+from resolvers.auth import Actor, require_authenticated, require_role
+from resolvers.errors import RATE_LIMITED, DomainError, invalid, not_found
+from resolvers.page import visible_page
+
+CONFIRM_HOURS = 48
+EMAIL_MESSAGE = ("Thanks! If this address can receive mail from us, a message is on its way: "
+                 "follow its link to confirm. Nothing is sent before that.")
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z0-9-]{2,63}$")
+OUTSTANDING = (DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA)
+
+
+class RateLimiter:
+    """A sliding-window counter per key, in this process (each process counts its own)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def hit(self, key: str) -> bool:
+        """Count one hit; False when the key is over its limit."""
+        now = time.monotonic()
+        hits = self.hits[key]
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        return True
+
+    def clear(self) -> None:
+        self.hits.clear()
+
+
+PER_IP = RateLimiter(limit=20, window=3600.0)
+PER_ADDRESS = RateLimiter(limit=5, window=3600.0)
+# Across processes too: at most this many confirmation / manage-link mails per address an hour.
+MAILS_PER_ADDRESS_HOUR = 3
+
+
+def _rate_limited(what: str) -> DomainError:
+    return DomainError(RATE_LIMITED, f"Too many subscription requests from {what}; "
+                                     "try again later")
+
+
+def normalise_email(value: str) -> str:
+    """Lower-cased and checked: refused unless it looks like one plain address."""
+    address = value.strip().lower()
+    if len(address) > 254 or not EMAIL_RE.match(address):
+        raise invalid("Enter one email address, like name@example.com", "email")
+    return address
+
+
+async def _scope(page: StatusPage, component_ids: list[str] | None, event_id: str | None
+                 ) -> tuple[list[str], Event | None]:
+    """Check a scope: components of this page, or one of its events that is not over."""
+    if component_ids and event_id:
+        raise invalid("Subscribe to components or to one event, not both", "componentIds")
+    ids = list(dict.fromkeys(component_ids or []))
+    if ids:
+        found = await Component.filter(page_id=page.id, id__in=ids).count()
+        if found != len(ids):
+            raise not_found("Component", "componentIds")
+    event = None
+    if event_id:
+        event = await Event.filter(id=event_id, page_id=page.id).first()
+        if event is None:
+            raise not_found("Event", "eventId")
+        if event.status.final:
+            raise invalid("This event is over: subscribe to the page instead", "eventId")
+    return ids, event
+
+
+async def _set_components(subscriber_id: str, component_ids: list[str],
+                          conn: BaseDBAsyncClient) -> None:
+    await SubscriberComponent.filter(subscriber_id=subscriber_id).using_db(conn).delete()
+    if component_ids:
+        await SubscriberComponent.bulk_create(
+            [SubscriberComponent(subscriber_id=subscriber_id, component_id=cid)
+             for cid in component_ids], using_db=conn)
+
+
+async def _scope_words(component_ids: list[str], event: Event | None) -> str:
+    if event is not None:
+        return f"about “{event.title}”"
+    if component_ids:
+        names = await Component.filter(id__in=component_ids).order_by(
+            "position").values_list("name", flat=True)
+        return "for " + ", ".join(str(n) for n in names)
+    return "for every component"
+
+
+async def _mail(subscriber: Subscriber, kind: DeliveryKind, payload: dict[str, object],
+                conn: BaseDBAsyncClient) -> None:
+    """A confirmation or manage-link mail, durable like any delivery."""
+    delivery_id = new_id()
+    await Delivery.create(id=delivery_id, page_id=subscriber.page_id,
+                          subscriber_id=subscriber.id, kind=kind, payload=payload,
+                          message_id=message_id(delivery_id), using_db=conn)
+
+
+async def _recent_mails(subscriber_id: str) -> int:
+    since = utcnow() - timedelta(hours=1)
+    return await Delivery.filter(
+        subscriber_id=subscriber_id, update_id=None, created_at__gte=since).count()
+
+
+async def subscribe(*, actor: Actor, page_slug: str, email: str | None = None,
+                    im_destination_id: str | None = None,
+                    component_ids: list[str] | None = None, event_id: str | None = None,
+                    ip: str | None = None) -> str:
+    """Subscribe an address (public pages) or the caller's IM destination (internal pages);
+    return the message to show. Email answers the same whatever the address's state."""
+    page = await visible_page(actor, slug=page_slug)
+    if page is None:
+        raise not_found("Page", "pageSlug")
+    if (email is None) == (im_destination_id is None):
+        raise invalid("Give an email address or an IM destination",
+                      "email" if email is None else "imDestinationId")
+    if email is not None:
+        return await _subscribe_email(page, email, component_ids, event_id, ip)
+    assert im_destination_id is not None
+    return await _subscribe_im(actor, page, im_destination_id, component_ids, event_id)
+
+
+async def _subscribe_email(page: StatusPage, email: str, component_ids: list[str] | None,
+                           event_id: str | None, ip: str | None) -> str:
+    if page.visibility != Visibility.PUBLIC:
+        raise invalid("This page takes IM subscriptions, not email", "email")
+    address = normalise_email(email)
+    ids, event = await _scope(page, component_ids, event_id)
+    if ip and not PER_IP.hit(ip):
+        raise _rate_limited("your network")
+    if not PER_ADDRESS.hit(address):
+        raise _rate_limited("this address")
+    now = utcnow()
+    async with in_transaction() as conn:
+        subscriber = await (Subscriber.filter(page_id=page.id, email=address).using_db(conn)
+                            .select_for_update().first())
+        if subscriber is not None and await _recent_mails(subscriber.id) >= \
+                MAILS_PER_ADDRESS_HOUR:
+            raise _rate_limited("this address")
+        if subscriber is not None and subscriber.state == SubscriberState.CONFIRMED:
+            # Already confirmed: change nothing, mail a manage link instead.
+            await _mail(subscriber, DeliveryKind.MANAGE_LINK,
+                        {"link": links.manage_url(subscriber.id)}, conn)
+        else:
+            token, token_hash = links.new_confirm_token()
+            fields = dict(state=SubscriberState.PENDING, confirm_token_hash=token_hash,
+                          confirm_expires_at=now + timedelta(hours=CONFIRM_HOURS),
+                          event_id=event.id if event else None, updated_at=now,
+                          unsubscribed_at=None)
+            if subscriber is None:
+                try:
+                    subscriber = await Subscriber.create(
+                        page_id=page.id, channel=SubscriberChannel.EMAIL, email=address,
+                        using_db=conn, **fields)
+                except IntegrityError:  # a concurrent request for the same address won
+                    return EMAIL_MESSAGE
+            else:
+                await Subscriber.filter(id=subscriber.id).using_db(conn).update(**fields)
+            await _set_components(subscriber.id, ids, conn)
+            await _mail(subscriber, DeliveryKind.CONFIRMATION, {
+                "link": links.confirm_url(token), "hours": CONFIRM_HOURS,
+                "scope": await _scope_words(ids, event)}, conn)
+    _wake_worker()
+    return EMAIL_MESSAGE
+
+
+async def _subscribe_im(actor: Actor, page: StatusPage, destination_id: str,
+                        component_ids: list[str] | None, event_id: str | None) -> str:
+    user = require_authenticated(actor)
+    if page.visibility != Visibility.INTERNAL:
+        raise invalid("Public pages take email subscriptions; IM is for internal pages",
+                      "imDestinationId")
+    destination = await ImDestination.filter(id=destination_id, user_id=user.id).first()
+    if destination is None:
+        raise not_found("IM destination", "imDestinationId")
+    ids, event = await _scope(page, component_ids, event_id)
+    now = utcnow()
+    fields = dict(state=SubscriberState.CONFIRMED, confirmed_at=now, unsubscribed_at=None,
+                  event_id=event.id if event else None, updated_at=now)
+    async with in_transaction() as conn:
+        subscriber = await Subscriber.filter(page_id=page.id, destination_id=destination.id
+                                             ).using_db(conn).select_for_update().first()
+        if subscriber is None:
+            subscriber = await Subscriber.create(
+                page_id=page.id, channel=SubscriberChannel.IM, destination_id=destination.id,
+                using_db=conn, **fields)
+        else:
+            await Subscriber.filter(id=subscriber.id).using_db(conn).update(**fields)
+        await _set_components(subscriber.id, ids, conn)
+    label = destination.name or destination.provider.value.title()
+    return f"{label} will receive updates of {page.name} {await _scope_words(ids, event)}."
+
+
+def _wake_worker() -> None:
+    from notifications.worker import wake
+
+    wake()
+
+
+async def confirm(*, token: str) -> Subscriber | None:
+    """Confirm a pending subscription (single use, before expiry); None when the link is
+    unknown, used or expired."""
+    now = utcnow()
+    async with in_transaction() as conn:
+        subscriber = await (Subscriber.filter(confirm_token_hash=links.hash_token(token))
+                            .using_db(conn).select_for_update().first())
+        if subscriber is None or subscriber.state != SubscriberState.PENDING:
+            return None
+        expires = subscriber.confirm_expires_at
+        if expires is None or expires < now:
+            return None
+        await Subscriber.filter(id=subscriber.id).using_db(conn).update(
+            state=SubscriberState.CONFIRMED, confirmed_at=now, confirm_token_hash=None,
+            confirm_expires_at=None, updated_at=now)
+    subscriber.state = SubscriberState.CONFIRMED
+    subscriber.confirmed_at = now
+    return subscriber
+
+
+async def by_manage_token(token: str) -> Subscriber | None:
+    """The subscriber a signed manage link names (None when forged or gone)."""
+    subscriber_id = links.subscriber_from_manage_token(token)
+    return await Subscriber.filter(id=subscriber_id).first() if subscriber_id else None
+
+
+async def by_unsubscribe_token(token: str) -> Subscriber | None:
+    """The subscriber a signed unsubscribe link names (None when forged or gone)."""
+    subscriber_id = links.subscriber_from_unsubscribe_token(token)
+    return await Subscriber.filter(id=subscriber_id).first() if subscriber_id else None
+
+
+async def _authorised(actor: Actor, *, subscriber_id: str | None, token: str | None
+                      ) -> Subscriber:
+    """The subscriber named by a signed token, or by id for a manager of its page."""
+    if token:
+        subscriber = await by_manage_token(token) or await by_unsubscribe_token(token)
+        if subscriber is None:
+            raise not_found("Subscription", "token")
+        return subscriber
+    if not subscriber_id:
+        raise invalid("Give a subscriber id or a signed token", "subscriberId")
+    require_authenticated(actor)
+    subscriber = await Subscriber.filter(id=subscriber_id).first()
+    require_role(actor, Role.PAGE_MANAGEMENT, subscriber.page_id if subscriber else None)
+    if subscriber is None:
+        raise not_found("Subscriber", "subscriberId")
+    return subscriber
+
+
+async def update_subscription(*, actor: Actor, subscriber_id: str | None = None,
+                              token: str | None = None, component_ids: list[str] | None = None,
+                              event_id: str | None = None) -> Subscriber:
+    """Change what a subscriber receives (no components and no event: the whole page)."""
+    subscriber = await _authorised(actor, subscriber_id=subscriber_id, token=token)
+    if subscriber.state == SubscriberState.UNSUBSCRIBED:
+        raise invalid("This subscription has ended; subscribe again", "token")
+    page = await StatusPage.get(id=subscriber.page_id)
+    ids, event = await _scope(page, component_ids, event_id)
+    async with in_transaction() as conn:
+        await Subscriber.filter(id=subscriber.id).using_db(conn).update(
+            event_id=event.id if event else None, updated_at=utcnow())
+        await _set_components(subscriber.id, ids, conn)
+        if not token:
+            await audit.record(actor, "subscriber.update", target_type="subscriber",
+                               target_id=subscriber.id, page_id=page.id,
+                               detail={"componentIds": ids, "eventId": event_id}, conn=conn)
+    subscriber.event_id = event.id if event else None
+    return subscriber
+
+
+async def unsubscribe(*, actor: Actor, subscriber_id: str | None = None,
+                      token: str | None = None) -> Subscriber:
+    """End a subscription (idempotent) and cancel what it still had waiting."""
+    subscriber = await _authorised(actor, subscriber_id=subscriber_id, token=token)
+    await end(subscriber)
+    if not token:
+        await audit.record(actor, "subscriber.unsubscribe", target_type="subscriber",
+                           target_id=subscriber.id, page_id=subscriber.page_id)
+    return subscriber
+
+
+async def end(subscriber: Subscriber) -> None:
+    """Mark a subscription ended and cancel its outstanding deliveries (idempotent)."""
+    if subscriber.state == SubscriberState.UNSUBSCRIBED:
+        return
+    now = utcnow()
+    async with in_transaction() as conn:
+        await Subscriber.filter(id=subscriber.id).using_db(conn).update(
+            state=SubscriberState.UNSUBSCRIBED, unsubscribed_at=now, confirm_token_hash=None,
+            confirm_expires_at=None, updated_at=now)
+        await Delivery.filter(subscriber_id=subscriber.id, status__in=OUTSTANDING
+                              ).using_db(conn).update(
+            status=DeliveryStatus.CANCELLED, last_error="Unsubscribed", payload=None)
+    subscriber.state = SubscriberState.UNSUBSCRIBED
+    subscriber.unsubscribed_at = now
+
+
+async def component_ids_of(subscriber_id: str) -> list[str]:
+    return [str(c) for c in await SubscriberComponent.filter(
+        subscriber_id=subscriber_id).values_list("component_id", flat=True)]
+
+
+def reset_rate_limits() -> None:
+    """Forget the in-process counters (tests)."""
+    PER_IP.clear()
+    PER_ADDRESS.clear()
+
+
+
+async def pending_for(token: str) -> Subscriber | None:
+    """The pending subscription a confirmation link would confirm (nothing is changed)."""
+    subscriber = await Subscriber.filter(confirm_token_hash=links.hash_token(token)).first()
+    if subscriber is None or subscriber.state != SubscriberState.PENDING:
+        return None
+    expires = subscriber.confirm_expires_at
+    return subscriber if expires is not None and expires >= utcnow() else None
+
+
+async def scope_view(subscriber: Subscriber
+                     ) -> tuple[StatusPage, list[Component], list[str], Event | None]:
+    """What a manage page shows: the page, its components, the chosen ones, the event."""
+    page = await StatusPage.get(id=subscriber.page_id)
+    components = list(await Component.filter(page_id=page.id).order_by("position",
+                                                                       "created_at"))
+    event = await Event.filter(id=subscriber.event_id).first() if subscriber.event_id else None
+    return page, components, await component_ids_of(subscriber.id), event
