@@ -1,0 +1,239 @@
+"""The Statuspage-compatible JSON: documented shapes, what it says, caching and access."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from statuspage_world import add_component, build_world, create_page, post_update
+
+from web.readcache import cache
+
+pytestmark = pytest.mark.usefixtures("db")
+
+SCHEMAS = Path(__file__).parent / "statuspage_schemas"
+ENDPOINTS = {
+    "summary.json": "summary.json",
+    "status.json": "status.json",
+    "components.json": "components.json",
+    "incidents.json": "incidents.json",
+    "incidents/unresolved.json": "incidents_unresolved.json",
+    "scheduled-maintenances.json": "scheduled-maintenances.json",
+    "scheduled-maintenances/upcoming.json": "scheduled-maintenances_upcoming.json",
+    "scheduled-maintenances/active.json": "scheduled-maintenances_active.json",
+}
+
+
+def _registry() -> Registry:
+    registry: Registry = Registry()
+    for path in SCHEMAS.glob("*.json"):
+        contents = json.loads(path.read_text())
+        registry = registry.with_resource(contents["$id"], Resource.from_contents(contents))
+    return registry
+
+
+REGISTRY = _registry()
+
+
+def validator(schema_file: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / schema_file).read_text())
+    return Draft202012Validator(schema, registry=REGISTRY)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+async def test_every_endpoint_validates_against_the_documented_schema(client: Any,
+                                                                      gql: Any) -> None:
+    await build_world(gql)
+    for name, schema_file in ENDPOINTS.items():
+        response = await client.get(f"/p/acme/api/v2/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith("application/json")
+        body = response.json()
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                  for e in validator(schema_file).iter_errors(body)]
+        assert errors == [], (name, errors)
+        # The default page (the first public one) answers the same bytes at /api/v2/.
+        default = await client.get(f"/api/v2/{name}")
+        assert default.status_code == 200 and default.content == response.content, name
+
+
+async def test_the_schemas_refuse_what_statuspage_would_not_send(client: Any, gql: Any) -> None:
+    await build_world(gql)
+    body = (await client.get("/p/acme/api/v2/summary.json")).json()
+    check = validator("summary.json")
+    assert check.is_valid(body)
+    body["components"][1]["status"] = "DEGRADED"
+    assert not check.is_valid(body)
+    body = (await client.get("/p/acme/api/v2/incidents.json")).json()
+    del body["incidents"][0]["incident_updates"][0]["display_at"]
+    assert not validator("incidents.json").is_valid(body)
+
+
+async def test_summary_says_what_the_page_shows(client: Any, gql: Any) -> None:
+    world = await build_world(gql)
+    c = world.components
+    body = (await client.get("/p/acme/api/v2/summary.json")).json()
+
+    assert body["page"]["name"] == "Acme Cloud"
+    assert body["page"]["url"] == "http://testserver/p/acme"
+    assert body["page"]["time_zone"] == "Europe/Berlin"
+    # API partial outage is the worst (precedence over maintenance and degraded).
+    assert body["status"] == {"indicator": "major", "description": "Partial System Outage"}
+
+    components = body["components"]
+    assert [x["name"] for x in components] == ["Core", "API", "Web", "Data", "Database", "Docs"]
+    assert [x["position"] for x in components] == [1, 2, 3, 4, 5, 6]
+    by_name = {x["name"]: x for x in components}
+    assert by_name["Core"]["group"] is True
+    assert by_name["Core"]["components"] == [c["API"], c["Web"]]
+    assert by_name["Core"]["status"] == "partial_outage"
+    assert by_name["API"]["group_id"] == world.groups["Core"]
+    assert by_name["Docs"]["group_id"] is None and by_name["Docs"]["group"] is False
+    assert {n: by_name[n]["status"] for n in ("API", "Web", "Database", "Docs")} == {
+        "API": "partial_outage", "Web": "degraded_performance",
+        "Database": "under_maintenance", "Docs": "operational",
+    }
+
+    assert [i["id"] for i in body["incidents"]] == [world.events["active"]]
+    incident = body["incidents"][0]
+    assert incident["status"] == "monitoring" and incident["impact"] == "critical"
+    assert incident["monitoring_at"] is not None and incident["resolved_at"] is None
+    assert incident["shortlink"] == f"http://testserver/p/acme/events/{world.events['active']}"
+    assert [u["status"] for u in incident["incident_updates"]] == [
+        "monitoring", "identified", "investigating"]
+    assert incident["incident_updates"][1]["affected_components"] == [
+        {"code": c["API"], "name": "API", "old_status": "partial_outage",
+         "new_status": "major_outage"},
+        {"code": c["Web"], "name": "Web", "old_status": "operational",
+         "new_status": "degraded_performance"},
+    ]
+    assert {x["name"] for x in incident["components"]} == {"API", "Web"}
+
+    maintenances = body["scheduled_maintenances"]
+    assert [m["id"] for m in maintenances] == [world.events["in_progress"],
+                                               world.events["upcoming"]]
+    assert [m["status"] for m in maintenances] == ["in_progress", "scheduled"]
+    assert maintenances[0]["impact"] == "maintenance"
+    started = maintenances[0]["incident_updates"][0]
+    assert started["affected_components"] == [
+        {"code": c["Database"], "name": "Database", "old_status": "operational",
+         "new_status": "under_maintenance"}]
+
+
+async def test_lists_of_incidents_and_maintenances(client: Any, gql: Any) -> None:
+    world = await build_world(gql)
+    incidents = (await client.get("/p/acme/api/v2/incidents.json")).json()["incidents"]
+    assert {i["id"]: i["status"] for i in incidents} == {
+        world.events["active"]: "monitoring", world.events["resolved"]: "resolved"}
+    resolved = next(i for i in incidents if i["id"] == world.events["resolved"])
+    assert resolved["resolved_at"] is not None and resolved["impact"] == "minor"
+    assert resolved["incident_updates"][0]["body"] == "**Fixed**: an index was added."
+    assert resolved["incident_updates"][0]["affected_components"] == [
+        {"code": world.components["Database"], "name": "Database",
+         "old_status": "degraded_performance", "new_status": "operational"}]
+
+    unresolved = (await client.get("/p/acme/api/v2/incidents/unresolved.json")).json()
+    assert [i["id"] for i in unresolved["incidents"]] == [world.events["active"]]
+
+    upcoming = (await client.get("/p/acme/api/v2/scheduled-maintenances/upcoming.json")).json()
+    assert [m["id"] for m in upcoming["scheduled_maintenances"]] == [world.events["upcoming"]]
+    planned = upcoming["scheduled_maintenances"][0]
+    start = datetime.fromisoformat(planned["scheduled_for"])
+    assert start == world.starts["upcoming"] and start.utcoffset() in (
+        timedelta(hours=1), timedelta(hours=2))  # shown in the page's zone, like Statuspage
+    assert [x["name"] for x in planned["components"]] == ["Docs"]
+
+    active = (await client.get("/p/acme/api/v2/scheduled-maintenances/active.json")).json()
+    assert [m["id"] for m in active["scheduled_maintenances"]] == [world.events["in_progress"]]
+    everything = (await client.get("/p/acme/api/v2/scheduled-maintenances.json")).json()
+    assert {m["id"] for m in everything["scheduled_maintenances"]} == {
+        world.events["upcoming"], world.events["in_progress"]}
+
+
+async def test_conditional_requests_get_304_until_the_page_changes(client: Any,
+                                                                   gql: Any) -> None:
+    world = await build_world(gql)
+    url = "/p/acme/api/v2/summary.json"
+    first = await client.get(url)
+    etag = first.headers["etag"]
+    assert first.headers["access-control-allow-origin"] == "*"
+    assert first.headers["last-modified"].endswith("GMT")
+
+    for _ in range(2):
+        again = await client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+    since = await client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
+    assert since.status_code == 304
+
+    await post_update(gql, world.events["active"], "RESOLVED", "All good now.")
+    changed = await client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["incidents"] == []
+    assert (await client.get(url, headers={"If-None-Match": changed.headers["etag"]})
+            ).status_code == 304
+
+
+async def test_cors_preflight_is_the_same_for_every_page(client: Any, gql: Any) -> None:
+    await build_world(gql)
+    known = await client.options("/p/acme/api/v2/summary.json",
+                                 headers={"Origin": "https://example.org",
+                                          "Access-Control-Request-Method": "GET"})
+    unknown = await client.options("/p/nope/api/v2/summary.json",
+                                   headers={"Origin": "https://example.org",
+                                            "Access-Control-Request-Method": "GET"})
+    assert known.status_code == 204
+    assert known.headers["access-control-allow-origin"] == "*"
+    assert dict(known.headers) == dict(unknown.headers)
+
+
+async def test_internal_pages_are_404_for_anonymous_and_data_for_tokens(
+        client: Any, gql: Any, admin_token: str) -> None:
+    page_id = await create_page(gql, "ops", "Ops", visibility="INTERNAL")
+    component = await add_component(gql, page_id, "Secret VPN")
+    unknown = await client.get("/p/no-such-page/api/v2/summary.json")
+    assert unknown.status_code == 404
+    for name in ENDPOINTS:
+        signed = await client.get(f"/p/ops/api/v2/{name}",
+                                  headers={"Authorization": f"Bearer {admin_token}"})
+        assert signed.status_code == 200, name
+        assert "access-control-allow-origin" not in signed.headers
+        assert "private" in signed.headers["cache-control"]
+        # After the body is cached, an anonymous caller still gets the unknown-page 404.
+        anonymous = await client.get(f"/p/ops/api/v2/{name}")
+        assert anonymous.status_code == 404
+        assert anonymous.content == unknown.content
+        assert dict(anonymous.headers) == dict(unknown.headers)
+        assert b"Secret VPN" not in anonymous.content and component.encode() not in (
+            anonymous.content)
+        conditional = await client.get(f"/p/ops/api/v2/{name}",
+                                       headers={"If-None-Match": signed.headers["etag"]})
+        assert conditional.status_code == 404
+    body = (await client.get("/p/ops/api/v2/components.json",
+                             headers={"Authorization": f"Bearer {admin_token}"})).json()
+    assert [x["name"] for x in body["components"]] == ["Secret VPN"]
+    bad_token = await client.get("/p/ops/api/v2/summary.json",
+                                 headers={"Authorization": "Bearer hgt_nope_nope"})
+    assert bad_token.content == unknown.content and bad_token.status_code == 404
+
+
+async def test_the_default_page_is_the_first_public_page(client: Any, gql: Any) -> None:
+    assert (await client.get("/api/v2/status.json")).status_code == 404
+    await create_page(gql, "inside", "Inside", visibility="INTERNAL")
+    assert (await client.get("/api/v2/status.json")).status_code == 404
+    await create_page(gql, "outside", "Outside")
+    body = (await client.get("/api/v2/status.json")).json()
+    assert body["page"]["name"] == "Outside"
+    assert body["status"]["indicator"] == "none"
