@@ -1,0 +1,105 @@
+"""The broadcast backends against a real Redis: confirmed SUBSCRIBE, shared channels,
+serialised first subscribers, and a listener that survives a Redis restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from realtime.backends import RedisBackend
+from realtime.hub import Hub
+from realtime.messages import PageChange
+from tests.realtime.redis_server import private_redis
+
+TEST_REDIS = os.environ.get("HELIOGRAPH_TEST_REDIS_URL", "")
+
+
+async def received(queue: asyncio.Queue[PageChange], wait: float = 5.0) -> PageChange:
+    return await asyncio.wait_for(queue.get(), wait)
+
+
+@pytest.mark.redis
+async def test_first_subscription_receives_a_message_published_right_after() -> None:
+    """The broadcaster 0.3.1 fault with redis-py 8: ready before SUBSCRIBE completed."""
+    listener, publisher = Hub(), Hub()
+    await listener.start(TEST_REDIS)
+    await publisher.start(TEST_REDIS)
+    got: asyncio.Queue[PageChange] = asyncio.Queue()
+    try:
+        await listener.subscribe("fresh-page", got.put_nowait)
+        await publisher.publish(PageChange("fresh-page", 7, "PAGE_EDITED"))
+        change = await received(got)
+    finally:
+        await listener.stop()
+        await publisher.stop()
+    assert change == PageChange("fresh-page", 7, "PAGE_EDITED")
+
+
+@pytest.mark.redis
+async def test_concurrent_first_subscribers_share_one_channel() -> None:
+    listener, publisher = Hub(), Hub()
+    await listener.start(TEST_REDIS)
+    await publisher.start(TEST_REDIS)
+    queues: list[asyncio.Queue[PageChange]] = [asyncio.Queue() for _ in range(5)]
+    try:
+        await asyncio.gather(*(listener.subscribe("busy-page", q.put_nowait) for q in queues))
+        await publisher.publish(PageChange("busy-page", 3, "COMPONENT_STATUS",
+                                           component_ids=("c1",)))
+        changes = [await received(q) for q in queues]
+        # The last local consumer leaving unsubscribes the channel; others keep it.
+        await listener.unsubscribe("busy-page", queues[0].put_nowait)
+        await publisher.publish(PageChange("busy-page", 4, "PAGE_EDITED"))
+        later = [await received(q) for q in queues[1:]]
+        assert queues[0].empty()
+    finally:
+        await listener.stop()
+        await publisher.stop()
+    assert {c.sequence for c in changes} == {3} and changes[0].component_ids == ("c1",)
+    assert {c.sequence for c in later} == {4}
+
+
+@pytest.mark.redis
+async def test_listener_reconnects_after_a_redis_restart_and_asks_for_a_resync() -> None:
+    with private_redis() as server:
+        listener, publisher = Hub(), Hub()
+        await listener.start(server.url)
+        await publisher.start(server.url)
+        got: asyncio.Queue[PageChange] = asyncio.Queue()
+        resynced = asyncio.Event()
+        listener.add_resync_listener(resynced.set)
+        try:
+            await listener.subscribe("page", got.put_nowait)
+            resynced.clear()
+            server.stop()
+            # Publishing while Redis is down neither raises nor hangs.
+            await asyncio.wait_for(publisher.publish(PageChange("page", 1, "PAGE_EDITED")), 5)
+            server.start()
+            await asyncio.wait_for(resynced.wait(), 10)
+            assert listener.connected
+            await publisher.publish(PageChange("page", 2, "PAGE_EDITED"))
+            change = await received(got)
+            backend = listener.backend
+        finally:
+            await listener.stop()
+            await publisher.stop()
+    assert change.sequence == 2
+    assert isinstance(backend, RedisBackend) and backend.reconnects == 1
+
+
+async def test_memory_hub_delivers_to_local_consumers_and_listeners() -> None:
+    hub = Hub()
+    await hub.start("memory://")
+    got: asyncio.Queue[PageChange] = asyncio.Queue()
+    local: list[PageChange] = []
+    hub.add_local_listener(local.append)
+    try:
+        await hub.subscribe("p", got.put_nowait)
+        await hub.publish(PageChange("p", 1, "PAGE_EDITED"))
+        await hub.publish(PageChange("other", 1, "PAGE_EDITED"))
+        change = await received(got)
+    finally:
+        await hub.stop()
+    assert change.page_id == "p" and got.empty()
+    assert [c.page_id for c in local] == ["p", "other"]
