@@ -39,7 +39,7 @@ async def _load_events(ids: list[str]) -> list[Event | None]:
     return [rows.get(i) for i in ids]
 
 
-async def events_of(info: Info, ids: Sequence[str]) -> list[Any]:
+async def events_of(info: Info, ids: Sequence[str], page: StatusPage) -> list[Any]:
     """The events with these ids as `Event` objects, in one query per request and batch."""
     from schema.event import EventType
 
@@ -49,7 +49,7 @@ async def events_of(info: Info, ids: Sequence[str]) -> list[Any]:
     loader = info.context.extra.get(EVENTS)
     if loader is None:
         loader = info.context.extra[EVENTS] = DataLoader(_load_events)
-    return [from_model(e) for e in await loader.load_many(list(ids)) if e is not None]
+    return [from_model(e, page) for e in await loader.load_many(list(ids)) if e is not None]
 
 
 @strawberry.type(description="A stretch of one component's time at one status, with the "
@@ -75,7 +75,7 @@ class AvailabilityInterval:
     async def events(
         self, info: Info
     ) -> list[Annotated[EventType, strawberry.lazy("schema.event")]]:
-        return await events_of(info, self.event_ids)
+        return await events_of(info, self.event_ids, self.page_model)
 
 
 @strawberry.type(description="uptime = total − maintenance − downtime; ratio = uptime / "
@@ -127,12 +127,13 @@ class DailyBar:
     )
     availability: Availability
     event_ids: list[strawberry.ID]
+    page_model: strawberry.Private[StatusPage]
 
     @strawberry.field(description="The events that touched the day.")
     async def events(
         self, info: Info
     ) -> list[Annotated[EventType, strawberry.lazy("schema.event")]]:
-        return await events_of(info, self.event_ids)
+        return await events_of(info, self.event_ids, self.page_model)
 
 
 async def page_availability(info: Info, page: StatusPage, start: datetime | None,
@@ -158,6 +159,6 @@ async def components_daily_bars(info: Info, page: StatusPage, components: list[C
     return [
         DailyBar(date=bar.date, status=bar.status,
                  availability=Availability.from_figures(bar.figures, page),
-                 event_ids=[strawberry.ID(e) for e in bar.event_ids])
+                 event_ids=[strawberry.ID(e) for e in bar.event_ids], page_model=page)
         for bar in found
     ]
