@@ -45,7 +45,7 @@ def badge(label: str, status: ComponentStatus) -> bytes:
     value = WORDS[status]
     left, right = _width(label), _width(value)
     total = left + right
-    title = escape(f"{label}: {value}")
+    title = escape(f"{label}: {value}", {'"': "&quot;"})
     label_x, value_x = left / 2, left + right / 2
     text_label, text_value = escape(label), escape(value)
     return (

@@ -46,8 +46,8 @@ def _timeline_html(event: EventRow, zone: ZoneInfo) -> str:
                      f"{end:%Y-%m-%d %H:%M} {escape(zone.key)}</p>")
     for u in reversed(event.updates):
         at = u.at.astimezone(zone)
-        parts.append(f"<p><small>{at:%Y-%m-%d %H:%M} {escape(zone.key)}</small><br>"
-                     f"<strong>{STATUS_WORDS[u.status]}</strong> - {markdown(u.message)}</p>")
+        parts.append(f"<div><p><small>{at:%Y-%m-%d %H:%M} {escape(zone.key)}</small><br>"
+                     f"<strong>{STATUS_WORDS[u.status]}</strong></p>{markdown(u.message)}</div>")
     return "\n".join(parts)
 
 
