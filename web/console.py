@@ -1,3 +1,181 @@
-"""(placeholder: filled in by its issue)"""
+"""The management console (`/manage`): server-rendered views read through GraphQL with the
+signed-in actor; every write is a mutation sent from the browser (forms.js), like any tool."""
 
-routes: list = []
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from web import console_queries as q
+from web.pages import not_found, page_response
+from web.query import actor_of, run
+from web.templating import templates as jinja
+
+INCIDENT_IMPACTS = ["DEGRADED", "PARTIAL_OUTAGE", "FULL_OUTAGE", "OPERATIONAL"]
+MAINTENANCE_IMPACTS = ["UNDER_MAINTENANCE", "OPERATIONAL"]
+INCIDENT_STATUSES = ["INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED"]
+MAINTENANCE_STATUSES = ["SCHEDULED", "IN_PROGRESS", "COMPLETED"]
+
+
+def _json(value: Any) -> Markup:
+    """JSON for a `<script type="application/json">` block (no `</script>` break-out)."""
+    return Markup(json.dumps(value).replace("<", "\\u003c"))
+
+
+jinja.env.globals.update(
+    impact_choices={"INCIDENT": INCIDENT_IMPACTS, "MAINTENANCE": MAINTENANCE_IMPACTS},
+    to_json=_json,
+)
+
+
+async def _signed_in(request: Request) -> Response | None:
+    """A redirect to sign-in for anonymous visitors; None when signed in."""
+    if (await actor_of(request)).authenticated:
+        return None
+    return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+
+
+def _view(request: Request, name: str, context: dict[str, Any],
+          status_code: int = 200) -> Response:
+    return page_response(request, f"console/{name}", context, status_code)
+
+
+async def home(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    answer = await run(request, q.HOME)
+    return _view(request, "home.html", {**(answer.data or {}), "errors": answer.errors})
+
+
+async def _page(request: Request, document: str = q.PAGE) -> tuple[dict[str, Any] | None, Any]:
+    answer = await run(request, document, {"slug": request.path_params["slug"]})
+    return (answer.data or {}).get("page"), answer
+
+
+async def page(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    found, answer = await _page(request)
+    if found is None:
+        return not_found(request)
+    ungrouped = [c for c in found["components"] if not c.get("group")]
+    return _view(request, "page.html", {"viewer": answer.data.get("viewer"), "page": found,
+                                        "ungrouped": ungrouped, "errors": answer.errors})
+
+
+async def _templates(request: Request, page_id: str) -> list[dict[str, Any]]:
+    answer = await run(request, q.TEMPLATES, {"pageId": page_id})
+    return list((answer.data or {}).get("templates") or [])
+
+
+async def new_event(request: Request) -> Response:
+    """Forms to publish: an incident, a maintenance or a retrospective event."""
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    found, answer = await _page(request, q.PAGE_HEAD)
+    if found is None:
+        return not_found(request)
+    form = request.path_params["form"]
+    if form not in ("incident", "maintenance", "retrospective"):
+        return not_found(request)
+    templates = await _templates(request, found["id"])
+    kind = "MAINTENANCE" if form == "maintenance" else "INCIDENT"
+    return _view(request, f"new_{form}.html", {
+        "viewer": answer.data.get("viewer"), "page": found,
+        "templates": [t for t in templates if t["kind"] == kind],
+        "statuses": INCIDENT_STATUSES, "all_statuses": INCIDENT_STATUSES + MAINTENANCE_STATUSES,
+    })
+
+
+async def event(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    answer = await run(request, q.EVENT, {"id": request.path_params["event_id"]})
+    found = (answer.data or {}).get("event")
+    if found is None:
+        return not_found(request)
+    statuses = INCIDENT_STATUSES if found["kind"] == "INCIDENT" else MAINTENANCE_STATUSES
+    current = {i["component"]["id"]: i["impact"] for i in found["components"]}
+    return _view(request, "event.html", {
+        "viewer": answer.data.get("viewer"), "event": found, "page": found["page"],
+        "statuses": statuses, "current": current,
+        "next_status": _next_status(found["kind"], found["status"]),
+    })
+
+
+def _next_status(kind: str, status: str) -> str:
+    order = INCIDENT_STATUSES if kind == "INCIDENT" else MAINTENANCE_STATUSES
+    at = order.index(status) if status in order else 0
+    return order[min(at + 1, len(order) - 1)]
+
+
+async def templates(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    found, answer = await _page(request, q.PAGE_HEAD)
+    if found is None:
+        return not_found(request)
+    return _view(request, "templates.html", {
+        "viewer": answer.data.get("viewer"), "page": found,
+        "templates": await _templates(request, found["id"]),
+        "all_statuses": INCIDENT_STATUSES + MAINTENANCE_STATUSES,
+    })
+
+
+async def subscribers(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    found, answer = await _page(request, q.PAGE_HEAD)
+    if found is None:
+        return not_found(request)
+    listing = await run(request, q.SUBSCRIBERS, {"pageId": found["id"]})
+    return _view(request, "subscribers.html", {
+        "viewer": answer.data.get("viewer"), "page": found,
+        "subscribers": (listing.data or {}).get("subscribers"), "errors": listing.errors,
+    })
+
+
+async def deliveries(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    found, answer = await _page(request, q.PAGE_HEAD)
+    if found is None:
+        return not_found(request)
+    listing = await run(request, q.DELIVERIES, {"pageId": found["id"]})
+    return _view(request, "deliveries.html", {
+        "viewer": answer.data.get("viewer"), "page": found, **(listing.data or {}),
+        "errors": listing.errors,
+    })
+
+
+async def users(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    answer = await run(request, q.USERS)
+    return _view(request, "users.html", {**(answer.data or {}), "errors": answer.errors,
+                                         "roles": ["PAGE_MANAGEMENT", "EVENT_MANAGEMENT"]})
+
+
+async def tokens(request: Request) -> Response:
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    answer = await run(request, q.TOKENS)
+    return _view(request, "tokens.html", {**(answer.data or {}), "errors": answer.errors})
+
+
+routes = [
+    Route("/manage", home),
+    Route("/manage/users", users),
+    Route("/manage/tokens", tokens),
+    Route("/manage/events/{event_id}", event),
+    Route("/manage/p/{slug}", page),
+    Route("/manage/p/{slug}/new/{form}", new_event),
+    Route("/manage/p/{slug}/templates", templates),
+    Route("/manage/p/{slug}/subscribers", subscribers),
+    Route("/manage/p/{slug}/deliveries", deliveries),
+]

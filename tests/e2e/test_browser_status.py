@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from resolvers.account import issue_token
-from resolvers.demo import DEMO_ADMIN, DEMO_LAYOUT, load_demo
-from tests.helpers.browser import ARTIFACTS, LIVE, axe_violations, chromium
+from resolvers.demo import DEMO_LAYOUT, load_demo
+from tests.helpers.browser import ARTIFACTS, axe_violations, chromium
 from tests.helpers.server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.onepass,
               pytest.mark.usefixtures("db")]
-
-
-async def demo_token() -> str:
-    from models import User
-
-    await load_demo()
-    secret, _ = await issue_token(user=await User.get(email=DEMO_ADMIN), name="browser test")
-    return secret
 
 
 async def test_the_demo_page_renders_groups_statuses_bars_and_availability() -> None:
@@ -63,7 +52,3 @@ async def test_the_status_page_has_no_serious_accessibility_violations() -> None
                 await page.goto(base + path)
                 violations = await axe_violations(page)
                 assert violations == [], [(v["id"], v["help"]) for v in violations]
-
-
-def _unused(_: Any) -> None:
-    """(keeps imports honest while the live tests wait for the events API)."""

@@ -76,6 +76,7 @@
       select + " ... on Error { code message field } } }";
     var input = collect(form);
     if (extra) extra(input);
+    else if (form.heliographExtra) form.heliographExtra(input);
     clearErrors(form);
     var button = form.querySelector("[type=submit]");
     if (button) button.disabled = true;

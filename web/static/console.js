@@ -1,0 +1,102 @@
+// Console helpers: template prefill, reordering, and the retrospective timeline rows.
+(function () {
+  "use strict";
+  var hg = window.heliograph;
+
+  // a template fills title, message, status and impacts; the manager can still change them
+  var picker = document.querySelector("[data-template-picker]");
+  var data = document.getElementById("templates-data");
+  if (picker && data) {
+    var templates = JSON.parse(data.textContent);
+    picker.addEventListener("change", function () {
+      var t = templates.filter(function (x) { return x.id === picker.value; })[0];
+      if (!t) return;
+      var form = picker.form;
+      if (t.title && form.elements.title) form.elements.title.value = t.title;
+      if (t.message && form.elements.message) form.elements.message.value = t.message;
+      if (t.status && form.elements.status) form.elements.status.value = t.status;
+      form.querySelectorAll("select[data-component-id]").forEach(function (s) { s.value = ""; });
+      form.querySelectorAll("input[name='ids:componentIds']").forEach(function (c) { c.checked = false; });
+      (t.components || []).forEach(function (impact) {
+        var select = form.querySelector('select[data-component-id="' + impact.component.id + '"]');
+        if (select) select.value = impact.impact;
+        var box = form.querySelector("input[name='ids:componentIds'][value='" + impact.component.id + "']");
+        if (box) box.checked = true;
+      });
+    });
+  }
+
+  // reorder components within their list, and groups on the page
+  var editor = document.getElementById("component-editor");
+  function mutate(name, type, input, form) {
+    var query = "mutation($input: " + type + "!) { " + name + "(input: $input) { __typename " +
+      "... on Error { message field } } }";
+    return hg.gql(query, { input: input }).then(function (body) {
+      var r = body.data && body.data[name];
+      if (r && /Payload$/.test(r.__typename)) { location.reload(); return; }
+      hg.showError(form, null, (r && r.message) || (body.errors && body.errors[0].message) || "Refused");
+    });
+  }
+  if (editor) {
+    var pageId = editor.dataset.pageId;
+    editor.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-move], button[data-move-group]");
+      if (!button) return;
+      var up = (button.dataset.move || button.dataset.moveGroup) === "up";
+      if (button.dataset.move) {
+        var item = button.closest("li"), list = item.parentElement;
+        var sibling = up ? item.previousElementSibling : item.nextElementSibling;
+        if (!sibling) return;
+        if (up) list.insertBefore(item, sibling); else list.insertBefore(sibling, item);
+        var ids = Array.prototype.map.call(list.querySelectorAll(":scope > li[data-id]"),
+          function (li) { return li.dataset.id; });
+        mutate("reorderComponents", "ReorderComponentsInput",
+          { pageId: pageId, componentIds: ids, groupId: list.dataset.groupId || null }, button.form);
+      } else {
+        var section = button.closest(".group-editor");
+        var other = up ? section.previousElementSibling : section.nextElementSibling;
+        if (!other || !other.classList.contains("group-editor")) return;
+        if (up) editor.insertBefore(section, other); else editor.insertBefore(other, section);
+        var groupIds = Array.prototype.map.call(editor.querySelectorAll(".group-editor"),
+          function (s) { return s.dataset.groupId; });
+        mutate("reorderComponentGroups", "ReorderComponentGroupsInput",
+          { pageId: pageId, groupIds: groupIds }, button.form);
+      }
+    });
+  }
+
+  // retrospective events: a list of dated updates
+  var retro = document.getElementById("retrospective-form");
+  if (retro) {
+    var rowTemplate = document.getElementById("retro-update-row");
+    var add = document.getElementById("add-retro-update");
+    var addRow = function () {
+      add.parentElement.insertBefore(rowTemplate.content.cloneNode(true), add);
+    };
+    add.addEventListener("click", addRow);
+    retro.addEventListener("click", function (event) {
+      if (event.target.matches("[data-remove-row]")) event.target.closest(".retro-update").remove();
+    });
+    addRow();
+    retro.heliographExtra = function (input) {
+      input.updates = Array.prototype.map.call(retro.querySelectorAll(".retro-update"), function (row) {
+        var at = row.querySelector("[data-part=at]").value;
+        return { at: at ? new Date(at).toISOString() : null,
+                 status: row.querySelector("[data-part=status]").value,
+                 message: row.querySelector("[data-part=message]").value };
+      });
+    };
+  }
+})();
+
+// a new API token is shown once, here
+(function () {
+  "use strict";
+  var form = document.getElementById("token-form");
+  if (!form) return;
+  form.addEventListener("mutation-done", function (event) {
+    var out = document.getElementById("new-token");
+    out.textContent = event.detail.token;
+    out.hidden = false;
+  });
+})();
