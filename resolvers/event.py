@@ -178,6 +178,8 @@ async def create_incident(
     title = title_text(title if title else base.title)
     message = message_text(message if message else base.message)
     at = not_future(started_at, "startedAt", now) if started_at is not None else now
+    if len({cid for cid, _ in components or ()}) != len(components or ()):
+        raise invalid("Each component may appear once", "components")
     merged = dict(base.impacts)
     merged.update(dict(components or ()))
     async with in_transaction() as conn:
