@@ -55,6 +55,7 @@ class MailSink:
         self.answer: Callable[[str], str | None] | None = None
         self.delay = 0.0
         self.attempts: dict[str, int] = {}
+        self.port = 0
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -87,7 +88,7 @@ class MailSink:
 def mail_sink() -> Iterator[MailSink]:
     """A real SMTP server on a free port; SMTP_URL points at it for this test."""
     sink = MailSink()
-    port = free_port()
+    port = sink.port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     previous = os.environ.get("SMTP_URL")

@@ -1,0 +1,120 @@
+"""Nothing lost, nothing sent twice: idempotent expansion, leases that expire, and a real
+`heliograph worker` process killed with SIGKILL in the middle of a batch of 500."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from models import Delivery, NotificationJob, Subscriber
+from models.base import utcnow
+from models.enums import DeliveryStatus, SubscriberChannel, SubscriberState
+from notifications import lease
+from notifications.deliver import LEASE_SECONDS, SMTP_CONNECTIONS, due
+from notifications.expand import expand, expand_pending
+from tests.notifications.support import MailSink, drain, mail_sink, make_page, open_incident
+
+__all__ = ["mail_sink"]
+
+ROOT = Path(__file__).resolve().parents[2]
+HELIOGRAPH = ROOT / ".venv" / "bin" / "heliograph"
+
+
+async def many_subscribers(page_id: str, count: int) -> None:
+    await Subscriber.bulk_create([
+        Subscriber(page_id=page_id, channel=SubscriberChannel.EMAIL,
+                   email=f"s{n:05d}@example.com", state=SubscriberState.CONFIRMED,
+                   confirmed_at=utcnow()) for n in range(count)])
+
+
+async def test_expanding_a_job_twice_creates_nothing_twice(gql: Any) -> None:
+    page_id, _ = await make_page(gql)
+    await many_subscribers(page_id, 30)
+    await open_incident(gql, page_id, "Twice")
+    job = await NotificationJob.get()
+    job.lease_owner = "test"
+    assert await expand(job) == 30
+    assert await expand(job) == 0  # e.g. a worker that died after the inserts re-runs it
+    assert await Delivery.all().count() == 30
+
+
+async def test_rows_leased_by_a_dead_worker_are_reclaimed_when_the_lease_expires(
+        gql: Any, mail_sink: MailSink) -> None:
+    page_id, _ = await make_page(gql)
+    await many_subscribers(page_id, 5)
+    await open_incident(gql, page_id, "Reclaimed")
+    await expand_pending()
+    now = utcnow()
+    held = await lease.claim(Delivery, await due(now), "dead-worker#1", now, LEASE_SECONDS)
+    assert len(held) == 5
+    await drain()
+    assert mail_sink.messages == []  # still leased: nobody else touches them
+    await Delivery.all().update(leased_until=utcnow())  # ... until the lease runs out
+    await drain()
+    assert len(mail_sink.messages) == 5
+    assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 5
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LOG_LEVEL": "warning"}
+    return subprocess.Popen([str(HELIOGRAPH), "worker"], cwd=ROOT, env=env)
+
+
+async def wait_for(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
+        gql: Any, mail_sink: MailSink) -> None:
+    page_id, _ = await make_page(gql)
+    await many_subscribers(page_id, 500)
+    await open_incident(gql, page_id, "Big one")
+    mail_sink.delay = 0.01  # about 400 mails a second: slow enough to kill it mid-way
+
+    async def some_arrived() -> bool:
+        return len(mail_sink.messages) >= 100
+
+    first = start_worker()
+    try:
+        await wait_for(some_arrived, 30, "the first mails")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+    at_kill = len(mail_sink.messages)
+    assert at_kill < 500, "the worker finished before it could be killed"
+
+    async def all_sent() -> bool:
+        return await Delivery.filter(status=DeliveryStatus.SENT).count() == 500
+
+    second = start_worker()
+    try:
+        # The dead worker's leases expire after LEASE_SECONDS; then its rows are taken over.
+        await wait_for(all_sent, LEASE_SECONDS + 30, "every delivery to be sent")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(15)
+
+    by_recipient: dict[str, set[str]] = defaultdict(set)
+    for message in mail_sink.messages:
+        by_recipient[str(message["To"])].add(str(message["Message-ID"]))
+    assert len(by_recipient) == 500  # everybody got the mail
+    # A repeat is only ever the message in flight at the kill (one per SMTP connection), and
+    # it carries the same Message-ID, so mail clients show it once.
+    assert all(len(ids) == 1 for ids in by_recipient.values())
+    assert len(mail_sink.messages) - 500 <= SMTP_CONNECTIONS
+    statuses = await Delivery.all().values_list("status", flat=True)
+    assert sorted(set(statuses)) == [DeliveryStatus.SENT]
