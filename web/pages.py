@@ -3,7 +3,7 @@ GraphQL schema executed in-process with the visitor's actor; live.js enhances th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +61,35 @@ async def _status(request: Request, slug: str) -> Response:
     return page_response(request, "status.html", data)
 
 
+SUBSCRIBE = """
+mutation Subscribe($input: SubscribeInput!) {
+  subscribe(input: $input) {
+    __typename ... on SubscribePayload { message } ... on Error { code message field }
+  }
+}
+"""
+
+
+async def subscribe(request: Request) -> Response:
+    """The subscribe form without JavaScript: the same mutation, answered on the page."""
+    slug = request.path_params["slug"]
+    form = await request.form()
+    values: dict[str, Any] = {"pageSlug": slug, "email": str(form.get("email") or "")}
+    if form.get("scope") == "components":
+        values["componentIds"] = [str(v) for v in form.getlist("componentIds")]
+    answer = await run(request, SUBSCRIBE, {"input": values})
+    data = await pagedata.status_page(request, slug)
+    if data is None:
+        return not_found(request)
+    result = (answer.data or {}).get("subscribe") or {}
+    if result.get("__typename") == "SubscribePayload":
+        data["subscribe_message"] = result["message"]
+        return page_response(request, "status.html", data)
+    message = result.get("message") or "; ".join(answer.errors) or "Something went wrong"
+    data["subscribe_errors"] = {result.get("field") or "form": message}
+    return page_response(request, "status.html", data, status_code=400)
+
+
 async def live_fragment(request: Request) -> Response:
     """The events parts of the status page, re-fetched by live.js after an event changes."""
     slug = request.path_params["slug"]
@@ -104,8 +133,8 @@ async def history(request: Request) -> Response:
         return not_found(request)
     zone = ZoneInfo(page["timeZone"])
     start, end = _month(request.query_params.get("month"), zone)
-    events = await pagedata.page_events_between(request, slug, start.astimezone(timezone.utc),
-                                                end.astimezone(timezone.utc))
+    events = await pagedata.page_events_between(request, slug, start.astimezone(UTC),
+                                                end.astimezone(UTC))
     previous = (start - timedelta(days=1)).strftime("%Y-%m")
     following = end.strftime("%Y-%m") if end <= datetime.now(zone) else None
     return page_response(request, "history.html", {
@@ -190,6 +219,7 @@ routes = [
     Route("/signout", signout, methods=["GET", "POST"]),
     Route("/p/{slug}", status),
     Route("/p/{slug}/live", live_fragment),
+    Route("/p/{slug}/subscribe", subscribe, methods=["POST"]),
     Route("/p/{slug}/history", history),
     Route("/p/{slug}/events/{event_id}", event),
 ]

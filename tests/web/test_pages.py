@@ -107,3 +107,44 @@ async def test_a_malformed_month_falls_back_to_this_month(client: Any) -> None:
     response = await client.get("/p/demo/history?month=garbage")
     assert response.status_code == 200
     assert "History:" in text(response.text)
+
+
+async def test_the_subscribe_form_works_without_javascript(client: Any) -> None:
+    from models import Subscriber
+
+    await load_demo()
+    refused = await client.post("/p/demo/subscribe", data={"email": "nope", "scope": "page"})
+    assert refused.status_code == 400
+    assert 'data-error-for="email" role="alert"></p>' not in refused.text  # the error is shown
+    assert await Subscriber.all().count() == 0
+    done = await client.post("/p/demo/subscribe",
+                             data={"email": "reader@example.com", "scope": "page"})
+    assert done.status_code == 200
+    assert await Subscriber.filter(email="reader@example.com").count() == 1
+
+
+async def test_update_messages_are_rendered_as_sanitised_markdown(client: Any, gql: Any) -> None:
+    demo = await load_demo()
+    made = await gql(CREATE_INCIDENT, {"input": {
+        "pageId": demo.id, "title": "Slow pages",
+        "message": "**Slow** <script>alert(1)</script> [link](javascript:alert(1))",
+    }})
+    event_id = made["data"]["createIncident"]["event"]["id"]
+    response = await client.get(f"/p/demo/events/{event_id}")
+    assert response.status_code == 200
+    assert "<strong>Slow</strong>" in response.text
+    assert "<script>alert(1)" not in response.text
+    assert 'href="javascript:' not in response.text
+    page = await client.get("/p/demo")
+    assert "Slow pages" in text(page.text)
+    assert "Active incidents" in text(page.text)
+
+
+async def test_an_event_is_not_shown_under_another_pages_address(client: Any, gql: Any) -> None:
+    demo = await load_demo()
+    await gql(CREATE_PAGE, {"input": {"slug": "other", "name": "Other"}})
+    made = await gql(CREATE_INCIDENT, {"input": {"pageId": demo.id, "title": "Demo only",
+                                                 "message": "x"}})
+    event_id = made["data"]["createIncident"]["event"]["id"]
+    assert (await client.get(f"/p/demo/events/{event_id}")).status_code == 200
+    assert (await client.get(f"/p/other/events/{event_id}")).status_code == 404
