@@ -89,7 +89,8 @@ async def test_a_manager_publishes_updates_and_resolves_an_incident_in_the_conso
                                                                         timeout=LIVE)
             await expect(public.locator("#events-live .incidents .event-status")).to_have_text(
                 "Identified", timeout=LIVE)
-            await expect(public.locator("#events-live .incidents .message em")).to_have_text("rotating")
+            shown = public.locator("#events-live .incidents .message em")
+            await expect(shown).to_have_text("rotating")
 
             # an empty message is refused, and the refusal is shown next to the message
             await console.get_by_label("Status", exact=True).select_option("RESOLVED")

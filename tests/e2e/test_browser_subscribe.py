@@ -12,8 +12,8 @@ from aiosmtpd.controller import Controller
 from playwright.async_api import expect
 
 from models import Component, Subscriber
-from models.subscriber import SubscriberComponent
 from models.enums import SubscriberState
+from models.subscriber import SubscriberComponent
 from resolvers.demo import load_demo
 from tests.helpers.browser import LIVE, chromium
 from tests.helpers.server import free_port, running_server
