@@ -100,6 +100,7 @@ async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
     async def all_sent() -> bool:
         return await Delivery.filter(status=DeliveryStatus.SENT).count() == 500
 
+    started = time.monotonic()
     second = start_worker()
     try:
         # The dead worker's leases expire after LEASE_SECONDS; then its rows are taken over.
@@ -108,6 +109,8 @@ async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
         second.send_signal(signal.SIGTERM)
         second.wait(15)
 
+    print(f"killed after {at_kill} mails; restarted worker finished in "
+          f"{time.monotonic() - started:.1f} s; {len(mail_sink.messages) - 500} repeated")
     by_recipient: dict[str, set[str]] = defaultdict(set)
     for message in mail_sink.messages:
         by_recipient[str(message["To"])].add(str(message["Message-ID"]))
