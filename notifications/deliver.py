@@ -25,7 +25,7 @@ from settings import get_settings
 log = logging.getLogger("heliograph.notifications")
 
 BATCH = 200
-LEASE_SECONDS = 15.0  # renewed every few seconds while a batch is being sent
+LEASE_SECONDS = 10.0  # renewed every few seconds while a batch is being sent
 MAX_ATTEMPTS = 12  # with the backoff below: about a day of retrying
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 3600.0

@@ -66,8 +66,8 @@ def start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen([str(HELIOGRAPH), "worker"], cwd=ROOT, env=env)
 
 
-async def wait_for(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_for(condition: Any, limit: float, what: str) -> None:
+    deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if await condition():
             return

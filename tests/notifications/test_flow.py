@@ -86,7 +86,7 @@ async def test_exactly_the_matching_confirmed_subscribers_get_one_mail_each(
 
 async def test_the_answer_is_the_same_for_new_pending_and_confirmed_addresses(
         gql: Any, client: Any, mail_sink: MailSink) -> None:
-    page_id, comps = await make_page(gql)
+    _, comps = await make_page(gql)
     new = await subscribe(gql, email="ann@example.com", componentIds=[comps["API"]])
     pending = await subscribe(gql, email="Ann@Example.com", componentIds=[comps["API"]])
     await drain()

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest

@@ -1,0 +1,130 @@
+"""The `subscribe` mutation and IM bindings: scopes, channels per visibility, refusals that
+write nothing, no enumeration, hashed single-use tokens, rate limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models import Delivery, ImDestination, Subscriber, SubscriberComponent
+from models.enums import DeliveryKind, SubscriberState
+from notifications import links
+from resolvers.account import create_user, issue_token
+from tests.notifications.support import SUBSCRIBE, _fresh_rate_limits, make_page, subscribe
+
+__all__ = ["_fresh_rate_limits"]
+
+BIND = """
+mutation($input: BindImDestinationInput!) { bindImDestination(input: $input) {
+  __typename ... on BindImDestinationPayload { destination { id provider webhookHost hasSecret } }
+  ... on Error { code message field } } }"""
+DELETE = """
+mutation($input: DeleteImDestinationInput!) { deleteImDestination(input: $input) {
+  __typename ... on DeleteImDestinationPayload { deletedImDestinationId }
+  ... on Error { code message field } } }"""
+MINE = "{ imDestinations { id provider name } }"
+
+
+async def nothing_written() -> None:
+    assert await Subscriber.all().count() == 0
+    assert await SubscriberComponent.all().count() == 0
+    assert await Delivery.all().count() == 0
+
+
+async def member_token(email: str = "member@example.com") -> str:
+    user = await create_user(email=email, password="correct horse battery")
+    secret, _ = await issue_token(user=user, name="t")
+    return secret
+
+
+async def test_a_new_address_is_pending_with_a_hashed_expiring_token(gql: Any) -> None:
+    _, comps = await make_page(gql)
+    answer = await subscribe(gql, email=" New@Example.COM ", componentIds=[comps["API"]])
+    assert answer["__typename"] == "SubscribePayload" and "confirm" in answer["message"]
+    subscriber = await Subscriber.get().prefetch_related("components")
+    assert subscriber.email == "new@example.com"
+    assert subscriber.state == SubscriberState.PENDING
+    assert [c.component_id for c in subscriber.components] == [comps["API"]]
+    mail = await Delivery.get()
+    assert mail.kind == DeliveryKind.CONFIRMATION and mail.update_id is None
+    token = mail.payload["link"].rsplit("/", 1)[-1]
+    assert subscriber.confirm_token_hash == links.hash_token(token) != token
+    assert subscriber.confirm_expires_at is not None
+
+
+@pytest.mark.parametrize(("fields", "code", "field"), [
+    ({"email": "a@example.com", "componentIds": ["C"], "eventId": "E"}, "INVALID",
+     "componentIds"),
+    ({"email": "not an address"}, "INVALID", "email"),
+    ({}, "INVALID", "email"),
+    ({"email": "a@example.com", "componentIds": ["nope"]}, "NOT_FOUND", "componentIds"),
+    ({"email": "a@example.com", "eventId": "nope"}, "NOT_FOUND", "eventId"),
+    ({"email": "a@example.com", "pageSlug": "nope"}, "NOT_FOUND", "pageSlug"),
+    ({"imDestinationId": "x"}, "UNAUTHENTICATED", None),
+])
+async def test_refusals_write_nothing(gql: Any, fields: dict[str, Any], code: str,
+                                      field: str | None) -> None:
+    _, comps = await make_page(gql)
+    if fields.get("componentIds") == ["C"]:
+        fields["componentIds"] = [comps["API"]]
+    answer = await subscribe(gql, **fields)
+    assert (answer["code"], answer["field"]) == (code, field), answer
+    await nothing_written()
+
+
+async def test_email_only_on_public_pages_and_im_only_on_internal_pages(gql: Any) -> None:
+    await make_page(gql, slug="inside", visibility="INTERNAL")
+    await make_page(gql, slug="acme")
+    # Anonymous callers cannot tell an internal page from an unknown slug.
+    hidden = await subscribe(gql, pageSlug="inside", email="a@example.com")
+    assert hidden["code"] == "NOT_FOUND"
+    body = await gql(SUBSCRIBE, {"input": {"pageSlug": "inside", "email": "a@example.com"}})
+    assert body["data"]["subscribe"]["field"] == "email"
+    destination = (await gql(BIND, {"input": {"provider": "SLACK",
+                                              "webhookUrl": "https://hooks.slack.com/x"}}))
+    dest_id = destination["data"]["bindImDestination"]["destination"]["id"]
+    public = await gql(SUBSCRIBE, {"input": {"pageSlug": "acme", "imDestinationId": dest_id}})
+    assert public["data"]["subscribe"]["code"] == "INVALID"
+    await nothing_written()
+    inside = await gql(SUBSCRIBE, {"input": {"pageSlug": "inside", "imDestinationId": dest_id}})
+    assert inside["data"]["subscribe"]["__typename"] == "SubscribePayload"
+    assert (await Subscriber.get()).state == SubscriberState.CONFIRMED
+
+
+async def test_members_bind_only_their_own_destinations(gql: Any) -> None:
+    await make_page(gql, slug="inside", visibility="INTERNAL")
+    anonymous = await gql(BIND, {"input": {"provider": "WECOM", "webhookUrl": "https://x"}},
+                          token="")
+    assert anonymous["data"]["bindImDestination"]["code"] == "UNAUTHENTICATED"
+    bad = await gql(BIND, {"input": {"provider": "WECOM", "webhookUrl": "ftp://x"}})
+    assert bad["data"]["bindImDestination"]["field"] == "webhookUrl"
+    assert await ImDestination.all().count() == 0
+    mine = (await gql(BIND, {"input": {"provider": "DINGTALK", "secret": "SECabc",
+                                       "webhookUrl": "https://oapi.dingtalk.com/robot/send?"
+                                                     "access_token=t"}}))
+    dest = mine["data"]["bindImDestination"]["destination"]
+    assert dest["webhookHost"] == "oapi.dingtalk.com" and dest["hasSecret"] is True
+    other = await member_token()
+    assert (await gql(MINE, token=other))["data"]["imDestinations"] == []
+    theirs = await gql(SUBSCRIBE, {"input": {"pageSlug": "inside",
+                                             "imDestinationId": dest["id"]}}, token=other)
+    assert theirs["data"]["subscribe"]["code"] == "NOT_FOUND"
+    stolen = await gql(DELETE, {"input": {"id": dest["id"]}}, token=other)
+    assert stolen["data"]["deleteImDestination"]["code"] == "NOT_FOUND"
+    await nothing_written()
+    gone = await gql(DELETE, {"input": {"id": dest["id"]}})
+    assert gone["data"]["deleteImDestination"]["deletedImDestinationId"] == dest["id"]
+    assert await ImDestination.all().count() == 0
+
+
+async def test_subscribing_is_rate_limited_per_address_and_per_network(gql: Any) -> None:
+    await make_page(gql)
+    answers = [await subscribe(gql, email="same@example.com") for _ in range(4)]
+    assert [a["__typename"] for a in answers] == ["SubscribePayload"] * 3 + [
+        "RateLimitedError"]
+    assert await Delivery.filter(kind=DeliveryKind.CONFIRMATION).count() == 3
+    others = [await subscribe(gql, email=f"n{i}@example.com") for i in range(17)]
+    assert [a["__typename"] for a in others].count("SubscribePayload") == 16
+    assert others[-1]["code"] == "RATE_LIMITED"
+    assert not await Subscriber.filter(email="n16@example.com").exists()
