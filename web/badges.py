@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from models.enums import ComponentStatus
 from resolvers.statuspage import PageSnapshot
-from web.readcache import preflight, serve
+from web.readcache import PageFormat, format_routes
 
 SVG = "image/svg+xml; charset=utf-8"
 WORDS = {
@@ -31,7 +29,6 @@ COLOURS = {
 }
 NARROW = set("fijlrt.,:;!|' ()[]")
 WIDE = set("mwMW@%")
-Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def _width(text: str) -> int:
@@ -80,27 +77,25 @@ def render_component(component_id: str) -> Callable[[PageSnapshot], bytes | None
     return render
 
 
-async def page_badge(request: Request) -> Response:
-    slug = request.path_params.get("slug")
-    return await serve(request, slug=slug, variant="badge.svg", media_type=SVG,
-                       render=render_page)
+def _page_render(base_url: str, params: dict[str, str]) -> Callable[[PageSnapshot], bytes | None]:
+    return render_page
 
 
-async def component_badge(request: Request) -> Response:
-    slug = request.path_params.get("slug")
-    component_id = request.path_params["component_id"]
-    return await serve(request, slug=slug, variant=f"components/{component_id}/badge.svg",
-                       media_type=SVG, render=render_component(component_id))
+def _component_render(base_url: str, params: dict[str, str]
+                      ) -> Callable[[PageSnapshot], bytes | None]:
+    return render_component(params["component_id"])
 
 
 def _routes() -> list[Route]:
-    routes = []
-    for prefix in ("/p/{slug}/", "/"):
-        for path, endpoint in (("badge.svg", page_badge),
-                               ("components/{component_id}/badge.svg", component_badge)):
-            routes.append(Route(prefix + path, endpoint, methods=["GET"]))
-            routes.append(Route(prefix + path, preflight, methods=["OPTIONS"]))
-    return routes
+    paths = []
+    for prefix, default in (("/p/{slug}/", False), ("/", True)):
+        paths.append((prefix + "badge.svg", PageFormat(
+            media_type=SVG, variant=lambda params: "badge.svg", render=_page_render,
+            default=default)))
+        paths.append((prefix + "components/{component_id}/badge.svg", PageFormat(
+            media_type=SVG, variant=lambda params: f"components/{params['component_id']}/badge",
+            render=_component_render, default=default)))
+    return format_routes(paths)
 
 
 routes: list[Any] = _routes()

@@ -5,7 +5,7 @@ routes (web/badges.py) are listed here too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -14,22 +14,18 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from feedgen.feed import FeedGenerator
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from models.enums import EventKind, EventStatus
 from resolvers.statuspage import EventRow, PageSnapshot
 from web import badges
 from web.markdown import render as markdown
-from web.readcache import preflight, serve
+from web.readcache import PageFormat, format_routes
 
 FEED_SIZE = 50
 ATOM = "application/atom+xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 ICS = "text/calendar; charset=utf-8"
 STATUS_WORDS = {status: status.value.replace("_", " ").capitalize() for status in EventStatus}
-Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def _page_url(snap: PageSnapshot, base_url: str) -> str:
@@ -151,26 +147,15 @@ FORMATS: dict[str, tuple[str, Callable[[str], Callable[[PageSnapshot], bytes]]]]
 }
 
 
-def _endpoint(name: str, default: bool) -> Endpoint:
+def _endpoint(name: str, default: bool) -> PageFormat:
     media_type, factory = FORMATS[name]
-
-    async def endpoint(request: Request) -> Response:
-        slug = None if default else request.path_params["slug"]
-        render = factory(request.app.state.settings.base_url)
-        return await serve(request, slug=slug, variant=name, media_type=media_type,
-                           render=render)
-
-    endpoint.__name__ = "feed_" + name.replace(".", "_")
-    return endpoint
+    return PageFormat(media_type=media_type, variant=lambda params: name,
+                      render=lambda base_url, params: factory(base_url), default=default)
 
 
-def _routes() -> list[Route]:
-    routes = []
-    for name in FORMATS:
-        for prefix, default in (("/p/{slug}/", False), ("/", True)):
-            routes.append(Route(prefix + name, _endpoint(name, default), methods=["GET"]))
-            routes.append(Route(prefix + name, preflight, methods=["OPTIONS"]))
-    return routes
-
-
-routes: list[Any] = [*_routes(), *badges.routes]
+routes: list[Any] = [
+    *format_routes([(prefix + name, _endpoint(name, default))
+                    for name in FORMATS
+                    for prefix, default in (("/p/{slug}/", False), ("/", True))]),
+    *badges.routes,
+]

@@ -1,0 +1,313 @@
+"""Read benchmark: the same bytes from a raw Starlette route (the ceiling), from the cached
+Statuspage `summary.json`, from the anonymous GraphQL page query and from the HTML page.
+
+    .venv/bin/python -m bench.read [--duration 5] [--connections 32] [--database-url URL]
+
+One uvicorn process (uvloop + httptools, access log off) serves the real app with one extra
+route, `/bench/raw`, that answers the bytes `summary.json` returned, through the same middleware.
+The load comes from another process: wrk when installed (`apt-get install -y wrk`), else a small
+asyncio HTTP/1.1 keep-alive generator run as a subprocess. Everything binds to 127.0.0.1 and every
+measurement is bounded in time. The data: the demo page (two groups, seven components, a little
+history) plus an open incident with three updates and an in-progress maintenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+SLUG = "demo"
+GRAPHQL_QUERY = """{ page(slug: "demo") { id name status statusDescription
+  groups { id name status components { id name status } }
+  components { id name status group { id } } } }"""
+BODY_ENV = "READ_BENCH_BODY"
+
+
+# ---- the server side: the app plus the raw route --------------------------------------------
+
+
+def bench_app() -> Any:
+    """`uvicorn --factory bench.read:bench_app`: the real app with `/bench/raw` in front."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from web.app import create_app
+
+    app = create_app()
+    path = Path(os.environ[BODY_ENV])
+    body: list[bytes] = []
+
+    async def raw(request: Request) -> Response:
+        if not body:
+            body.append(await asyncio.to_thread(path.read_bytes))
+        return Response(body[0], media_type="application/json; charset=utf-8")
+
+    app.router.routes.insert(0, Route("/bench/raw", raw))
+    return app
+
+
+async def _setup() -> None:
+    """Migrate and load the data (run in a subprocess with the bench's environment)."""
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.db import close_db, init_db, migrate
+    from models.enums import ComponentStatus as S
+    from models.enums import EventStatus
+    from resolvers import event, maintenance
+    from resolvers.auth import load_actor
+    from resolvers.demo import DEMO_ADMIN, load_demo
+    from settings import get_settings
+
+    url = get_settings().database_url
+    await migrate(url)
+    await init_db(url)
+    try:
+        page = await load_demo()
+        from models import Component, User
+
+        actor = await load_actor(await User.get(email=DEMO_ADMIN), via="cli")
+        c = {x.name: x.id for x in await Component.filter(page_id=page.id)}
+        incident = await event.create_incident(
+            actor=actor, page_id=page.id, title="Elevated API errors",
+            message="We are investigating elevated error rates.",
+            components=[(c["API"], S.PARTIAL_OUTAGE)], notify=False)
+        await event.post_event_update(
+            actor=actor, event_id=incident.id, status=EventStatus.IDENTIFIED,
+            message="A faulty deploy; rolling back.", notify=False,
+            components=[(c["API"], S.FULL_OUTAGE), (c["Web app"], S.DEGRADED)])
+        await event.post_event_update(
+            actor=actor, event_id=incident.id, status=EventStatus.MONITORING,
+            message="Rolled back; error rates are recovering.", notify=False,
+            components=[(c["API"], S.DEGRADED)])
+        start = utcnow() + timedelta(minutes=30)
+        window = await maintenance.schedule_maintenance(
+            actor=actor, page_id=page.id, title="Database upgrade",
+            message="Upgrading the EU database.", scheduled_start=start,
+            scheduled_end=start + timedelta(hours=2), component_ids=[c["EU database"]],
+            notify=False)
+        await event.post_event_update(actor=actor, event_id=window.id,
+                                      status=EventStatus.IN_PROGRESS,
+                                      message="Started early.", notify=False)
+    finally:
+        await close_db()
+
+
+# ---- load generation -------------------------------------------------------------------------
+
+
+def _parse_wrk(output: str) -> dict[str, float]:
+    def latency_ms(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return {"rps": float(rps.group(1)) if rps else float("nan"),
+            "p50": latency_ms("50"), "p99": latency_ms("99"),
+            "errors": float(errors.group(1)) if errors else 0.0}
+
+
+def run_wrk(url: str, duration: float, connections: int) -> dict[str, float]:
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
+         "--timeout", "10s", url],
+        capture_output=True, text=True, check=True, timeout=duration + 30,
+    ).stdout
+    result = _parse_wrk(output)
+    if not result["rps"] > 0:
+        print(output, file=sys.stderr)
+    return result
+
+
+async def _load(host: str, port: int, target: str, duration: float, connections: int
+                ) -> dict[str, Any]:
+    """Keep-alive GETs from `connections` clients for `duration` seconds."""
+    request = (f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n").encode()
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + duration
+
+    async def client() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while time.perf_counter() < stop_at:
+                began = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+                if length:
+                    await reader.readexactly(int(length.group(1)))
+                latencies.append(time.perf_counter() - began)
+                errors += status >= 400
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(connections)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed,
+            "p50": latencies[len(latencies) // 2] * 1000 if latencies else float("nan"),
+            "p99": latencies[int(len(latencies) * 0.99)] * 1000 if latencies else float("nan"),
+            "errors": float(errors)}
+
+
+def run_python_load(url: str, duration: float, connections: int) -> dict[str, float]:
+    match = re.match(r"http://([\d.]+):(\d+)(/.*)$", url)
+    assert match, url
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.read", "--load", url, "--duration", str(duration),
+         "--connections", str(connections)],
+        capture_output=True, text=True, check=True, timeout=duration + 30, cwd=ROOT,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# ---- orchestration ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str, timeout: float = 10.0) -> bytes:
+    import httpx
+
+    response = httpx.get(url, timeout=timeout)
+    response.raise_for_status()
+    return response.content
+
+
+@contextmanager
+def _server(env: dict[str, str], port: int) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "bench.read:bench_app", "--host",
+         "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+         "--loop", "uvloop", "--http", "httptools", "--ws-per-message-deflate", "false"],
+        cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _get(f"{base}/healthz", timeout=1)
+                break
+            except Exception:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2, help="measurements per path (best)")
+    parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
+    parser.add_argument("--python-load", action="store_true", help="do not use wrk")
+    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--load", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.setup:
+        asyncio.run(_setup())
+        return 0
+    if args.load:
+        match = re.match(r"http://([\d.]+):(\d+)(/.*)$", args.load)
+        assert match and match.group(1) == "127.0.0.1", "127.0.0.1 only"
+        result = asyncio.run(_load(match.group(1), int(match.group(2)), match.group(3),
+                                   args.duration, args.connections))
+        print(json.dumps(result))
+        return 0
+
+    scratch = Path(tempfile.mkdtemp(prefix="heliograph-bench-read-"))
+    body_file = scratch / "summary.json"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+    env.update({
+        "HELIOGRAPH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}",
+        "BROADCAST_URL": "memory://", "EMBEDDED_WORKER": "false", "VAR_DIR": str(scratch),
+        "BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning", BODY_ENV: str(body_file),
+    })
+    for name in ("DEFAULT_PAGE", "SMTP_URL", "GRAPHIQL"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "bench.read", "--setup"], env=env, cwd=ROOT,
+                   check=True, timeout=120)
+    use_wrk = shutil.which("wrk") is not None and not args.python_load
+    measure = run_wrk if use_wrk else run_python_load
+
+    with _server(env, port) as base:
+        summary = _get(f"{base}/p/{SLUG}/api/v2/summary.json")
+        body_file.write_bytes(summary)
+        assert _get(f"{base}/bench/raw") == summary
+        graphql = f"/graphql?query={quote(GRAPHQL_QUERY)}"
+        assert b'"errors"' not in _get(base + graphql)
+        targets = [
+            ("raw Starlette, same bytes", "/bench/raw"),
+            ("summary.json (cached)", f"/p/{SLUG}/api/v2/summary.json"),
+            ("GraphQL page query (anonymous)", graphql),
+            ("HTML status page", f"/p/{SLUG}"),
+        ]
+        results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in targets}
+        for _name, path in targets:  # warm-up: caches, connection pools, first renders
+            measure(base + path, 2.0, 4)
+        for _ in range(args.rounds):  # interleaved, so drift hits every path alike
+            for name, path in targets:
+                results[name].append(measure(base + path, args.duration, args.connections))
+
+    best = {name: max(runs, key=lambda r: r["rps"]) for name, runs in results.items()}
+    ceiling = best[targets[0][0]]["rps"]
+    print(f"bench/read.py — load: {'wrk -t1' if use_wrk else 'python asyncio'} "
+          f"-c{args.connections}, {args.duration:g}s x {args.rounds} rounds (best shown), "
+          f"body {len(summary)} bytes, one uvicorn process, 127.0.0.1")
+    print(f"{'path':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs raw':>7}  all rounds")
+    for name, _ in targets:
+        r = best[name]
+        rounds = " ".join(f"{x['rps']:.0f}" for x in results[name])
+        errors = f"  ({r['errors']:.0f} errors)" if r["errors"] else ""
+        print(f"{name:34} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
+              f"{r['rps'] / ceiling:7.0%}  {rounds}{errors}")
+    ratio = best[targets[1][0]]["rps"] / ceiling
+    print(f"target summary.json >= 80% of raw: {'met' if ratio >= 0.8 else 'NOT met'} "
+          f"({ratio:.0%}; median of rounds "
+          f"{statistics.median(x['rps'] for x in results[targets[1][0]]) / statistics.median(x['rps'] for x in results[targets[0][0]]):.0%})")  # noqa: E501
+    shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
