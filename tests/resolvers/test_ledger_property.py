@@ -1,0 +1,193 @@
+"""Property: after any sequence of event writes — incidents, updates, retrospective and
+overlapping events, maintenance with its timer, edits and deletions, refused or not — the
+ledger (ImpactSpan) and the current status equal a brute-force replay of the raw updates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models import Event, EventUpdate, ImpactSpan, UpdateImpact, User
+from models.base import utcnow
+from models.enums import ComponentStatus, EventKind, EventStatus
+from resolvers import event as events
+from resolvers import maintenance, retrospective, revision
+from resolvers.auth import Actor
+from resolvers.errors import DomainError
+from resolvers.status import statuses_at
+from tests.conftest import empty_all_tables
+from tests.helpers.events import make_page, snapshot
+
+S = ComponentStatus
+OP = S.OPERATIONAL
+US = timedelta(microseconds=1)
+IMPACTS = [S.DEGRADED, S.PARTIAL_OUTAGE, S.FULL_OUTAGE, OP, OP, S.UNDER_MAINTENANCE]
+INCIDENT_FLOW = [EventStatus.INVESTIGATING, EventStatus.IDENTIFIED, EventStatus.MONITORING,
+                 EventStatus.RESOLVED]
+OPS = ["incident", "incident", "post", "post", "post", "retro", "retro", "maintenance",
+       "tick", "edit", "delete_update", "delete_event"]
+
+
+def impacts_strategy(components: list[str]) -> st.SearchStrategy[list[tuple[str, S]]]:
+    return st.lists(st.tuples(st.sampled_from(components), st.sampled_from(IMPACTS)),
+                    max_size=3, unique_by=lambda pair: pair[0])
+
+
+def replay(event: Event, timeline: list[tuple[EventUpdate, dict[str, S]]],
+           t: datetime) -> dict[str, S]:
+    """The brute force: the event's non-operational impacts at instant t, from its updates."""
+    state: dict[str, S] = {}
+    for index, (update, impacts) in enumerate(timeline):
+        effective = event.started_at if event.retrospective and index == 0 else update.at
+        assert effective is not None
+        if effective > t:
+            break
+        if update.status == EventStatus.SCHEDULED:
+            continue
+        state.update(impacts)
+        if EventStatus(update.status).final:
+            state = {}
+    return {cid: s for cid, s in state.items() if s != OP}
+
+
+def worst(statuses: list[S]) -> S:
+    return max(statuses, key=lambda s: s.rank, default=OP)
+
+
+async def check_ledger(page_id: str, components: list[str]) -> None:
+    all_events = {e.id: e for e in await Event.filter(page_id=page_id)}
+    updates = await EventUpdate.filter(event_id__in=list(all_events)).order_by(
+        "at", "created_at", "id")
+    impacts: dict[str, dict[str, S]] = defaultdict(dict)
+    for row in await UpdateImpact.filter(update_id__in=[u.id for u in updates]):
+        impacts[row.update_id][row.component_id] = S(row.impact)
+    timelines: dict[str, list[tuple[EventUpdate, dict[str, S]]]] = defaultdict(list)
+    for update in updates:
+        timelines[update.event_id].append((update, impacts[update.id]))
+    spans = await ImpactSpan.filter(page_id=page_id)
+
+    # Shape: per (event, component) non-overlapping, non-empty, maximal, non-operational.
+    grouped: dict[tuple[str, str], list[ImpactSpan]] = defaultdict(list)
+    for span in spans:
+        assert span.event_id in all_events
+        assert span.status != OP and (span.end is None or span.start < span.end)
+        grouped[(span.event_id, span.component_id)].append(span)
+    for (event_id, _), rows in grouped.items():
+        rows.sort(key=lambda s: s.start)
+        for before, after in pairwise(rows):
+            assert before.end is not None and before.end <= after.start
+            assert not (before.end == after.start and before.status == after.status)
+        if rows[-1].end is None:
+            assert not EventStatus(all_events[event_id].status).final
+
+    # Values: at every instant that matters, spans and replay agree on every component.
+    now = utcnow()
+    instants = {now}
+    for update in updates:
+        instants |= {update.at, update.at - US}
+    for event in all_events.values():
+        if event.started_at:
+            instants |= {event.started_at, event.started_at - US}
+    for span in spans:
+        instants |= {span.start, span.start - US}
+        if span.end:
+            instants |= {span.end, span.end - US}
+    for t in instants:
+        expected: dict[str, list[S]] = defaultdict(list)
+        for event_id, event in all_events.items():
+            for cid, status in replay(event, timelines[event_id], t).items():
+                expected[cid].append(status)
+        for cid in components:
+            held = [s.status for s in spans if s.component_id == cid and s.start <= t
+                    and (s.end is None or t < s.end)]
+            assert worst(held) == worst(expected[cid]), (cid, t)
+    current = await statuses_at([page_id], now)
+    for cid in components:
+        expected_now = [s for e in all_events.values()
+                        for c, s in replay(e, timelines[e.id], now).items() if c == cid]
+        assert current.get(cid, OP) == worst(expected_now)
+
+
+async def apply(op: str, data: Any, actor: Actor, page_id: str, components: list[str],
+                base: datetime) -> None:
+    """Draw the arguments of one operation against the current state and run it."""
+    impacts = impacts_strategy(components)
+    event_ids = [e for e in await Event.filter(page_id=page_id).order_by("created_at")
+                 .values_list("id", flat=True)]
+    update_ids = [u for u in await EventUpdate.filter(event__page_id=page_id)
+                  .order_by("created_at").values_list("id", flat=True)]
+    minutes = st.integers(0, 600)
+    if op == "incident":
+        await events.create_incident(
+            actor=actor, page_id=page_id, title="i", message="m",
+            status=data.draw(st.sampled_from(INCIDENT_FLOW[:3])), components=data.draw(impacts),
+            started_at=base - timedelta(minutes=data.draw(minutes)))
+    elif op == "post" and event_ids:
+        await events.post_event_update(
+            actor=actor, event_id=data.draw(st.sampled_from(event_ids)),
+            status=data.draw(st.sampled_from(list(EventStatus))), message="m",
+            components=data.draw(impacts))
+    elif op == "retro":
+        kind = data.draw(st.sampled_from(list(EventKind)))
+        ago = data.draw(st.integers(30, 900))
+        start = base - timedelta(minutes=ago)
+        length = data.draw(st.integers(1, ago))
+        offsets = sorted(data.draw(st.lists(st.integers(0, length), min_size=1, max_size=4,
+                                            unique=True)))
+        flow = INCIDENT_FLOW if kind == EventKind.INCIDENT else [
+            EventStatus.IN_PROGRESS, EventStatus.COMPLETED]
+        # Mostly valid timelines: final only last (a few refusals remain, e.g. not at endedAt).
+        statuses = [data.draw(st.sampled_from(flow[:-1])) for _ in offsets[1:]]
+        statuses.append(data.draw(st.sampled_from(flow)))
+        steps = [retrospective.RetroUpdate(
+            at=start + timedelta(minutes=o), status=status, message="m",
+            components=data.draw(impacts)) for o, status in zip(offsets, statuses, strict=True)]
+        await retrospective.create_retrospective_event(
+            actor=actor, page_id=page_id, kind=kind, title="r", started_at=start,
+            ended_at=start + timedelta(minutes=length), components=data.draw(impacts),
+            updates=steps)
+    elif op == "maintenance":
+        start = utcnow() + timedelta(minutes=data.draw(st.integers(1, 120)))
+        await maintenance.schedule_maintenance(
+            actor=actor, page_id=page_id, title="mt", message="m", scheduled_start=start,
+            scheduled_end=start + timedelta(minutes=data.draw(st.integers(1, 120))),
+            component_ids=[c for c, _ in data.draw(impacts)])
+    elif op == "tick":
+        await maintenance.run_due_transitions(
+            utcnow() + timedelta(minutes=data.draw(st.integers(0, 300))))
+    elif op == "edit" and update_ids:
+        update_id = data.draw(st.sampled_from(update_ids))
+        kwargs: dict[str, Any] = {"message": "edited"}
+        if data.draw(st.booleans()):
+            kwargs["components"] = data.draw(impacts)
+        if data.draw(st.booleans()):
+            kwargs["at"] = base - timedelta(minutes=data.draw(st.integers(0, 900)))
+        await revision.edit_event_update(actor=actor, update_id=update_id, **kwargs)
+    elif op == "delete_update" and update_ids:
+        await revision.delete_event_update(actor=actor,
+                                           update_id=data.draw(st.sampled_from(update_ids)))
+    elif op == "delete_event" and event_ids:
+        await events.delete_event(actor=actor, event_id=data.draw(st.sampled_from(event_ids)))
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+async def test_ledger_and_status_match_a_replay_of_the_raw_updates(db: str, data: Any) -> None:
+    await empty_all_tables()
+    user = await User.create(email="prop@example.com", password_hash="-", is_admin=True)
+    actor, page, ids = await make_page(user, days=3)
+    components = list(ids.values())
+    base = utcnow()
+    for op in data.draw(st.lists(st.sampled_from(OPS), min_size=1, max_size=8)):
+        before = await snapshot()
+        try:
+            await apply(op, data, actor, page.id, components, base)
+        except DomainError:
+            assert await snapshot() == before, op  # a refusal writes nothing
+        await check_ledger(page.id, components)
