@@ -28,6 +28,7 @@ from resolvers.statuspage import PageMeta, PageSnapshot, default_slug, page_meta
 from web.auth import actor_from_request
 
 REFRESH_SECONDS = 1.0
+MAX_SLUGS = 1024
 T = TypeVar("T")
 Render = Callable[[PageSnapshot], bytes | None]
 
@@ -143,6 +144,8 @@ class ReadCache:
 
         async def load() -> PageMeta | None:
             meta = await page_meta(slug=slug)
+            if len(self._metas) >= MAX_SLUGS:
+                self._metas.clear()  # unknown slugs are remembered too: keep that bounded
             self._metas[slug] = (meta, time.monotonic())
             return meta
 

@@ -237,3 +237,23 @@ async def test_the_default_page_is_the_first_public_page(client: Any, gql: Any) 
     body = (await client.get("/api/v2/status.json")).json()
     assert body["page"]["name"] == "Outside"
     assert body["status"]["indicator"] == "none"
+
+
+async def test_a_signed_in_member_reads_internal_json_with_the_session_cookie(
+        client: Any, gql: Any) -> None:
+    from resolvers.account import create_user
+    from resolvers.session import COOKIE_NAME, sign_in
+
+    await create_page(gql, "ops", "Ops", visibility="INTERNAL")
+    await create_user(email="member@example.com", password="member password 1")
+    signed = await sign_in(email="member@example.com", password="member password 1")
+    try:
+        client.cookies.set(COOKIE_NAME, signed.cookie)
+        response = await client.get("/p/ops/api/v2/status.json")
+        assert response.status_code == 200 and response.json()["page"]["name"] == "Ops"
+        assert "access-control-allow-origin" not in response.headers
+        client.cookies.set(COOKIE_NAME, signed.cookie + "x")
+        forged = await client.get("/p/ops/api/v2/status.json")
+        assert forged.status_code == 404
+    finally:
+        client.cookies.clear()
