@@ -15,9 +15,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web import pagedata
+from web.htmlcache import cache
 from web.markdown import render as markdown
 from web.present import register
-from web.query import run
+from web.query import actor_of, run
 from web.templating import templates
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -55,10 +56,21 @@ async def status(request: Request) -> Response:
 
 
 async def _status(request: Request, slug: str) -> Response:
+    variant = "status:" + request.url.path
+    cacheable = not (await actor_of(request)).authenticated
+    if cacheable and (body := await cache.get(slug, variant)) is not None:
+        return cached(body)
     data = await pagedata.status_page(request, slug)
     if data is None:
         return not_found(request)
-    return page_response(request, "status.html", data)
+    response = page_response(request, "status.html", data)
+    if cacheable and data["page"]["visibility"] == "PUBLIC":
+        cache.put(slug, variant, data["page"]["sequence"], bytes(response.body))
+    return response
+
+
+def cached(body: bytes) -> HTMLResponse:
+    return HTMLResponse(body, headers={"cache-control": "no-cache"})
 
 
 SUBSCRIBE = """
@@ -91,8 +103,14 @@ async def subscribe(request: Request) -> Response:
 
 
 async def live_fragment(request: Request) -> Response:
-    """The events parts of the status page, re-fetched by live.js after an event changes."""
+    """The events parts of the status page, re-fetched by live.js after an event changes;
+    `?sequence=N` asks for a rendering of sequence N or later."""
     slug = request.path_params["slug"]
+    raw = request.query_params.get("sequence", "")
+    wanted = int(raw) if raw.isdigit() else None
+    cacheable = not (await actor_of(request)).authenticated
+    if cacheable and (body := await cache.get(slug, "live", wanted)) is not None:
+        return cached(body)
     part = await pagedata.events_part(request, slug)
     page = part["events_page"]
     if page is None:  # the events API could not answer: is the page itself visible?
@@ -100,7 +118,12 @@ async def live_fragment(request: Request) -> Response:
         page = (answer.data or {}).get("page")
         if page is None:
             return not_found(request)
-    return page_response(request, "_live_fragment.html", {**part, "page": page})
+    response = page_response(request, "_live_fragment.html", {**part, "page": page})
+    if cacheable and part["events_page"] is not None:
+        meta = await cache.meta(slug)
+        if meta is not None and meta.visibility.value == "PUBLIC":
+            cache.put(slug, "live", page["sequence"], bytes(response.body))
+    return response
 
 
 async def event(request: Request) -> Response:
@@ -196,7 +219,6 @@ async def _execute_with_response(request: Request, document: str, carrier: Respo
                                  variables: dict[str, Any]) -> dict[str, Any]:
     from schema import build_schema
     from schema.context import Context
-    from web.query import actor_of
 
     result = await build_schema(request.app.state.settings.production).execute(
         document, variable_values=variables,

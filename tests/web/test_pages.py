@@ -148,3 +148,22 @@ async def test_an_event_is_not_shown_under_another_pages_address(client: Any, gq
     event_id = made["data"]["createIncident"]["event"]["id"]
     assert (await client.get(f"/p/demo/events/{event_id}")).status_code == 200
     assert (await client.get(f"/p/other/events/{event_id}")).status_code == 404
+
+
+async def test_an_anonymous_visitor_never_gets_a_page_older_than_a_change(
+    client: Any, gql: Any
+) -> None:
+    from models import StatusPage
+
+    demo = await load_demo()
+    before = await client.get("/p/demo")
+    again = await client.get("/p/demo")
+    assert before.text == again.text  # served from the cache
+    made = await gql(CREATE_INCIDENT, {"input": {"pageId": demo.id, "title": "Cache test",
+                                                 "message": "x"}})
+    assert made["data"]["createIncident"]["__typename"] == "CreateIncidentPayload"
+    after = await client.get("/p/demo")
+    assert "Cache test" in text(after.text)
+    sequence = (await StatusPage.get(id=demo.id)).sequence
+    fragment = await client.get(f"/p/demo/live?sequence={sequence}")
+    assert "Cache test" in text(fragment.text)

@@ -78,7 +78,7 @@
   }
 
   function refreshEvents() {
-    return fetch("/p/" + encodeURIComponent(slug) + "/live", { credentials: "same-origin" })
+    return fetch("/p/" + encodeURIComponent(slug) + "/live?sequence=" + sequence, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) { if (html) swap(html, ["events-live", "recent-live"]); })
       .catch(function () { /* the next change or reconnect fetches again */ });

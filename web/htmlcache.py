@@ -1,0 +1,71 @@
+"""Rendered HTML of public pages for anonymous visitors, per page and sequence.
+
+Bars and availability move with the clock, so an entry also expires after `MAX_AGE` seconds.
+The page's sequence is re-read at most once a second, or at once when a caller needs a newer
+one (live.js asks for the events of the sequence it was pushed), so a change is never hidden."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from models.enums import Visibility
+from realtime import PageChange, hub
+from resolvers.statuspage import PageMeta, page_meta
+
+MAX_AGE = 30.0
+REFRESH = 1.0
+MAX_ENTRIES = 512
+
+
+@dataclass(frozen=True)
+class Entry:
+    sequence: int
+    body: bytes
+    made: float
+
+
+class HtmlCache:
+    def __init__(self) -> None:
+        self._metas: dict[str, tuple[PageMeta | None, float]] = {}
+        self._entries: dict[tuple[str, str], Entry] = {}
+        self._listening = False
+
+    def forget(self, change: PageChange | None = None) -> None:
+        """A change published by this process: re-read sequences now, not within a second."""
+        self._metas.clear()
+
+    async def meta(self, slug: str, at_least: int | None = None) -> PageMeta | None:
+        """The page's identity and sequence, at most a second old unless a newer one is due."""
+        if not self._listening:
+            self._listening = True
+            hub.add_local_listener(self.forget)
+        known = self._metas.get(slug)
+        now = time.monotonic()
+        if known is not None and now - known[1] < REFRESH:
+            meta = known[0]
+            if at_least is None or (meta is not None and meta.sequence >= at_least):
+                return meta
+        meta = await page_meta(slug=slug)
+        self._metas[slug] = (meta, now)
+        return meta
+
+    async def get(self, slug: str, variant: str, at_least: int | None = None) -> bytes | None:
+        """The cached body when it shows the page's current sequence and is fresh enough."""
+        meta = await self.meta(slug, at_least)
+        if meta is None or meta.visibility != Visibility.PUBLIC:
+            return None
+        entry = self._entries.get((slug, variant))
+        if entry is None or entry.sequence != meta.sequence \
+                or time.monotonic() - entry.made > MAX_AGE:
+            return None
+        return entry.body
+
+    def put(self, slug: str, variant: str, sequence: int, body: bytes) -> None:
+        """Remember a body rendered for an anonymous visitor of a public page."""
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()  # slugs are few; a full cache means churn, start again
+        self._entries[(slug, variant)] = Entry(sequence, body, time.monotonic())
+
+
+cache = HtmlCache()
