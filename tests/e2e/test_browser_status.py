@@ -28,11 +28,17 @@ async def test_the_demo_page_renders_groups_statuses_bars_and_availability() -> 
             assert await api.locator(".badge .word").inner_text() == "Operational"
             assert await api.locator(".bars .bar").count() == 90
             assert "availability over the last 90 days" in await api.inner_text()
-            # focus (keyboard) shows a day's date and availability
+            # the keyboard reaches today's bar, and arrows move to earlier days; focus shows
+            # the day's date, availability and events
             await api.locator(".bars .bar").last.focus()
             tip = api.locator(".bars .bar.today .tip")
             assert await tip.is_visible()
             assert "available" in await tip.inner_text()
+            await page.keyboard.press("ArrowLeft")
+            yesterday = api.locator(".bars .bar").nth(88)
+            assert await yesterday.evaluate("b => b === document.activeElement")
+            assert await yesterday.locator(".tip").is_visible()
+            assert await api.locator(".bars .bar[tabindex='0']").count() == 1
             await page.screenshot(path=str(ARTIFACTS / "status-desktop.png"), full_page=True)
             await page.set_viewport_size({"width": 390, "height": 844})
             await page.goto(f"{base}/p/demo")

@@ -94,6 +94,7 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.querySelector(".components"), old = root.querySelector(".components");
         if (fresh && old) old.replaceWith(fresh);
+        if (window.heliographBars) fresh.querySelectorAll(".bars").forEach(window.heliographBars.setup);
       })
       .catch(function () {});
   }
