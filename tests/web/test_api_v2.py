@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
-from statuspage_world import add_component, build_world, create_page, post_update
+from statuspage_world import CREATE_COMPONENT, add_component, build_world, create_page, post_update
 
 from web.readcache import cache
 
@@ -257,3 +257,48 @@ async def test_a_signed_in_member_reads_internal_json_with_the_session_cookie(
         assert forged.status_code == 404
     finally:
         client.cookies.clear()
+
+
+RETROSPECTIVE = """
+mutation($input: CreateRetrospectiveEventInput!) {
+  createRetrospectiveEvent(input: $input) {
+    __typename ... on CreateRetrospectiveEventPayload { event { id } } ... on Error { message }
+  }
+}"""
+DELETE = """
+mutation($input: DeleteEventInput!) {
+  deleteEvent(input: $input) { __typename ... on Error { message } }
+}"""
+
+
+async def test_retrospective_and_deleted_events(client: Any, gql: Any) -> None:
+    page_id = await create_page(gql, "acme", "Acme")
+    began = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    api = (await gql(CREATE_COMPONENT, {"input": {
+        "pageId": page_id, "name": "API", "since": (began - timedelta(days=1)).isoformat()}})
+           )["data"]["createComponent"]["component"]["id"]
+    result = (await gql(RETROSPECTIVE, {"input": {
+        "pageId": page_id, "kind": "INCIDENT", "title": "Outage last week",
+        "startedAt": began.isoformat(), "endedAt": (began + timedelta(hours=2)).isoformat(),
+        "components": [{"componentId": api, "impact": "FULL_OUTAGE"}],
+        "updates": [
+            {"at": began.isoformat(), "status": "INVESTIGATING", "message": "Down."},
+            {"at": (began + timedelta(hours=2)).isoformat(), "status": "RESOLVED",
+             "message": "Back."},
+        ]}}))["data"]["createRetrospectiveEvent"]
+    assert "event" in result, result
+    event_id = result["event"]["id"]
+    body = (await client.get("/p/acme/api/v2/incidents.json")).json()
+    assert validator("incidents.json").is_valid(body)
+    [incident] = body["incidents"]
+    assert incident["status"] == "resolved" and incident["impact"] == "critical"
+    assert datetime.fromisoformat(incident["started_at"]) == began
+    assert datetime.fromisoformat(incident["resolved_at"]) == began + timedelta(hours=2)
+    assert [datetime.fromisoformat(u["display_at"]) for u in incident["incident_updates"]] == [
+        began + timedelta(hours=2), began]
+    etag = (await client.get("/p/acme/api/v2/incidents.json")).headers["etag"]
+
+    assert (await gql(DELETE, {"input": {"eventId": event_id}}))["data"]["deleteEvent"][
+        "__typename"] == "DeleteEventPayload"
+    after = await client.get("/p/acme/api/v2/incidents.json", headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.json()["incidents"] == []
