@@ -160,3 +160,49 @@ async def test_delete_event_removes_it_from_status_and_figures(gql: Any, admin: 
     assert (await gql(EVENT, {"id": event_id}))["data"]["event"] is None
     entry = await AuditEntry.filter(action="event.delete").get()
     assert entry.target_id == event_id and entry.actor_id == admin.id
+
+
+FULL_EVENTS = """
+query($slug: String!) {
+  page(slug: $slug) {
+    events(first: 50) {
+      nodes { id title page { slug }
+              components { impact component { name status } }
+              updates { at status components { impact component { name } } } }
+    }
+  }
+}"""
+
+
+async def test_page_events_is_not_n_plus_one(gql: Any, admin: User, caplog: Any) -> None:
+    import logging
+
+    from models.enums import ComponentStatus, EventStatus
+    from resolvers import event as events
+
+    actor, page, ids = await make_page(admin)
+
+    async def publish(count: int) -> None:
+        for index in range(count):
+            event = await events.create_incident(
+                actor=actor, page_id=page.id, title=f"I{index}", message="m",
+                components=[(ids["API"], ComponentStatus.DEGRADED)])
+            await events.post_event_update(
+                actor=actor, event_id=event.id, status=EventStatus.MONITORING, message="m",
+                components=[(ids["Web"], ComponentStatus.PARTIAL_OUTAGE)])
+
+    async def queries() -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            body = await gql(FULL_EVENTS, {"slug": "acme"}, token="")
+        assert body["data"]["page"]["events"]["nodes"]
+        return sum(1 for r in caplog.records if r.name == "tortoise.db_client"
+                   and "SELECT" in r.getMessage().upper())
+
+    await publish(2)
+    few = await queries()
+    assert 0 < few <= 12, few  # the page, its events, updates, impacts, components, …
+    await publish(18)
+    assert len((await gql(FULL_EVENTS, {"slug": "acme"}))["data"]["page"]["events"][
+        "nodes"]) == 20
+    assert await queries() == few
