@@ -22,6 +22,7 @@ from resolvers import validate
 from resolvers.auth import Actor
 from resolvers.errors import invalid
 from resolvers.event import (
+    affected_ids,
     check_impacts,
     finish,
     locked,
@@ -188,11 +189,13 @@ async def cancel_maintenance(*, actor: Actor, event_id: str, message: str | None
             "-at", "-created_at").first()
         at = max(utcnow(), last.at) if last else utcnow()
         event.cancelled = True
+        planned = await affected_ids(event.id, conn)
         await write_update(event, actor=actor, at=at, status=EventStatus.COMPLETED,
                            message=text, impacts={}, notify=notify, conn=conn)
         await rebuild(event, conn)
         seq = await finish(actor, event, "maintenance.cancel", conn)
-    await announce(PageChange(event.page_id, seq, "EVENT_UPDATED", event_id=event.id))
+    await announce(PageChange(event.page_id, seq, "EVENT_UPDATED", event_id=event.id,
+                              component_ids=touched(planned)))
     return event
 
 

@@ -142,3 +142,23 @@ async def test_the_timer_wakes_for_the_next_transition_and_stops(admin: User) ->
     assert task.exception() is None
     assert [u.automatic for u in await EventUpdate.filter(event_id=event.id)] == [
         False, True, True]
+
+
+async def test_manual_maintenance_waits_for_hands_and_replans(admin: User) -> None:
+    actor, event, ids = await schedule(admin, auto_start=False, auto_complete=False)
+    assert event.scheduled_start is not None and event.scheduled_end is not None
+    replanned = await maintenance.update_maintenance(
+        actor=actor, event_id=event.id, component_ids=[ids["Web"]],
+        scheduled_end=event.scheduled_end + timedelta(hours=1))
+    assert replanned.scheduled_end == event.scheduled_end + timedelta(hours=1)
+    assert await run_due_transitions(event.scheduled_end + timedelta(days=1)) == 0
+    _, update = await events.post_event_update(actor=actor, event_id=event.id,
+                                               status=EventStatus.IN_PROGRESS, message="go")
+    assert await status_at(event.page_id, ids, update.at) == {
+        "API": "OPERATIONAL", "Web": "UNDER_MAINTENANCE", "DB": "OPERATIONAL"}
+    assert await run_due_transitions(event.scheduled_end + timedelta(days=1)) == 0
+    _, done = await events.post_event_update(actor=actor, event_id=event.id,
+                                             status=EventStatus.COMPLETED, message="done")
+    assert await status_at(event.page_id, ids, done.at) == {
+        "API": "OPERATIONAL", "Web": "OPERATIONAL", "DB": "OPERATIONAL"}
+    assert (await Event.get(id=event.id)).ended_at == done.at
