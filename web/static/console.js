@@ -40,6 +40,13 @@
   if (editor) {
     var pageId = editor.dataset.pageId;
     editor.addEventListener("click", function (event) {
+      var del = event.target.closest("button[data-delete]");
+      if (del) {
+        if (!window.confirm("Delete " + del.dataset.what + "?")) return;
+        var kind = del.dataset.delete;
+        mutate(kind, kind.charAt(0).toUpperCase() + kind.slice(1) + "Input", { id: del.dataset.id }, del.form);
+        return;
+      }
       var button = event.target.closest("button[data-move], button[data-move-group]");
       if (!button) return;
       var up = (button.dataset.move || button.dataset.moveGroup) === "up";
