@@ -167,3 +167,53 @@ async def test_an_anonymous_visitor_never_gets_a_page_older_than_a_change(
     sequence = (await StatusPage.get(id=demo.id)).sequence
     fragment = await client.get(f"/p/demo/live?sequence={sequence}")
     assert "Cache test" in text(fragment.text)
+
+
+async def test_history_lists_the_months_events_and_links_each_to_its_timeline(
+    client: Any, gql: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    demo = await load_demo()
+    from models import Component
+
+    api_id = (await Component.get(page_id=demo.id, name="API")).id
+    from zoneinfo import ZoneInfo
+
+    start = (datetime.now(UTC) - timedelta(days=60)).replace(hour=8, minute=0, second=0,
+                                                              microsecond=0)
+    berlin = start.astimezone(ZoneInfo("Europe/Berlin"))
+    month = berlin.strftime("%Y-%m")
+    following = (berlin.replace(day=28) + timedelta(days=5)).strftime("%Y-%m")
+    made = await gql("""
+      mutation($input: CreateRetrospectiveEventInput!) {
+        createRetrospectiveEvent(input: $input) {
+          __typename ... on CreateRetrospectiveEventPayload { event { id } }
+          ... on Error { message field }
+        }
+      }""", {"input": {
+        "pageId": demo.id, "kind": "INCIDENT", "title": "Old outage",
+        "startedAt": start.isoformat(), "endedAt": (start + timedelta(hours=2)).isoformat(),
+        "components": [{"componentId": api_id, "impact": "FULL_OUTAGE"}],
+        "updates": [
+            {"at": start.isoformat(), "status": "INVESTIGATING", "message": "Down."},
+            {"at": (start + timedelta(hours=1)).isoformat(), "status": "IDENTIFIED",
+             "message": "Found it."},
+            {"at": (start + timedelta(hours=2)).isoformat(), "status": "RESOLVED",
+             "message": "Back."},
+        ],
+    }})
+    assert "event" in made["data"]["createRetrospectiveEvent"], made
+    event_id = made["data"]["createRetrospectiveEvent"]["event"]["id"]
+    march = await client.get(f"/p/demo/history?month={month}")
+    words = text(march.text)
+    assert "Old outage" in words and "Retrospective" in words
+    assert f'href="/p/demo/events/{event_id}"' in march.text
+    april = await client.get(f"/p/demo/history?month={following}")
+    assert "Old outage" not in text(april.text)
+    timeline = text((await client.get(f"/p/demo/events/{event_id}")).text)
+    for message in ("Down.", "Found it.", "Back."):
+        assert message in timeline
+    # newest first, in the page's zone with the zone labelled
+    assert timeline.index("Back.") < timeline.index("Found it.") < timeline.index("Down.")
+    assert berlin.strftime("%d %b %Y, %H:%M %Z") in timeline
