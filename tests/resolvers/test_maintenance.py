@@ -162,3 +162,24 @@ async def test_manual_maintenance_waits_for_hands_and_replans(admin: User) -> No
     assert await status_at(event.page_id, ids, done.at) == {
         "API": "OPERATIONAL", "Web": "OPERATIONAL", "DB": "OPERATIONAL"}
     assert (await Event.get(id=event.id)).ended_at == done.at
+
+
+async def test_a_hand_start_racing_the_timer_starts_it_once(admin: User) -> None:
+    actor, event, _ = await schedule(admin)
+    assert event.scheduled_start is not None
+
+    async def by_hand() -> None:
+        try:
+            await events.post_event_update(actor=actor, event_id=event.id,
+                                           status=EventStatus.IN_PROGRESS, message="go")
+        except Exception as exc:  # the loser sees a forward-only refusal, nothing else
+            assert getattr(exc, "code", None) == "INVALID", exc
+
+    await asyncio.gather(by_hand(), run_due_transitions(event.scheduled_start),
+                         run_due_transitions(event.scheduled_start))
+    started = await EventUpdate.filter(event_id=event.id, status=EventStatus.IN_PROGRESS)
+    assert len([u for u in started if u.automatic]) <= 1 and started
+    # Whoever won, each planned component holds one maintenance span, not two.
+    assert await ImpactSpan.filter(event_id=event.id).count() == 2
+    assert (await Event.get(id=event.id)).status == EventStatus.IN_PROGRESS
+    assert await run_due_transitions(event.scheduled_start) == 0
