@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
@@ -115,25 +115,23 @@ class ReadCache:
             self._metas.pop(slug, None)
         self._snapshots.pop(change.page_id, None)
 
-    async def _once(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
-        """One load per key at a time: concurrent callers share its result."""
-        pending = self._inflight.get(key)
-        if pending is not None:
-            result: T = await asyncio.shield(pending)
-            return result
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            value = await load()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it, nobody logs it as lost
-            raise
-        else:
-            future.set_result(value)
-            return value
-        finally:
-            self._inflight.pop(key, None)
+    async def _once(self, key: Any, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """One load per key at a time, in its own task: concurrent callers share its result,
+        and a caller that goes away (client disconnect) does not cancel it for the others."""
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(load())
+            self._inflight[key] = task
+
+            def done(finished: asyncio.Future[Any]) -> None:
+                if self._inflight.get(key) is finished:
+                    del self._inflight[key]
+                if not finished.cancelled():
+                    finished.exception()  # retrieved: whoever awaits it re-raises it
+
+            task.add_done_callback(done)
+        result: T = await asyncio.shield(task)
+        return result
 
     async def meta(self, slug: str) -> PageMeta | None:
         known = self._metas.get(slug)

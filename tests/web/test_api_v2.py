@@ -302,3 +302,30 @@ async def test_retrospective_and_deleted_events(client: Any, gql: Any) -> None:
         "__typename"] == "DeleteEventPayload"
     after = await client.get("/p/acme/api/v2/incidents.json", headers={"If-None-Match": etag})
     assert after.status_code == 200 and after.json()["incidents"] == []
+
+
+async def test_concurrent_readers_share_one_read_of_the_page(client: Any, gql: Any,
+                                                             monkeypatch: Any) -> None:
+    import asyncio
+
+    import web.readcache as readcache
+
+    world = await build_world(gql)
+    reads: list[str] = []
+    real = readcache.snapshot
+
+    async def counted(*, page_id: str) -> Any:
+        reads.append(page_id)
+        return await real(page_id=page_id)
+
+    monkeypatch.setattr(readcache, "snapshot", counted)
+    paths = [f"/p/acme/api/v2/{name}" for name in ENDPOINTS] * 3
+    responses = await asyncio.gather(*(client.get(path) for path in paths))
+    assert all(r.status_code == 200 for r in responses)
+    assert reads == [world.page_id]  # one snapshot for every body of this sequence
+
+    await post_update(gql, world.events["active"], "RESOLVED", "Done.")
+    responses = await asyncio.gather(*(client.get(path) for path in paths))
+    assert reads == [world.page_id] * 2
+    assert all(r.status_code == 200 and "Done." in r.text for r in responses
+               if "incidents.json" in str(r.url))
