@@ -131,21 +131,24 @@ async def update_maintenance(
         if status.final:
             raise invalid("A completed maintenance is final", "eventId")
         scheduled = status == EventStatus.SCHEDULED
-        if scheduled_start is not KEEP:
+        if scheduled_start is not KEEP and scheduled_start is not None:
             if not scheduled:
                 raise invalid("The maintenance has started", "scheduledStart")
-            changes["scheduled_start"] = scheduled_start
-        start = changes.get("scheduled_start", event.scheduled_start)
-        end = scheduled_end if scheduled_end is not KEEP else event.scheduled_end
-        assert start is not None and end is not None
-        if scheduled:
-            start, end = _window(start, end, now)
-            changes.update(scheduled_start=start, scheduled_end=end)
-        elif scheduled_end is not KEEP:
-            end = validate.aware(end, "scheduledEnd")
-            if end <= now:
+            new_start = validate.aware(scheduled_start, "scheduledStart")
+            if new_start < now:
+                raise invalid("The scheduled start cannot be in the past", "scheduledStart")
+            changes["scheduled_start"] = new_start
+        start: datetime | None = changes.get("scheduled_start", event.scheduled_start)
+        assert start is not None
+        if scheduled_end is not KEEP and scheduled_end is not None:
+            new_end = validate.aware(scheduled_end, "scheduledEnd")
+            if new_end <= now:
                 raise invalid("The new end must be in the future", "scheduledEnd")
-            changes["scheduled_end"] = end
+            changes["scheduled_end"] = new_end
+        end: datetime | None = changes.get("scheduled_end", event.scheduled_end)
+        if end is None or end <= start:
+            raise invalid("The scheduled end must come after the scheduled start",
+                          "scheduledEnd")
         if auto_start is not KEEP and auto_start is not None:
             changes["auto_start"] = auto_start
         if auto_complete is not KEEP and auto_complete is not None:
