@@ -207,8 +207,16 @@ async def signin(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
+    """POST ends the session (from this site only); GET just goes home."""
     response = RedirectResponse("/", status_code=303)
     if request.method == "POST":
+        from web.security import same_origin_problem, trusted_origins
+
+        own = f"{request.url.scheme}://{request.url.netloc}".lower()
+        problem = same_origin_problem(request.headers,
+                                      trusted_origins(request.app.state.settings), own)
+        if problem is not None:
+            return HTMLResponse(problem, status_code=403)
         carrier = Response()
         await _execute_with_response(request, SIGN_OUT, carrier, {})
         _copy_cookies(carrier, response)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from models import Event
 from resolvers.demo import DEMO_LAYOUT, load_demo
 from tests.helpers.browser import ARTIFACTS, axe_violations, chromium
 from tests.helpers.server import running_server
@@ -50,11 +51,14 @@ async def test_the_demo_page_renders_groups_statuses_bars_and_availability() -> 
 
 
 async def test_the_status_page_has_no_serious_accessibility_violations() -> None:
-    await load_demo()
+    demo = await load_demo()
+    event = await Event.filter(page_id=demo.id).first()
+    assert event is not None
     with running_server() as base:
         async with chromium() as browser:
             page = await browser.new_page()
-            for path in ("/p/demo", "/p/demo/history", "/signin"):
+            for path in ("/p/demo", "/p/demo/history", f"/p/demo/events/{event.id}",
+                         "/signin", "/p/unknown"):
                 await page.goto(base + path)
                 violations = await axe_violations(page)
                 assert violations == [], [(v["id"], v["help"]) for v in violations]

@@ -82,6 +82,9 @@ async def test_sign_out_ends_the_session(client: Any) -> None:
     await load_demo()
     await sign_in(client, DEMO_ADMIN, "heliograph-demo")
     assert (await client.get("/manage")).status_code == 200
+    refused = await client.post("/signout", headers={"origin": "https://evil.example"})
+    assert refused.status_code == 403
+    assert (await client.get("/manage")).status_code == 200
     out = await client.post("/signout", headers={"origin": "http://testserver"})
     assert out.status_code == 303
     assert (await client.get("/manage")).status_code == 303
