@@ -5,7 +5,7 @@ leaves the rest of the page intact."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -119,7 +119,7 @@ async def events_part(request: Request, slug: str) -> dict[str, Any]:
     found = (events.data or {}).get("page") if events.ok else None
     active = _nodes(found, "active")
     upcoming = _nodes(found, "upcoming")
-    since = datetime.now(timezone.utc) - timedelta(days=RECENT_DAYS)
+    since = datetime.now(UTC) - timedelta(days=RECENT_DAYS)
     recent = [e for e in _nodes(found, "past")
               if (parse_dt(e.get("endedAt")) or event_start(e) or since) >= since]
     return {
