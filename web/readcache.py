@@ -85,6 +85,8 @@ class ReadCache:
         self._inflight: dict[Any, asyncio.Future[Any]] = {}
         self._floor: dict[str, int] = {}  # page id -> the latest sequence announced here
         self._unlisten: Callable[[], None] | None = None
+        # Bumped by every local change: a load that began before it does not store its result.
+        self._generation = 0
 
     def listen(self) -> None:
         if self._unlisten is None:
@@ -104,15 +106,12 @@ class ReadCache:
 
     def on_change(self, change: PageChange) -> None:
         """A change committed by this process: forget what we knew of that page."""
+        self._generation += 1
         self._default = None
         self._floor[change.page_id] = max(change.sequence, self._floor.get(change.page_id, 0))
-        slugs = [slug for slug, (meta, _) in self._metas.items()
-                 if meta is not None and meta.id == change.page_id]
-        if not slugs:
-            # A new page (or a renamed one) may now own a slug we remember as absent.
-            self._metas.clear()
-        for slug in slugs:
-            self._metas.pop(slug, None)
+        # Unknown slugs go too: a new or renamed page may now own one we remember as absent.
+        self._metas = {slug: known for slug, known in self._metas.items()
+                       if known[0] is not None and known[0].id != change.page_id}
         self._snapshots.pop(change.page_id, None)
 
     async def _once(self, key: Any, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -141,10 +140,12 @@ class ReadCache:
                 return meta
 
         async def load() -> PageMeta | None:
+            generation = self._generation
             meta = await page_meta(slug=slug)
             if len(self._metas) >= MAX_SLUGS:
                 self._metas.clear()  # unknown slugs are remembered too: keep that bounded
-            self._metas[slug] = (meta, time.monotonic())
+            if generation == self._generation:
+                self._metas[slug] = (meta, time.monotonic())
             return meta
 
         return await self._once(("meta", slug), load)
@@ -155,8 +156,10 @@ class ReadCache:
             return known[0]
 
         async def load() -> str | None:
+            generation = self._generation
             slug = await default_slug()
-            self._default = (slug, time.monotonic())
+            if generation == self._generation:
+                self._default = (slug, time.monotonic())
             return slug
 
         return await self._once(("default",), load)

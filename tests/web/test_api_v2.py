@@ -329,3 +329,22 @@ async def test_concurrent_readers_share_one_read_of_the_page(client: Any, gql: A
     assert reads == [world.page_id] * 2
     assert all(r.status_code == 200 and "Done." in r.text for r in responses
                if "incidents.json" in str(r.url))
+
+
+UPDATE_PAGE = """
+mutation($input: UpdatePageInput!) {
+  updatePage(input: $input) { __typename ... on Error { message } }
+}"""
+
+
+async def test_a_local_change_is_served_at_once_even_under_a_new_slug(client: Any,
+                                                                      gql: Any) -> None:
+    page_id = await create_page(gql, "acme", "Acme")
+    assert (await client.get("/p/acme/api/v2/status.json")).status_code == 200
+    assert (await client.get("/p/renamed/api/v2/status.json")).status_code == 404
+    await gql(UPDATE_PAGE, {"input": {"id": page_id, "slug": "renamed", "name": "Renamed"}})
+    renamed = await client.get("/p/renamed/api/v2/status.json")
+    assert renamed.status_code == 200 and renamed.json()["page"]["name"] == "Renamed"
+    assert (await client.get("/p/acme/api/v2/status.json")).status_code == 404
+    await gql(UPDATE_PAGE, {"input": {"id": page_id, "visibility": "INTERNAL"}})
+    assert (await client.get("/p/renamed/api/v2/status.json")).status_code == 404
