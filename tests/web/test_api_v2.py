@@ -348,3 +348,27 @@ async def test_a_local_change_is_served_at_once_even_under_a_new_slug(client: An
     assert (await client.get("/p/acme/api/v2/status.json")).status_code == 404
     await gql(UPDATE_PAGE, {"input": {"id": page_id, "visibility": "INTERNAL"}})
     assert (await client.get("/p/renamed/api/v2/status.json")).status_code == 404
+
+
+async def test_default_page_setting_names_the_page_at_the_root(client: Any, gql: Any,
+                                                               admin_token: str) -> None:
+    import os
+
+    from settings import reset_settings
+
+    await create_page(gql, "first", "First")
+    await create_page(gql, "ops", "Ops", visibility="INTERNAL")
+    os.environ["DEFAULT_PAGE"] = "ops"
+    reset_settings()
+    cache.clear()
+    try:
+        assert (await client.get("/api/v2/status.json")).status_code == 404
+        signed = await client.get("/api/v2/status.json",
+                                  headers={"Authorization": f"Bearer {admin_token}"})
+        assert signed.status_code == 200 and signed.json()["page"]["name"] == "Ops"
+        assert (await client.get("/history.atom")).status_code == 404
+    finally:
+        del os.environ["DEFAULT_PAGE"]
+        reset_settings()
+        cache.clear()
+    assert (await client.get("/api/v2/status.json")).json()["page"]["name"] == "First"
