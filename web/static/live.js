@@ -128,7 +128,8 @@
     sequence = update.sequence;
     root.dataset.sequence = String(sequence);
     applyPage(update.page);
-    if (update.kind !== "COMPONENT_STATUS") refreshEvents();
+    if (update.kind === "PAGE_EDITED") reloadPage();
+    else if (update.kind !== "COMPONENT_STATUS") refreshEvents();
   }
 
   function scheduleReconnect() {
