@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from realtime.hub import Hub
@@ -38,10 +38,13 @@ class FeedMessage(Generic[S]):
     state_sequence: int
     event_id: str | None = None
     component_ids: tuple[str, ...] = ()
+    # What consumers derive from this message once for all streams (e.g. an executed
+    # GraphQL result per document); never part of equality.
+    shared: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     def as_snapshot(self) -> FeedMessage[S]:
         return replace(self, kind=SNAPSHOT, sequence=self.state_sequence, event_id=None,
-                       component_ids=())
+                       component_ids=(), shared={})
 
 
 _CLOSE: FeedMessage[object] = FeedMessage(kind="CLOSE", sequence=-1, state=None,
@@ -63,6 +66,7 @@ class Feed(Generic[S]):
         self.closed = False
         self._pending: asyncio.Queue[PageChange | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._snapshot: FeedMessage[S] | None = None
 
     async def open(self) -> bool:
         """Subscribe (confirmed), then load the state; False when the page does not exist."""
@@ -91,7 +95,12 @@ class Feed(Generic[S]):
         await self.hub.unsubscribe(self.page_id, self._on_change)
 
     def snapshot(self) -> FeedMessage[S]:
-        return FeedMessage(SNAPSHOT, self.state_sequence, self.state, self.state_sequence)
+        """The current state as a SNAPSHOT message, one object per state for all streams."""
+        cached = self._snapshot
+        if cached is None or cached.state is not self.state:
+            cached = FeedMessage(SNAPSHOT, self.state_sequence, self.state, self.state_sequence)
+            self._snapshot = cached
+        return cached
 
     def resync(self) -> None:
         """The broadcast reconnected: send every stream a fresh snapshot."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from models import Component, Event, StatusPage
 from models.enums import ComponentStatus as Status
@@ -128,6 +130,8 @@ class PageUpdate:
     )
     state: strawberry.Private[PageState | None]
     event_id: strawberry.Private[str | None]
+    # Results executed once for every stream of the same message (see SharedEventExecutor).
+    shared: strawberry.Private[dict[object, object] | None] = None
 
     @strawberry.field(description="The page's state after the change (null once deleted).")
     def page(self, info: Info) -> StatusPageType | None:
@@ -157,6 +161,8 @@ def _update(message: FeedMessage[PageState], component_ids: tuple[str, ...] | No
         component_ids=[strawberry.ID(c) for c in
                        (message.component_ids if component_ids is None else component_ids)],
         state=message.state, event_id=message.event_id,
+        # Every stream of this message gets the same root data, so the result can be shared.
+        shared=message.shared if component_ids is None else None,
     )
 
 
@@ -207,6 +213,35 @@ async def _component_stream(actor: Actor, page_id: str, watched: tuple[str, ...]
                                      state=message.state, event_id=message.event_id)
     except LookupError:
         raise not_found("Page", "slug") from None
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Executes a live message once per (document, variables, viewer) for all its streams.
+
+    graphql-core executes every subscription event once per subscriber; for a message shared by
+    thousands of sockets, the first execution's result (a task) is shared by the rest."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        shared = getattr(self.root_value, "shared", None)
+        loc = self.operation.loc
+        if serially is not False or shared is None or loc is None:
+            return super().execute_operation(serially)
+        actor = getattr(self.context_value, "actor", None)
+        key = (
+            loc.source.body,
+            self.operation.name.value if self.operation.name else None,
+            json.dumps(self.variable_values.coerced, sort_keys=True, default=str),
+            (actor.user_id, actor.roles) if actor is not None else None,
+        )
+        task = shared.get(key)
+        if task is None:
+            task = shared[key] = asyncio.ensure_future(self._execute_once(serially))
+        # A shield per stream: a socket that goes away must not cancel the others' result.
+        return asyncio.shield(task)  # type: ignore[arg-type]
+
+    async def _execute_once(self, serially: bool | None) -> Any:
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
 
 
 @strawberry.type
