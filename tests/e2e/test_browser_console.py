@@ -82,9 +82,10 @@ async def test_a_manager_publishes_updates_and_resolves_an_incident_in_the_conso
             await expect(public.locator("#events-live")).to_contain_text("Sign-in is failing")
 
             # an update that leaves the impacts as they are
-            await console.get_by_label("Status", exact=True).select_option("IDENTIFIED")
-            await console.get_by_label("Message (Markdown)").fill("A bad certificate: *rotating*.")
-            await console.get_by_role("button", name="Post update").click()
+            form = console.locator("#update-form")
+            await form.get_by_label("Status", exact=True).select_option("IDENTIFIED")
+            await form.get_by_label("Message (Markdown)").fill("A bad certificate: *rotating*.")
+            await form.get_by_role("button", name="Post update").click()
             await expect(console.locator("#event-status")).to_have_text("Identified",
                                                                         timeout=LIVE)
             await expect(public.locator("#events-live .incidents .event-status")).to_have_text(
@@ -93,15 +94,16 @@ async def test_a_manager_publishes_updates_and_resolves_an_incident_in_the_conso
             await expect(shown).to_have_text("rotating")
 
             # an empty message is refused, and the refusal is shown next to the message
-            await console.get_by_label("Status", exact=True).select_option("RESOLVED")
-            await console.get_by_label("Message (Markdown)").fill("")
-            await console.get_by_role("button", name="Post update").click()
-            await expect(console.locator('[data-error-for="message"]')).not_to_be_empty(
+            form = console.locator("#update-form")
+            await form.get_by_label("Status", exact=True).select_option("RESOLVED")
+            await form.get_by_label("Message (Markdown)").fill("")
+            await form.get_by_role("button", name="Post update").click()
+            await expect(form.locator('[data-error-for="message"]')).not_to_be_empty(
                 timeout=LIVE)
             assert (await Event.get(id=event.id)).status == EventStatus.IDENTIFIED
 
-            await console.get_by_label("Message (Markdown)").fill("Certificates rotated.")
-            await console.get_by_role("button", name="Post update").click()
+            await form.get_by_label("Message (Markdown)").fill("Certificates rotated.")
+            await form.get_by_role("button", name="Post update").click()
             await expect(console.locator("#event-status")).to_have_text("Resolved",
                                                                         timeout=LIVE)
             await expect(public.locator("#banner")).to_have_text("All systems operational",
