@@ -129,6 +129,22 @@ def bench_app_factory() -> Any:
 
         for view in views:
             view.schema.execution_context_class = SharedEventExecutor
+    trace = os.environ.get("FANOUT_TRACEMALLOC")  # a path: where memory per socket goes
+    if trace:
+        import signal
+        import tracemalloc
+
+        tracemalloc.start(1)
+        marks: list[Any] = []
+
+        def dump(*_: Any) -> None:
+            stats = tracemalloc.take_snapshot().compare_to(marks[0], "lineno")
+            total = sum(s.size_diff for s in stats)
+            Path(trace).write_text(f"total +{total // 1024} KiB\n"
+                                   + "\n".join(str(s) for s in stats[:60]))
+
+        signal.signal(signal.SIGUSR2, lambda *_: marks.append(tracemalloc.take_snapshot()))
+        signal.signal(signal.SIGUSR1, dump)
     profile = os.environ.get("FANOUT_PROFILE")  # a path: write the server's cProfile there
     if profile:
         import cProfile
@@ -209,6 +225,9 @@ def mutate(port: int, token: str, component_id: str, name: str) -> tuple[float, 
 
 def measure(count: int, sub_port: int, pub_port: int, server_pid: int, token: str,
             component_id: str, label: str) -> dict[str, Any]:
+    if os.environ.get("FANOUT_TRACEMALLOC"):
+        os.kill(server_pid, signal.SIGUSR2)
+        time.sleep(1)
     base_rss = rss_kb(server_pid)
     client = subprocess.Popen(
         [sys.executable, "-m", "bench.fanout", "client", "--url",
@@ -221,6 +240,8 @@ def measure(count: int, sub_port: int, pub_port: int, server_pid: int, token: st
     assert line == "READY", line
     connect_s = time.monotonic() - opened
     idle_cpu = cpu_s(server_pid), cpu_s(client.pid)
+    if os.environ.get("FANOUT_TRACEMALLOC"):
+        os.kill(server_pid, signal.SIGUSR1)
     time.sleep(1.0)  # let the server settle before sampling memory
     idle_cpu = cpu_s(server_pid) - idle_cpu[0], cpu_s(client.pid) - idle_cpu[1]
     per_sub_kb = (rss_kb(server_pid) - base_rss) / count

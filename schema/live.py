@@ -64,6 +64,9 @@ class PageState:
     events: dict[str, Event]  # active and upcoming
     loaders: Loaders
     page_type: StatusPageType
+    # Per-request caches other domains keep in `context.extra` (e.g. the event loaders),
+    # shared by every stream of this state instead of living as long as the connection.
+    extra: dict[str, Any] = field(default_factory=dict)
     _extra_events: dict[str, asyncio.Future[Event | None]] = field(default_factory=dict)
 
     def status_of(self, component_id: str) -> Status:
@@ -110,12 +113,17 @@ async def load_state(page_id: str) -> tuple[PageState, int] | None:
 feeds: FeedRegistry[PageState] = FeedRegistry(hub, load_state)
 
 
-def _event_type(event: Event) -> Any:
-    """The events domain's `Event` type for a model, when that domain provides `from_model`."""
-    from schema import event as event_schema
+def _event_type(event: Event, page: StatusPage) -> Any:
+    from schema.event import EventType
 
-    from_model = getattr(event_schema.EventType, "from_model", None)
-    return from_model(event) if from_model is not None else None
+    return EventType.from_model(event, page)
+
+
+def _bind(info: Info, state: PageState) -> None:
+    """Resolve this message's fields through the state's shared loaders and caches: the
+    connection's own would hold what they loaded for earlier messages."""
+    info.context.loaders = state.loaders
+    info.context.extra = state.extra
 
 
 @strawberry.type(description="One message of a live stream: a snapshot or one committed change.")
@@ -137,8 +145,7 @@ class PageUpdate:
     def page(self, info: Info) -> StatusPageType | None:
         if self.state is None:
             return None
-        # The page's fields resolve through the shared loaders of this sequence.
-        info.context.loaders = self.state.loaders
+        _bind(info, self.state)
         return self.state.page_type
 
     @strawberry.field(description="The event this change published, updated or deleted.")
@@ -150,8 +157,8 @@ class PageUpdate:
         model = await self.state.event(self.event_id)
         if model is None:
             return None
-        info.context.loaders = self.state.loaders
-        return _event_type(model)
+        _bind(info, self.state)
+        return _event_type(model, self.state.page)
 
 
 def _update(message: FeedMessage[PageState], component_ids: tuple[str, ...] | None = None
