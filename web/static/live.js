@@ -17,6 +17,8 @@
   };
   var RANK = { OPERATIONAL: 0, DEGRADED: 1, UNDER_MAINTENANCE: 2, PARTIAL_OUTAGE: 3, FULL_OUTAGE: 4 };
   var socket = null, current = null, nextId = 1, attempt = 0, retryTimer = null;
+  var lastHeard = Date.now();
+  var SILENCE = 45000; // no message, not even a pong, for this long: the link is dead
 
   function cls(status) { return "s-" + String(status || "none").toLowerCase().replace(/_/g, "-"); }
 
@@ -145,8 +147,12 @@
       socket = new WebSocket(scheme + location.host + "/graphql", "graphql-transport-ws");
     } catch (e) { show("reconnecting"); scheduleReconnect(); return; }
     var mine = socket;
-    socket.onopen = function () { send({ type: "connection_init", payload: {} }); };
+    socket.onopen = function () {
+      lastHeard = Date.now();
+      send({ type: "connection_init", payload: {} });
+    };
     socket.onmessage = function (event) {
+      lastHeard = Date.now();
       var message = JSON.parse(event.data);
       if (message.type === "connection_ack") { attempt = 0; subscribe(); }
       else if (message.type === "ping") send({ type: "pong" });
@@ -166,6 +172,21 @@
       scheduleReconnect();
     };
   }
+
+  // a link that died without a close frame (sleep, network change) is noticed by its silence
+  setInterval(function () {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - lastHeard > SILENCE) {
+      var dead = socket;
+      socket = null; // its close event, whenever it comes, is ignored
+      current = null;
+      try { dead.close(); } catch (e) { /* already closing */ }
+      show("reconnecting");
+      scheduleReconnect();
+      return;
+    }
+    send({ type: "ping" });
+  }, 15000);
 
   document.addEventListener("visibilitychange", function () {
     // a tab woken from sleep may hold a dead socket: check it now, not at the next timeout
