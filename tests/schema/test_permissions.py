@@ -8,6 +8,7 @@ mutations must join the table."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from tortoise import Tortoise, connections
 import schema as schema_module
 from models import ApiToken, Component, ComponentGroup, StatusPage, User
 from models.enums import Role
-from resolvers.account import create_user, issue_token
+from resolvers.account import hash_password, issue_token
 from resolvers.auth import Actor
 from resolvers.role import assign_role
 from schema.permissions import Guard, Policy
@@ -151,8 +152,15 @@ async def _reorder_pages(w: World, page: str, actor: str) -> dict[str, Any]:
     return {"pageIds": list(reversed(ids))}
 
 
-async def _fresh_user(w: World) -> User:
-    return await create_user(email=f"{unique('u')}@example.com", password="long enough pw")
+@functools.cache
+def _password_hash() -> str:
+    # argon2 is deliberately slow; the matrix makes many users, all with this one password.
+    return hash_password("long enough pw")
+
+
+async def _fresh_user(w: World | None = None, email: str | None = None) -> User:
+    return await User.create(email=email or f"{unique('u')}@example.com",
+                             password_hash=_password_hash())
 
 
 async def _sign_in(w: World, page: str, actor: str) -> dict[str, Any]:
@@ -285,7 +293,8 @@ TABLE: dict[str, Case] = {
 }
 
 POLICY_OF = {"anyone": Policy.ANYONE, "signed_in": Policy.SIGNED_IN,
-             "page": Policy.PAGE_MANAGEMENT, "page_by_id": Policy.ANYONE, "page_all": Policy.PAGE_MANAGEMENT,
+             "page": Policy.PAGE_MANAGEMENT, "page_by_id": Policy.ANYONE,
+             "page_all": Policy.PAGE_MANAGEMENT,
              "event": Policy.EVENT_MANAGEMENT, "admin": Policy.ADMIN}
 
 
@@ -359,7 +368,7 @@ async def world(client: httpx.AsyncClient, admin: User, admin_token: str) -> Wor
     tokens = {"anonymous": "", "admin": admin_token}
     users = {"admin": admin}
     for name in ACTORS[1:-1]:
-        users[name] = await create_user(email=f"{name}@example.com", password="long enough pw")
+        users[name] = await _fresh_user(email=f"{name}@example.com")
         tokens[name], _ = await issue_token(user=users[name])
     w = World(http=client, tokens=tokens, users=users)
     for key in PAGES:
