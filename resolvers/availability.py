@@ -1,188 +1,49 @@
-"""Availability from the ledger (PRODUCT.md §4, §10): per-component timelines built from the
-page's ImpactSpan rows, figures over a window, and the intervals they were computed from.
+"""Availability (PRODUCT.md §4, §10): figures of components over windows, summed for groups
+and pages, and the intervals they were computed from.
 
-Times are integer microseconds since the epoch inside this module, so sums are exact. What
-depends only on the ledger (the timelines) is cached in-process per (page, sequence); what
-depends on now (windows, today's bar) is computed per request by a `Reader`."""
+What depends only on the ledger (timelines) is cached per (page, sequence) in
+`resolvers.availability_timeline`; what depends on now is computed per request by a `Reader`,
+which loads each page's ledger at most once however many fields ask for it."""
 
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_right
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from tortoise.expressions import Q
-
-from models import Component, ImpactSpan, StatusPage
+from models import Component, StatusPage
 from models.base import utcnow
 from models.enums import ComponentStatus
+from resolvers.availability_timeline import (
+    BY_RANK,
+    DOWN,
+    MAINTENANCE,
+    OPEN,
+    US,
+    Ledger,
+    Timeline,
+    aware,
+    build_timelines,
+    clear_cache,
+    page_ledger,
+    to_datetime,
+    to_us,
+)
 from resolvers.errors import invalid
 
-US = 1_000_000
+__all__ = ["OPEN", "Figures", "Interval", "Ledger", "Part", "Reader", "build_timelines",
+           "clear_cache", "measure", "measure_windows", "to_us", "window"]
+
 QUARTER = timedelta(days=90)
-OPEN = 1 << 62  # the end of a span that still holds
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Load a little more than the default window so that the default quarter and 90 daily bars
 # (whose first local day may begin up to a day earlier) share one load per sequence number.
 PRELOAD = timedelta(days=92)
-CACHE_SIZE = 128
-
 OPERATIONAL = ComponentStatus.OPERATIONAL
-MAINTENANCE = ComponentStatus.UNDER_MAINTENANCE
-DOWN = frozenset({ComponentStatus.PARTIAL_OUTAGE, ComponentStatus.FULL_OUTAGE})
 
 
-def aware(moment: datetime) -> datetime:
-    """A datetime in UTC; naive values are taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def to_us(moment: datetime) -> int:
-    """Microseconds since the epoch."""
-    delta = aware(moment) - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
-
-
-def to_datetime(us: int) -> datetime:
-    return EPOCH + timedelta(microseconds=us)
-
-
-# ---- timelines: what depends only on the ledger ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A maximal stretch of one component's non-operational time with one status and events."""
-
-    start: int
-    end: int
-    status: ComponentStatus
-    responsible: tuple[str, ...]  # the events holding the component at `status`
-    active: tuple[str, ...]  # every event holding it (at any status)
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """One component's segments, sorted and disjoint; time outside them is OPERATIONAL."""
-
-    segments: tuple[Segment, ...] = ()
-    ends: tuple[int, ...] = ()
-
-    def overlapping(self, start: int, end: int) -> Iterator[Segment]:
-        """The segments that intersect [start, end)."""
-        segments = self.segments
-        i = bisect_right(self.ends, start)
-        while i < len(segments) and segments[i].start < end:
-            yield segments[i]
-            i += 1
-
-
-EMPTY = Timeline()
-
-# (event id, status, start, end) of one span of one component; end is OPEN while it holds.
-Span = tuple[str, ComponentStatus, int, int]
-
-
-def build_timeline(spans: Sequence[Span]) -> Timeline:
-    """Sweep the spans: at every instant the worst status by precedence wins (PRODUCT.md §2)."""
-    points: list[tuple[int, int, int]] = []  # (time, 0 = a span ends / 1 = starts, index)
-    for index, (_, _, start, end) in enumerate(spans):
-        if end > start:
-            points.append((start, 1, index))
-            if end != OPEN:
-                points.append((end, 0, index))
-    points.sort()
-    active: dict[int, None] = {}  # ordered by start, for a stable order of event ids
-    segments: list[Segment] = []
-    k = 0
-    while k < len(points):
-        moment = points[k][0]
-        while k < len(points) and points[k][0] == moment:
-            _, starts, index = points[k]
-            if starts:
-                active[index] = None
-            else:
-                active.pop(index, None)
-            k += 1
-        if not active:
-            continue
-        following = points[k][0] if k < len(points) else OPEN
-        held = [spans[i] for i in active]
-        status = max((s[1] for s in held), key=lambda s: s.rank)
-        responsible = tuple(dict.fromkeys(s[0] for s in held if s[1] is status))
-        every = tuple(dict.fromkeys(s[0] for s in held))
-        last = segments[-1] if segments else None
-        if (last is not None and last.end == moment and last.status is status
-                and last.responsible == responsible and last.active == every):
-            segments[-1] = Segment(last.start, following, status, responsible, every)
-        else:
-            segments.append(Segment(moment, following, status, responsible, every))
-    return Timeline(tuple(segments), tuple(s.end for s in segments))
-
-
-SpanRow = tuple[str, str, ComponentStatus | str, datetime, datetime | None]
-
-
-def build_timelines(rows: Iterable[SpanRow]) -> dict[str, Timeline]:
-    """Timelines by component id from (component, event, status, start, end) rows."""
-    by_component: dict[str, list[Span]] = defaultdict(list)
-    for component_id, event_id, status, start, end in rows:
-        by_component[component_id].append((
-            event_id, ComponentStatus(status), to_us(start),
-            OPEN if end is None else to_us(end),
-        ))
-    # Sorted input gives the same event order however the database returned the rows.
-    return {cid: build_timeline(sorted(spans, key=lambda s: (s[2], s[0])))
-            for cid, spans in by_component.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Ledger:
-    """A page's timelines, exact for every instant from `covered_from` on."""
-
-    covered_from: int
-    timelines: dict[str, Timeline]
-
-    def timeline(self, component_id: str) -> Timeline:
-        return self.timelines.get(component_id, EMPTY)
-
-
-_cache: OrderedDict[tuple[str, int], Ledger] = OrderedDict()
-
-
-def clear_cache() -> None:
-    """Forget every cached ledger (benchmarks measure cold runs with it)."""
-    _cache.clear()
-
-
-async def page_ledger(*, page_id: str, sequence: int, covering: int) -> Ledger:
-    """The page's ledger at this sequence, exact from `covering` on: cached, or one query."""
-    key = (page_id, sequence)
-    cached = _cache.get(key)
-    if cached is not None and cached.covered_from <= covering:
-        _cache.move_to_end(key)
-        return cached
-    rows = await ImpactSpan.filter(
-        Q(page_id=page_id), Q(end__isnull=True) | Q(end__gt=to_datetime(covering))
-    ).values_list("component_id", "event_id", "status", "start", "end")
-    ledger = Ledger(covering, build_timelines(rows))  # type: ignore[arg-type]
-    for stale in [k for k in _cache if k[0] == page_id and k[1] < sequence]:
-        del _cache[stale]
-    _cache[key] = ledger
-    _cache.move_to_end(key)
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
-    return ledger
-
-
-# ---- figures: what depends on the window -----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """One component's share of a window: [start, end) after clipping to its `since`."""
 
     component: Component
@@ -204,16 +65,19 @@ class Interval:
 
 @dataclass(slots=True)
 class Figures:
-    """Availability over a window, summed over components; seconds as floats, exact inside."""
+    """Availability over a window, summed over components (microseconds inside, exact)."""
 
     start_us: int
     end_us: int
     total_us: int = 0
     maintenance_us: int = 0
     downtime_us: int = 0
-    worst: ComponentStatus | None = None  # null when no component counts in the window
+    worst_rank: int = -1  # -1: no component counts in the window
     touched: dict[str, None] = field(default_factory=dict)  # events, in order of appearance
-    parts: list[Part] = field(default_factory=list)
+    # What the intervals are derived from, on demand (most figures are never audited).
+    window_start_us: int = 0  # the window asked for, before clipping to `since`
+    ledger: Ledger | None = None
+    components: Sequence[Component] = ()
 
     @property
     def start(self) -> datetime:
@@ -234,11 +98,26 @@ class Figures:
         return self.uptime_us / countable if countable > 0 else None
 
     @property
+    def worst(self) -> ComponentStatus | None:
+        """The worst status in the window; None when no component counts in it."""
+        return BY_RANK[self.worst_rank] if self.worst_rank >= 0 else None
+
+    @property
     def event_ids(self) -> list[str]:
         return list(self.touched)
 
-    def seconds(self, us: int) -> float:
+    @staticmethod
+    def seconds(us: int) -> float:
         return us / US
+
+    @property
+    def parts(self) -> list[Part]:
+        """Each counted component's share of the window."""
+        if self.ledger is None:
+            return []
+        return [Part(c, self.ledger.timeline(c.id), max(self.window_start_us, to_us(c.since)),
+                     self.end_us)
+                for c in self.components if to_us(c.since) < self.end_us]
 
     def intervals(self) -> list[Interval]:
         """Per component, intervals covering its clipped window without gaps."""
@@ -273,37 +152,61 @@ def part_intervals(part: Part) -> list[Interval]:
             for start, end, status, events in pieces]
 
 
+def measure_windows(ledger: Ledger, components: Sequence[Component], edges: Sequence[int]
+                    ) -> list[Figures]:
+    """Figures of these components over each consecutive window [edges[i], edges[i + 1]),
+    each component clipped to its `since`: one sweep per component over all the windows."""
+    count = len(edges) - 1
+    found = [Figures(edges[i + 1], edges[i + 1], window_start_us=edges[i], ledger=ledger,
+                     components=components) for i in range(count)]
+    if count <= 0:
+        return found
+    for component in components:
+        since = to_us(component.since)
+        timeline = ledger.timeline(component.id)
+        segments = timeline.segments
+        last = len(segments)
+        j = timeline.first_after(max(edges[0], since))
+        for i in range(count):
+            start, end = edges[i], edges[i + 1]
+            if since > start:
+                if since >= end:
+                    continue  # nothing of this window is counted for this component
+                start = since
+            figures = found[i]
+            if start < figures.start_us:
+                figures.start_us = start
+            figures.total_us += end - start
+            worst = figures.worst_rank if figures.worst_rank > 0 else 0
+            while j < last and segments[j].end <= start:
+                j += 1
+            k = j
+            while k < last:
+                segment = segments[k]
+                if segment.start >= end:
+                    break
+                length = ((segment.end if segment.end < end else end)
+                          - (segment.start if segment.start > start else start))
+                if segment.kind == MAINTENANCE:
+                    figures.maintenance_us += length
+                elif segment.kind == DOWN:
+                    figures.downtime_us += length
+                if segment.rank > worst:
+                    worst = segment.rank
+                for event_id in segment.active:
+                    figures.touched[event_id] = None
+                k += 1
+            figures.worst_rank = worst
+    if not components:
+        for i, figures in enumerate(found):
+            figures.start_us = edges[i]
+    return found
+
+
 def measure(ledger: Ledger, components: Sequence[Component], start: int, end: int
             ) -> Figures:
     """Figures of these components over [start, end), each clipped to its `since`."""
-    figures = Figures(start, end)
-    earliest = end
-    worst_rank = -1
-    for component in components:
-        part_start = min(max(start, to_us(component.since)), end)
-        earliest = min(earliest, part_start)
-        if part_start >= end:
-            continue  # nothing of this window is counted for this component
-        timeline = ledger.timeline(component.id)
-        figures.parts.append(Part(component, timeline, part_start, end))
-        figures.total_us += end - part_start
-        worst_rank = max(worst_rank, 0)
-        for segment in timeline.overlapping(part_start, end):
-            length = min(segment.end, end) - max(segment.start, part_start)
-            if segment.status is MAINTENANCE:
-                figures.maintenance_us += length
-            elif segment.status in DOWN:
-                figures.downtime_us += length
-            worst_rank = max(worst_rank, segment.status.rank)
-            figures.touched.update(dict.fromkeys(segment.active))
-    if worst_rank >= 0:
-        figures.worst = next(s for s in ComponentStatus if s.rank == worst_rank)
-    if components:
-        figures.start_us = earliest
-    return figures
-
-
-# ---- one request ------------------------------------------------------------------------------
+    return measure_windows(ledger, components, (start, end))[0]
 
 
 def window(now: datetime, start: datetime | None, end: datetime | None) -> tuple[int, int]:
@@ -322,6 +225,7 @@ class Reader:
 
     def __init__(self, now: datetime | None = None) -> None:
         self.now = aware(now) if now is not None else utcnow()
+        self.memo: dict[Any, Any] = {}  # per-request results that depend on now (local days)
         self._ledgers: dict[str, asyncio.Future[Ledger]] = {}
 
     async def ledger(self, page: StatusPage, start: int) -> Ledger:

@@ -4,20 +4,19 @@ each with its worst status, its availability and the events that touched it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models import Component, StatusPage
 from models.enums import ComponentStatus
-from resolvers.availability import Figures, Reader, measure, to_us
+from resolvers.availability import Figures, Reader, measure_windows, to_us
 from resolvers.errors import invalid
 
 MAX_DAYS = 366
 
 
-@dataclass(frozen=True, slots=True)
-class Bar:
+class Bar(NamedTuple):
     """One local day: status null (and ratio null) when no component counts yet (`since`)."""
 
     date: date
@@ -73,7 +72,12 @@ async def daily_bars(*, reader: Reader, page: StatusPage, components: Sequence[C
     """One bar per local day of the page's zone, oldest first, over these components."""
     if not 1 <= days <= MAX_DAYS:
         raise invalid(f"days must be between 1 and {MAX_DAYS}", "days")
-    spans = local_days(page.time_zone, reader.now, days)
-    ledger = await reader.ledger(page, to_us(spans[0][1]))
-    return [Bar(day, measure(ledger, components, to_us(start), to_us(end)))
-            for day, start, end in spans]
+    key = ("local days", page.time_zone, days)
+    if key not in reader.memo:  # the same days for every component and group of the request
+        spans = local_days(page.time_zone, reader.now, days)
+        reader.memo[key] = ([d for d, _, _ in spans],
+                            [to_us(s) for _, s, _ in spans] + [to_us(reader.now)])
+    dates, edges = reader.memo[key]
+    ledger = await reader.ledger(page, edges[0])
+    return [Bar(day, figures) for day, figures in
+            zip(dates, measure_windows(ledger, components, edges), strict=True)]

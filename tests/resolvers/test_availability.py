@@ -302,3 +302,22 @@ async def test_figures_follow_the_ledger_once_the_sequence_moves(db: str) -> Non
         await bump(page.id, conn)
     await page.refresh_from_db()
     assert (await Reader(NOW).availability(page=page, components=[api])).ratio == 1.0
+
+
+async def test_figures_are_exact_to_the_microsecond(db: str) -> None:
+    page = await make_page()
+    api = await make_component(page, "API", NOW - 10 * D)
+    start = NOW - D + timedelta(microseconds=1)
+    end = NOW - D + 2 * H + timedelta(microseconds=999_999)
+    await hold(page, api, FULL, start, end)
+    # Stored with another offset: the same instants.
+    berlin = zone("Europe/Berlin")
+    await hold(page, api, MAINTENANCE, end.astimezone(berlin),
+               (end + timedelta(microseconds=500_000)).astimezone(berlin))
+
+    figures = await Reader(NOW).availability(page=page, components=[api], start=NOW - 2 * D)
+
+    assert figures.downtime_us == 2 * 3600 * 10**6 + 999_998
+    assert figures.maintenance_us == 500_000
+    assert [(i.start, i.end) for i in figures.intervals()][1:3] == [
+        (start, end), (end, end + timedelta(microseconds=500_000))]
