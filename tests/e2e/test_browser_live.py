@@ -105,3 +105,30 @@ async def test_after_a_restart_the_page_reconnects_and_shows_what_changed_meanwh
             await expect(page.locator("#events-live")).to_contain_text("Database failover",
                                                                        timeout=LIVE)
             assert await page.evaluate("window.__notReloaded === true")
+
+
+async def test_a_change_the_page_never_heard_of_is_caught_up_at_the_next_one() -> None:
+    demo = await load_demo()
+    api = await Component.get(page_id=demo.id, name="API")
+    web = await Component.get(page_id=demo.id, name="Web app")
+    token, _ = await issue_token(user=await User.get(email=DEMO_ADMIN), name="browser")
+    with running_server() as base:
+        async with chromium() as browser:
+            page = await open_live(browser, f"{base}/p/demo")
+            # committed by another process whose signal never reaches this server: a gap
+            from resolvers.event import create_incident
+
+            admin = await load_actor(await User.get(email=DEMO_ADMIN), via="test")
+            await create_incident(actor=admin, page_id=demo.id, title="Unheard incident",
+                                  message="x", components=[(web.id, ComponentStatus.DEGRADED)])
+            await graphql(base, CREATE_INCIDENT, {"input": {
+                "pageId": demo.id, "title": "Heard incident", "message": "y",
+                "components": [{"componentId": api.id, "impact": "FULL_OUTAGE"}],
+            }}, token=token)
+            await expect(page.locator("#banner")).to_have_text("Major outage", timeout=LIVE)
+            await expect(component_badge(page, "Web app")).to_have_text("Degraded performance",
+                                                                        timeout=LIVE)
+            await expect(page.locator("#events-live")).to_contain_text("Unheard incident",
+                                                                       timeout=LIVE)
+            await expect(page.locator("#events-live")).to_contain_text("Heard incident")
+            assert await page.evaluate("window.__notReloaded === true")
