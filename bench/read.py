@@ -204,6 +204,18 @@ def _get(url: str, timeout: float = 10.0) -> bytes:
     return response.content
 
 
+def _settle(base: str, limit: float = 15.0) -> None:
+    """Let the server drain what the last measurement left queued (slow paths leave a
+    backlog when the load generator stops), so it does not count against the next path."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        began = time.monotonic()
+        _get(f"{base}/healthz", timeout=limit)
+        if time.monotonic() - began < 0.02:
+            return
+        time.sleep(0.2)
+
+
 @contextmanager
 def _server(env: dict[str, str], port: int) -> Iterator[str]:
     process = subprocess.Popen(
@@ -285,9 +297,11 @@ def main() -> int:
         results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in targets}
         for _name, path in targets:  # warm-up: caches, connection pools, first renders
             measure(base + path, 2.0, 4)
+            _settle(base)
         for _ in range(args.rounds):  # interleaved, so drift hits every path alike
             for name, path in targets:
                 results[name].append(measure(base + path, args.duration, args.connections))
+                _settle(base)
 
     def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
         return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
