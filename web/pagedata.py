@@ -26,10 +26,11 @@ query Layout($slug: String!) {
   viewer { id email name isAdmin }
   page(slug: $slug) {
     id slug name description visibility timeZone sequence status statusDescription
-    groups { id name description status components { id name description status } }
-    components { id name description status group { id } }
+    groups { id name description status components { ...Shown } }
+    components { ...Shown group { id } }
   }
 }
+fragment Shown on Component { id name description status showcase onlyShowIfDegraded }
 """
 
 BAR_FIELDS = "availability { ratio } dailyBars { date status availability { ratio } " \
@@ -103,11 +104,13 @@ async def status_page(request: Request, slug: str) -> dict[str, Any] | None:
         return None
     figures = await run(request, FIGURES, {"slug": slug})
     _merge_figures(page, (figures.data or {}).get("page") if figures.ok else None)
+    hidden = _hide_quiet_components(page)
     ungrouped = [c for c in page["components"] if not c.get("group")]
     return {
         "viewer": (layout.data or {}).get("viewer"),
         "page": page,
         "ungrouped": ungrouped,
+        "hidden_ids": hidden,
         "figures_ok": figures.ok,
         **await events_part(request, slug),
     }
@@ -129,6 +132,20 @@ async def events_part(request: Request, slug: str) -> dict[str, Any]:
         "maintenance": [e for e in active if e["kind"] == "MAINTENANCE"] + upcoming,
         "recent": recent,
     }
+
+
+def _hide_quiet_components(page: dict[str, Any]) -> list[str]:
+    """Statuspage's `only_show_if_degraded`: such a component shows only while not operational
+    (groups left empty disappear too). Returns the hidden components' ids."""
+    def quiet(c: dict[str, Any]) -> bool:
+        return bool(c.get("onlyShowIfDegraded")) and c["status"] == "OPERATIONAL"
+
+    hidden = [c["id"] for c in page["components"] if quiet(c)]
+    page["components"] = [c for c in page["components"] if not quiet(c)]
+    for group in page["groups"]:
+        group["components"] = [c for c in group["components"] if not quiet(c)]
+    page["groups"] = [g for g in page["groups"] if g["components"]]
+    return hidden
 
 
 def _nodes(found: dict[str, Any] | None, name: str) -> list[dict[str, Any]]:

@@ -217,3 +217,27 @@ async def test_history_lists_the_months_events_and_links_each_to_its_timeline(
     # newest first, in the page's zone with the zone labelled
     assert timeline.index("Back.") < timeline.index("Found it.") < timeline.index("Down.")
     assert berlin.strftime("%d %b %Y, %H:%M %Z") in timeline
+
+
+async def test_a_component_shown_only_if_degraded_appears_with_its_incident(
+    client: Any, gql: Any
+) -> None:
+    demo = await load_demo()
+    made = await gql("""
+      mutation($input: CreateComponentInput!) {
+        createComponent(input: $input) {
+          __typename ... on CreateComponentPayload { component { id } }
+        }
+      }""", {"input": {"pageId": demo.id, "name": "Legacy FTP", "onlyShowIfDegraded": True,
+                       "showcase": False}})
+    ftp = made["data"]["createComponent"]["component"]["id"]
+    quiet = await client.get("/p/demo")
+    assert "Legacy FTP" not in text(quiet.text)
+    await gql(CREATE_INCIDENT, {"input": {
+        "pageId": demo.id, "title": "FTP down", "message": "x",
+        "components": [{"componentId": ftp, "impact": "FULL_OUTAGE"}]}})
+    loud = await client.get("/p/demo")
+    row = loud.text[loud.text.index(f'id="component-{ftp}"'):]
+    row = row[:row.index("</li>")]
+    assert "Legacy FTP" in text(row) and "Major outage" in text(row)
+    assert 'class="bars"' not in row  # no uptime bars: not showcased

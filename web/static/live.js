@@ -55,20 +55,25 @@
     setClass(banner, page.status);
     banner.querySelector(".banner-text").textContent = page.statusDescription;
     var known = true;
+    var hidden = (root.dataset.hidden || "").split(" ").filter(Boolean);
     page.components.forEach(function (c) {
       var row = document.getElementById("component-" + c.id);
-      if (!row) { known = false; return; }
+      if (!row) {
+        // shown only while degraded: still quiet is fine, anything else needs the server
+        if (hidden.indexOf(c.id) < 0 || c.status !== "OPERATIONAL") known = false;
+        return;
+      }
       setBadge(row.querySelector(".row"), c.status);
       markToday(row, c.status);
     });
     page.groups.forEach(function (g) {
       var row = document.getElementById("group-" + g.id);
-      if (!row) { known = false; return; }
+      if (!row) return; // a group all of whose components are quiet
       setBadge(row.querySelector("summary"), g.status);
       markToday(row.querySelector("details"), g.status);
     });
-    var shown = root.querySelectorAll("[data-component-id]").length;
-    if (!known || shown !== page.components.length) reloadPage();
+    var shown = root.querySelectorAll(".components [data-component-id]").length;
+    if (!known || shown + hidden.length !== page.components.length) reloadPage();
   }
 
   function swap(html, ids) {
@@ -96,6 +101,8 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.querySelector(".components"), old = root.querySelector(".components");
         if (fresh && old) old.replaceWith(fresh);
+        var freshRoot = doc.getElementById("status-page");
+        if (freshRoot) root.dataset.hidden = freshRoot.dataset.hidden || "";
         if (window.heliographBars) fresh.querySelectorAll(".bars").forEach(window.heliographBars.setup);
       })
       .catch(function () {});
