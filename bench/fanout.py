@@ -138,7 +138,7 @@ def bench_app_factory() -> Any:
         marks: list[Any] = []
 
         def dump(*_: Any) -> None:
-            stats = tracemalloc.take_snapshot().compare_to(marks[0], "lineno")
+            stats = tracemalloc.take_snapshot().compare_to(marks[0], os.environ.get("FANOUT_TRACE_KEY", "lineno"))
             total = sum(s.size_diff for s in stats)
             Path(trace).write_text(f"total +{total // 1024} KiB\n"
                                    + "\n".join(str(s) for s in stats[:60]))
@@ -269,7 +269,7 @@ def measure(count: int, sub_port: int, pub_port: int, server_pid: int, token: st
         "idle_cpu_s_server_client": [round(c, 2) for c in idle_cpu],
         "fanout_cpu_s_server_client": [round(c, 2) for c in busy_cpu],
     }
-    print(f"  {label:<24} {count:>6} subs: last {figures['last_after_response_ms']:>8} ms "
+    print(f"  {label:<28} {count:>6} subs: last {figures['last_after_response_ms']:>8} ms "
           f"after the response (p50 {figures['p50_after_response_ms']} ms, "
           f"{figures['per_subscriber_us']} µs/sub), "
           f"{figures['memory_per_subscriber_kb']} KB/sub, mutation "
@@ -292,8 +292,8 @@ def run(counts: list[int], feed_only: list[int], naive: list[int], with_redis: b
     results: list[dict[str, Any]] = []
     try:
         for mode, sizes, mode_env in (
-            ("feed+shared execution", counts, {"FANOUT_SHARED_EXECUTION": "1"}),
-            ("feed, per-socket exec", feed_only, {}),
+            ("feed + SharedEventExecutor", counts, {"FANOUT_SHARED_EXECUTION": "1"}),
+            ("feed, per-socket execution", feed_only, {}),
             ("naive per socket", naive, {"FANOUT_NAIVE": "1"}),
         ):
             if not sizes:

@@ -1,0 +1,104 @@
+"""The live feed in one process: one state load per sequence for every stream, one execution
+per message and document (SharedEventExecutor), gaps and resyncs become snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+from strawberry.tools import merge_types
+
+import schema as composed
+from realtime import PageChange, hub
+from schema.context import Context
+from schema.live import SharedEventExecutor, feeds
+from tests.e2e.test_live import make_page
+
+QUERY = """subscription($slug: String!) { pageUpdates(slug: $slug) {
+  sequence kind page { components { name } } } }"""
+OTHER = """subscription($slug: String!) { pageUpdates(slug: $slug) { sequence kind } }"""
+
+
+def shared_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=merge_types("Query", composed._parts("Query")),
+        mutation=merge_types("Mutation", composed._parts("Mutation")),
+        subscription=merge_types("Subscription", composed._parts("Subscription")),
+        extensions=composed.extensions(False),
+        execution_context_class=SharedEventExecutor,
+    )
+
+
+async def rename(admin: Any, component_id: str, name: str) -> None:
+    from resolvers.auth import load_actor
+    from resolvers.component import update_component
+
+    await update_component(actor=await load_actor(admin, via="token"),
+                           component_id=component_id, name=name)
+
+
+async def next_of(stream: Any) -> Any:
+    result = await asyncio.wait_for(anext(stream), 10)
+    assert not result.errors, result.errors
+    return result
+
+
+async def test_streams_share_one_state_load_and_one_execution_per_document(
+        app: Any, admin: Any) -> None:
+    page, (api, _) = await make_page(admin)
+    built = shared_schema()
+    streams = [await built.subscribe(QUERY, variable_values={"slug": "status"},
+                                     context_value=Context()) for _ in range(3)]
+    other = await built.subscribe(OTHER, variable_values={"slug": "status"},
+                                  context_value=Context())
+    try:
+        snapshots = [await next_of(s) for s in [*streams, other]]
+        assert {r.data["pageUpdates"]["kind"] for r in snapshots} == {"SNAPSHOT"}
+        feed = feeds.feeds[page.id]
+        loads = feed.loads
+
+        await rename(admin, api.id, "API")
+        changes = [await next_of(s) for s in streams]
+        different = await next_of(other)
+    finally:
+        for stream in [*streams, other]:
+            await stream.aclose()
+    assert feed.loads == loads + 1  # once for four streams
+    first = changes[0].data
+    assert first["pageUpdates"]["kind"] == "PAGE_EDITED"
+    assert first["pageUpdates"]["page"]["components"][0]["name"] == "API"
+    # The same document's streams received one and the same executed result ...
+    assert all(c.data is first for c in changes)
+    # ... and another document got its own.
+    assert different.data == {"pageUpdates": {"sequence": first["pageUpdates"]["sequence"],
+                                              "kind": "PAGE_EDITED"}}
+    assert page.id not in feeds.feeds  # the last stream gone, the feed is closed
+
+
+async def test_a_gap_and_a_resync_each_become_a_fresh_snapshot(app: Any, admin: Any) -> None:
+    page, (api, _) = await make_page(admin)
+    built = shared_schema()
+    stream = await built.subscribe(QUERY, variable_values={"slug": "status"},
+                                   context_value=Context())
+    try:
+        first = (await next_of(stream)).data["pageUpdates"]
+        # A change whose predecessor never arrived (lost on the way): the stream cannot
+        # apply it as a step, so it gets the whole state as a snapshot.
+        from models import StatusPage
+
+        await rename(admin, api.id, "Renamed quietly")  # announced: sequence + 1
+        step = (await next_of(stream)).data["pageUpdates"]
+        await StatusPage.filter(id=page.id).update(sequence=step["sequence"] + 2)
+        await hub.publish(PageChange(page.id, step["sequence"] + 2, "PAGE_EDITED"))
+        gap = (await next_of(stream)).data["pageUpdates"]
+        # The broadcast reconnected: every stream resyncs, even with nothing new.
+        hub._resynced()
+        resync = (await next_of(stream)).data["pageUpdates"]
+    finally:
+        await stream.aclose()
+    assert step["sequence"] == first["sequence"] + 1 and step["kind"] == "PAGE_EDITED"
+    assert gap == {"sequence": step["sequence"] + 2, "kind": "SNAPSHOT",
+                   "page": {"components": [{"name": "Renamed quietly"},
+                                           {"name": "Component 1"}]}}
+    assert resync["kind"] == "SNAPSHOT" and resync["sequence"] == gap["sequence"]
