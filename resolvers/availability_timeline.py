@@ -5,6 +5,7 @@ Times are integer microseconds since the epoch here, so every sum is exact."""
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -183,10 +184,14 @@ def build_timelines(rows: Iterable[SpanRow]) -> dict[str, Timeline]:
     """Timelines by component id from (component, event, status, start, end) rows; times in
     microseconds since the epoch, or datetimes (or their ISO text)."""
     by_component: dict[str, list[Span]] = defaultdict(list)
+    parse = datetime.fromisoformat
     for component_id, event_id, status, start, end in rows:
-        by_component[component_id].append(
-            (_instant(start), event_id, STATUS[status], OPEN if end is None else _instant(end))
-        )
+        if start.__class__ is str:  # SQLite's text, inlined: this runs once per row
+            begin = (parse(start) - EPOCH) // ONE_US  # type: ignore[arg-type]
+            stop = OPEN if end is None else (parse(end) - EPOCH) // ONE_US  # type: ignore
+        else:
+            begin, stop = _instant(start), OPEN if end is None else _instant(end)
+        by_component[component_id].append((begin, event_id, STATUS[status], stop))
     # Sorted input gives the same event order however the database returned the rows.
     return {cid: build_timeline(sorted(spans)) for cid, spans in by_component.items()}
 
@@ -210,38 +215,34 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def _epoch_us(column: str, dialect: str) -> str:
-    """SQL for a timestamp column as integer microseconds since the epoch (exact)."""
-    if dialect == "postgres":
-        return f'CAST(EXTRACT(EPOCH FROM "{column}") * 1000000 AS BIGINT)'
-    # SQLite keeps ISO text: seconds with the offset (strftime would round a fraction to
-    # milliseconds, so it is cut out), then the optional .ffffff
-    c = f'"{column}"'
-    fraction = f"substr({c}, 20, 1) = '.'"
-    offset = f"substr({c}, CASE WHEN {fraction} THEN 27 ELSE 20 END)"
-    return (f"(CAST(strftime('%s', substr({c}, 1, 19) || {offset}) AS INTEGER) * 1000000 "
-            f"+ CASE WHEN {fraction} THEN CAST(substr({c}, 21, 6) AS INTEGER) ELSE 0 END)")
-
-
 async def _span_rows(page_id: str, covering: int) -> list[SpanRow]:
-    """The page's spans that end after `covering` (or still hold), in one statement."""
+    """The page's spans that end after `covering` (or still hold), in one statement.
+
+    Raw rows, not tortoise's per-value conversion (which would dominate a cold load):
+    PostgreSQL turns timestamps into epoch microseconds itself; SQLite's ISO text is parsed
+    by `datetime.fromisoformat`, faster than SQLite's own date functions."""
     connection = connections.get("default")
-    dialect = connection.capabilities.dialect
-    if dialect not in ("postgres", "sqlite"):
-        return await ImpactSpan.filter(  # type: ignore[return-value]
-            Q(page_id=page_id), Q(end__isnull=True) | Q(end__gt=to_datetime(covering))
-        ).values_list("component_id", "event_id", "status", "start", "end")
-    # The database turns timestamps into integers: converting two datetimes per row in
-    # Python (and through tortoise's per-value conversion) would dominate a cold load.
-    start, end = _epoch_us("start", dialect), _epoch_us("end", dialect)
-    first, second = ("$1", "$2") if dialect == "postgres" else ("?", "?")
     table = ImpactSpan._meta.db_table
-    _, rows = await connection.execute_query(
-        f'SELECT "component_id", "event_id", "status", {start}, {end} FROM "{table}" '
-        f'WHERE "page_id" = {first} AND ("end" IS NULL OR {end} > {second})',
-        [page_id, covering],
-    )
-    return rows
+    if connection.capabilities.dialect == "postgres":
+        start, end = (f'CAST(EXTRACT(EPOCH FROM "{c}") * 1000000 AS BIGINT)'
+                      for c in ("start", "end"))
+        _, rows = await connection.execute_query(
+            f'SELECT "component_id", "event_id", "status", {start}, {end} FROM "{table}" '
+            f'WHERE "page_id" = $1 AND ("end" IS NULL OR "end" > $2)',
+            [page_id, to_datetime(covering)],
+        )
+        return rows
+    if connection.capabilities.dialect == "sqlite":
+        # julianday() rounds to milliseconds: a second's margin keeps every span needed.
+        _, rows = await connection.execute_query(
+            f'SELECT "component_id", "event_id", "status", "start", "end" FROM "{table}" '
+            f'WHERE "page_id" = ? AND ("end" IS NULL OR julianday("end") > julianday(?))',
+            [page_id, to_datetime(covering - US).isoformat(" ")],
+        )
+        return rows
+    return await ImpactSpan.filter(  # type: ignore[return-value]
+        Q(page_id=page_id), Q(end__isnull=True) | Q(end__gt=to_datetime(covering))
+    ).values_list("component_id", "event_id", "status", "start", "end")
 
 
 async def page_ledger(*, page_id: str, sequence: int, covering: int) -> Ledger:
@@ -251,7 +252,16 @@ async def page_ledger(*, page_id: str, sequence: int, covering: int) -> Ledger:
     if cached is not None and cached.covered_from <= covering:
         _cache.move_to_end(key)
         return cached
-    ledger = Ledger(covering, build_timelines(await _span_rows(page_id, covering)))
+    rows = await _span_rows(page_id, covering)
+    # Building allocates an object or two per row and creates no reference cycles: a full
+    # collection of a large process's heap in the middle would cost more than the build.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        ledger = Ledger(covering, build_timelines(rows))
+    finally:
+        if paused:
+            gc.enable()
     for stale in [k for k in _cache if k[0] == page_id and k[1] < sequence]:
         del _cache[stale]
     _cache[key] = ledger
