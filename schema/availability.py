@@ -6,13 +6,14 @@ kept on `info.context.extra`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from models import Component, Event, StatusPage
+from models.base import utcnow
 from resolvers import daily_bars as bars
 from resolvers.availability import Figures, Reader
 from schema.base import ComponentStatus
@@ -23,15 +24,18 @@ if TYPE_CHECKING:
     from schema.event import EventType
 
 READER = "availability.reader"
+READER_LIFETIME = timedelta(seconds=60)
 EVENTS = "availability.events"
 
 
 def reader_of(info: Info) -> Reader:
     """The request's availability reader (created on first use)."""
-    reader = info.context.extra.get(READER)
-    if reader is None:
+    reader: Reader | None = info.context.extra.get(READER)
+    # A live page state shares one `extra` across messages for as long as its sequence
+    # holds: figures that depend on now must not grow older than a request could last.
+    if reader is None or utcnow() - reader.now > READER_LIFETIME:
         reader = info.context.extra[READER] = Reader()
-    return reader  # type: ignore[no-any-return]
+    return reader
 
 
 async def _load_events(ids: list[str]) -> list[Event | None]:
