@@ -206,3 +206,22 @@ async def test_page_events_is_not_n_plus_one(gql: Any, admin: User, caplog: Any)
     assert len((await gql(FULL_EVENTS, {"slug": "acme"}))["data"]["page"]["events"][
         "nodes"]) == 20
     assert await queries() == few
+
+
+async def test_pagination_is_stable_when_events_share_a_time(gql: Any, admin: User) -> None:
+    _, page, _ = await make_page(admin)
+    same = (utcnow() - timedelta(hours=1)).isoformat()
+    for index in range(5):
+        await gql(CREATE_INCIDENT, {"input": {"pageId": page.id, "title": f"I{index}",
+                                              "message": "m", "startedAt": same}})
+    seen: list[str] = []
+    after = None
+    while True:
+        body = await gql(EVENTS, {"slug": "acme", "state": "ACTIVE", "first": 2,
+                                  "after": after}, token="")
+        conn = body["data"]["page"]["events"]
+        seen += [e["node"]["title"] for e in conn["edges"]]
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after = conn["pageInfo"]["endCursor"]
+    assert sorted(seen) == ["I0", "I1", "I2", "I3", "I4"]
