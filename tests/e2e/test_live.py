@@ -170,3 +170,19 @@ async def test_subscription_cap_per_connection(admin: Any) -> None:
     refused = [r for r in results if isinstance(r, TransportQueryError)]
     assert len(snapshots) == 20
     assert len(refused) == 1 and "Subscription limit reached" in str(refused[0])
+
+
+async def test_a_browser_session_cookie_on_the_handshake_opens_internal_pages(
+        admin: Any) -> None:
+    from resolvers.session import COOKIE_NAME, sign_in
+
+    await make_page(admin, slug="staff", internal=True)
+    signed = await sign_in(email="admin@example.com", password="correct horse")
+    with running_server() as base:
+        browser = transport(base, origin=base, cookie=f"{COOKIE_NAME}={signed.cookie}")
+        async with Client(transport=browser) as session:
+            request = GraphQLRequest(PAGE_UPDATES, variable_values={"slug": "staff"})
+            async for result in session.subscribe(request):
+                assert result["pageUpdates"]["kind"] == "SNAPSHOT"
+                assert result["pageUpdates"]["page"]["slug"] == "staff"
+                break

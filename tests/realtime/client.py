@@ -59,13 +59,16 @@ def ws_url(base: str) -> str:
     return base.replace("http://", "ws://", 1) + "/graphql"
 
 
-def transport(base: str, token: str | None = None, origin: str | None = None
-              ) -> WebsocketsTransport:
+def transport(base: str, token: str | None = None, origin: str | None = None,
+              cookie: str | None = None) -> WebsocketsTransport:
+    headers = {"Origin": origin} if origin else {}
+    if cookie:
+        headers["Cookie"] = cookie
     return WebsocketsTransport(
         url=ws_url(base),
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
         init_payload={"authorization": f"Bearer {token}"} if token else {},
-        headers={"Origin": origin} if origin else None,
+        headers=headers or None,
         connect_timeout=10, ack_timeout=10, close_timeout=5,
     )
 
