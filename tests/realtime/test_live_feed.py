@@ -102,3 +102,46 @@ async def test_a_gap_and_a_resync_each_become_a_fresh_snapshot(app: Any, admin: 
                    "page": {"components": [{"name": "Renamed quietly"},
                                            {"name": "Component 1"}]}}
     assert resync["kind"] == "SNAPSHOT" and resync["sequence"] == gap["sequence"]
+
+
+async def test_a_page_turned_internal_ends_anonymous_streams_with_the_unknown_page_error(
+        app: Any, admin: Any) -> None:
+    from models.enums import Visibility
+    from resolvers.auth import load_actor
+    from resolvers.page import update_page
+
+    page, _ = await make_page(admin)
+    stream = await shared_schema().subscribe(QUERY, variable_values={"slug": "status"},
+                                             context_value=Context())
+    try:
+        await next_of(stream)
+        await update_page(actor=await load_actor(admin, via="token"), page_id=page.id,
+                          visibility=Visibility.INTERNAL)
+        result = await asyncio.wait_for(anext(stream), 10)
+    finally:
+        await stream.aclose()
+    assert result.data is None
+    assert result.errors and result.errors[0].message == "Page not found"
+
+
+async def test_a_deleted_page_sends_a_last_message_without_page_and_completes(
+        app: Any, admin: Any) -> None:
+    from resolvers.auth import load_actor
+    from resolvers.page import delete_page
+
+    page, _ = await make_page(admin)
+    stream = await shared_schema().subscribe(QUERY, variable_values={"slug": "status"},
+                                             context_value=Context())
+    try:
+        first = (await next_of(stream)).data["pageUpdates"]
+        await delete_page(actor=await load_actor(admin, via="token"), page_id=page.id)
+        last = (await next_of(stream)).data["pageUpdates"]
+        ended = False
+        try:
+            await asyncio.wait_for(anext(stream), 10)
+        except StopAsyncIteration:
+            ended = True
+    finally:
+        await stream.aclose()
+    assert last == {"sequence": first["sequence"] + 1, "kind": "PAGE_EDITED", "page": None}
+    assert ended
