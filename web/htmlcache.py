@@ -69,3 +69,28 @@ class HtmlCache:
 
 
 cache = HtmlCache()
+
+
+class Recent:
+    """Values by key for `max_age` seconds (callers put the page's sequence in the key)."""
+
+    def __init__(self, max_age: float, max_entries: int = 256) -> None:
+        self.max_age = max_age
+        self.max_entries = max_entries
+        self._values: dict[tuple[object, ...], tuple[float, object]] = {}
+
+    def get(self, key: tuple[object, ...]) -> object | None:
+        found = self._values.get(key)
+        if found is None or time.monotonic() - found[0] > self.max_age:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[object, ...], value: object) -> None:
+        if len(self._values) >= self.max_entries:
+            self._values.clear()
+        self._values[key] = (time.monotonic(), value)
+
+
+# Bars and availability are the same for everyone allowed to see the page (visibility is
+# checked before they are read), and the dearest part of a page: shared by every visitor.
+figures = Recent(MAX_AGE)

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from web import htmlcache
 from web.present import parse_dt
 from web.query import run
 
@@ -102,8 +103,14 @@ async def status_page(request: Request, slug: str) -> dict[str, Any] | None:
     page = (layout.data or {}).get("page")
     if page is None:
         return None
-    figures = await run(request, FIGURES, {"slug": slug})
-    _merge_figures(page, (figures.data or {}).get("page") if figures.ok else None)
+    key = (page["id"], page["sequence"])
+    known = htmlcache.figures.get(key)
+    if known is None:
+        figures = await run(request, FIGURES, {"slug": slug})
+        known = (figures.data or {}).get("page") if figures.ok else None
+        if known is not None:
+            htmlcache.figures.put(key, known)
+    _merge_figures(page, known if isinstance(known, dict) else None)
     hidden = _hide_quiet_components(page)
     ungrouped = [c for c in page["components"] if not c.get("group")]
     return {
@@ -111,7 +118,7 @@ async def status_page(request: Request, slug: str) -> dict[str, Any] | None:
         "page": page,
         "ungrouped": ungrouped,
         "hidden_ids": hidden,
-        "figures_ok": figures.ok,
+        "figures_ok": known is not None,
         **await events_part(request, slug),
     }
 
