@@ -4,7 +4,7 @@ match a brute-force per-minute simulation (short windows, bounded examples)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 import pytest
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from models import Component
 from models.enums import ComponentStatus
 from resolvers.availability import OPEN, Ledger, build_timelines, measure, to_us
+from resolvers.daily_bars import day_start, zone
 
 pytestmark = pytest.mark.onepass  # pure computation: the dialect does not matter
 
@@ -130,3 +131,20 @@ def test_days_add_up_to_their_window(
         assert sum(getattr(p, name) for p in parts) == getattr(whole, name)
     assert set().union(*(p.event_ids for p in parts)) == set(whole.event_ids)
     assert OPEN > to_us(at(HORIZON))
+
+
+ZONES = ("UTC", "Europe/Berlin", "America/Havana", "America/Santiago", "Pacific/Apia",
+         "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns")
+
+
+@settings(max_examples=60, deadline=None)
+@given(zone_name=st.sampled_from(ZONES), day=st.dates(date(1990, 1, 1), date(2035, 12, 31)))
+def test_a_local_day_starts_at_its_first_instant(zone_name: str, day: date) -> None:
+    tz = zone(zone_name)
+    start, following = day_start(day, tz), day_start(day + timedelta(days=1), tz)
+    # Nothing earlier belongs to the date; the start itself does (unless the date was
+    # skipped altogether, as Apia skipped 30 December 2011).
+    assert (start - timedelta(microseconds=1)).astimezone(tz).date() < day
+    assert start.astimezone(tz).date() >= day
+    assert following >= start
+    assert timedelta(hours=0) <= following - start <= timedelta(hours=25)
