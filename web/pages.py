@@ -89,17 +89,25 @@ async def subscribe(request: Request) -> Response:
     values: dict[str, Any] = {"pageSlug": slug, "email": str(form.get("email") or "")}
     if form.get("scope") == "components":
         values["componentIds"] = [str(v) for v in form.getlist("componentIds")]
+    event_id = str(form.get("eventId") or "")
+    if event_id:
+        values["eventId"] = event_id
     answer = await run(request, SUBSCRIBE, {"input": values})
-    data = await pagedata.status_page(request, slug)
+    if event_id:
+        data = await pagedata.event_page(request, slug, event_id)
+        name = "event.html"
+    else:
+        data = await pagedata.status_page(request, slug)
+        name = "status.html"
     if data is None:
         return not_found(request)
     result = (answer.data or {}).get("subscribe") or {}
     if result.get("__typename") == "SubscribePayload":
         data["subscribe_message"] = result["message"]
-        return page_response(request, "status.html", data)
+        return page_response(request, name, data)
     message = result.get("message") or "; ".join(answer.errors) or "Something went wrong"
     data["subscribe_errors"] = {result.get("field") or "form": message}
-    return page_response(request, "status.html", data, status_code=400)
+    return page_response(request, name, data, status_code=400)
 
 
 async def live_fragment(request: Request) -> Response:

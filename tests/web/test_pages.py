@@ -241,3 +241,19 @@ async def test_a_component_shown_only_if_degraded_appears_with_its_incident(
     row = row[:row.index("</li>")]
     assert "Legacy FTP" in text(row) and "Major outage" in text(row)
     assert 'class="bars"' not in row  # no uptime bars: not showcased
+
+
+async def test_a_visitor_subscribes_to_one_open_event_from_its_page(client: Any, gql: Any) -> None:
+    from models import Subscriber
+
+    demo = await load_demo()
+    made = await gql(CREATE_INCIDENT, {"input": {"pageId": demo.id, "title": "Follow me",
+                                                 "message": "x"}})
+    event_id = made["data"]["createIncident"]["event"]["id"]
+    shown = await client.get(f"/p/demo/events/{event_id}")
+    assert "Subscribe to this event" in text(shown.text)
+    done = await client.post("/p/demo/subscribe",
+                             data={"email": "one@example.com", "eventId": event_id})
+    assert done.status_code == 200
+    subscriber = await Subscriber.get(email="one@example.com")
+    assert subscriber.event_id == event_id

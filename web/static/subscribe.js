@@ -4,16 +4,18 @@
   var form = document.getElementById("subscribe-form");
   if (!form || !window.fetch) return;
   var choices = form.querySelector(".choices");
-  function sync() {
-    var chosen = form.querySelector("input[name=scope]:checked").value === "components";
-    choices.hidden = !chosen;
+  function scope() {
+    var checked = form.querySelector("input[name=scope]:checked");
+    return checked ? checked.value : "page";
   }
+  function sync() { if (choices) choices.hidden = scope() !== "components"; }
   form.querySelectorAll("input[name=scope]").forEach(function (r) { r.addEventListener("change", sync); });
   sync();
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var input = { pageSlug: form.elements.pageSlug.value, email: form.elements.email.value };
-    if (form.querySelector("input[name=scope]:checked").value === "components") {
+    if (form.elements.eventId) input.eventId = form.elements.eventId.value;
+    if (scope() === "components") {
       input.componentIds = Array.prototype.filter.call(
         form.querySelectorAll("input[name=componentIds]"), function (c) { return c.checked; }
       ).map(function (c) { return c.value; });
