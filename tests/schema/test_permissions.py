@@ -456,3 +456,30 @@ async def test_management_queries_are_refused_with_codes(world: World) -> None:
     assert manager["roles"] == [{"role": "PAGE_MANAGEMENT", "allPages": False,
                                  "page": {"slug": "page-a"}}]
     assert body["data"]["auditLog"][0]["action"] == "role.assign"
+
+
+PUBLIC_QUERIES = {"page", "pages", "event", "viewer"}
+
+
+async def test_every_management_query_refuses_callers_without_rights(world: World) -> None:
+    """Root query fields other than the public reads answer anonymous callers
+    UNAUTHENTICATED and members without a role FORBIDDEN (null data, a coded error)."""
+    from graphql import GraphQLNonNull, Undefined, get_named_type, is_leaf_type
+
+    fields = schema_module.build_schema()._schema.query_type.fields  # type: ignore[union-attr]
+    for name, f in fields.items():
+        if name in PUBLIC_QUERIES:
+            continue
+        args = [f'{a}: "{world.pages["A"]}"' for a, arg in f.args.items()
+                if isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined]
+        call = f"{name}({', '.join(args)})" if args else name
+        selection = "" if is_leaf_type(get_named_type(f.type)) else " { __typename }"
+        for actor, code in (("anonymous", "UNAUTHENTICATED"), ("member", "FORBIDDEN")):
+            if actor == "member" and name == "imDestinations":
+                continue  # a member's own IM bindings
+            headers = ({"authorization": f"Bearer {world.tokens[actor]}"}
+                       if world.tokens[actor] else {})
+            body = (await world.http.post("/graphql", json={"query": f"{{ {call}{selection} }}"},
+                                          headers=headers)).json()
+            codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+            assert body.get("data") is None and codes == {code}, (name, actor, body)
