@@ -45,6 +45,14 @@ mutation($input: CreateRetrospectiveEventInput!) {
     ... on Error { code message field }
   }
 }"""
+EDIT_UPDATE = """
+mutation($input: EditEventUpdateInput!) {
+  editEventUpdate(input: $input) {
+    __typename ... on EditEventUpdatePayload { update { id at } } ... on Error { code message }
+  }
+}"""
+EVENT_UPDATES = """
+query($id: ID!) { event(id: $id) { updates { id status } } }"""
 DELETE_EVENT = """
 mutation($input: DeleteEventInput!) {
   deleteEvent(input: $input) {
@@ -178,7 +186,7 @@ async def test_the_worked_example_through_published_history(gql: Any) -> None:
     assert page["availability"]["totalSeconds"] == 480 * HOUR
 
 
-async def test_deleting_an_event_changes_the_figures_at_once(gql: Any) -> None:
+async def test_editing_and_deleting_an_event_change_the_figures_at_once(gql: Any) -> None:
     since = (utcnow() - 20 * D).replace(minute=0, second=0, microsecond=0)
     page_id, ids = await build_page(gql, ["API"], since)
     window = {"slug": "acme", "from": iso(since), "to": iso(since + 10 * D)}
@@ -187,10 +195,19 @@ async def test_deleting_an_event_changes_the_figures_at_once(gql: Any) -> None:
 
     event = await retrospective(gql, page_id, "INCIDENT", "Outage", [
         (since + D, "INVESTIGATING", {ids["API"]: "FULL_OUTAGE"}),
-        (since + D + 12 * H, "RESOLVED", {}),
+        (since + D + 12 * H, "MONITORING", {ids["API"]: "DEGRADED"}),
+        (since + D + 13 * H, "RESOLVED", {}),
     ])
     during = (await gql(COMPONENT_AVAILABILITY, window))["data"]["page"]["availability"]
     assert during["downtimeSeconds"] == 12 * HOUR and during["ratio"] == 228 / 240
+
+    updates = (await gql(EVENT_UPDATES, {"id": event}))["data"]["event"]["updates"]
+    monitoring = next(u["id"] for u in updates if u["status"] == "MONITORING")
+    edited = (await gql(EDIT_UPDATE, {"input": {"updateId": monitoring,
+                                                "at": iso(since + D + 6 * H)}}))
+    assert edited["data"]["editEventUpdate"]["__typename"] == "EditEventUpdatePayload", edited
+    shorter = (await gql(COMPONENT_AVAILABILITY, window))["data"]["page"]["availability"]
+    assert shorter["downtimeSeconds"] == 6 * HOUR and shorter["ratio"] == 234 / 240
 
     deleted = (await gql(DELETE_EVENT, {"input": {"eventId": event}}))["data"]["deleteEvent"]
     assert deleted["__typename"] == "DeleteEventPayload"
