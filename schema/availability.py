@@ -47,13 +47,13 @@ async def events_of(info: Info, ids: Sequence[str], page: StatusPage) -> list[An
     """The events with these ids as `Event` objects, in one query per request and batch."""
     from schema.event import EventType
 
-    from_model = getattr(EventType, "from_model", None)
-    if from_model is None or not ids:
-        return []  # the events domain has no way to build its type yet: eventIds still say
+    if not ids:
+        return []
     loader = info.context.extra.get(EVENTS)
     if loader is None:
         loader = info.context.extra[EVENTS] = DataLoader(_load_events)
-    return [from_model(e, page) for e in await loader.load_many(list(ids)) if e is not None]
+    return [EventType.from_model(e, page) for e in await loader.load_many(list(ids))
+            if e is not None]
 
 
 @strawberry.type(description="A stretch of one component's time at one status, with the "
