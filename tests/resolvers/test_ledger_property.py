@@ -144,12 +144,19 @@ async def apply(op: str, data: Any, actor: Actor, page_id: str, components: list
         # Mostly valid timelines: final only last (a few refusals remain, e.g. not at endedAt).
         statuses = [data.draw(st.sampled_from(flow[:-1])) for _ in offsets[1:]]
         statuses.append(data.draw(st.sampled_from(flow)))
+        if statuses[-1].final and data.draw(st.integers(0, 4)):
+            offsets[-1] = length  # mostly where a final update belongs: at endedAt
+        allowed = [i for i in IMPACTS if (i == S.UNDER_MAINTENANCE) == (
+            kind == EventKind.MAINTENANCE) or i == OP]
+        kind_impacts = st.lists(st.tuples(st.sampled_from(components), st.sampled_from(allowed)),
+                                max_size=3, unique_by=lambda pair: pair[0])
         steps = [retrospective.RetroUpdate(
             at=start + timedelta(minutes=o), status=status, message="m",
-            components=data.draw(impacts)) for o, status in zip(offsets, statuses, strict=True)]
+            components=data.draw(kind_impacts))
+            for o, status in zip(offsets, statuses, strict=True)]
         await retrospective.create_retrospective_event(
             actor=actor, page_id=page_id, kind=kind, title="r", started_at=start,
-            ended_at=start + timedelta(minutes=length), components=data.draw(impacts),
+            ended_at=start + timedelta(minutes=length), components=data.draw(kind_impacts),
             updates=steps)
     elif op == "maintenance":
         start = utcnow() + timedelta(minutes=data.draw(st.integers(1, 120)))
@@ -166,7 +173,9 @@ async def apply(op: str, data: Any, actor: Actor, page_id: str, components: list
         if data.draw(st.booleans()):
             kwargs["components"] = data.draw(impacts)
         if data.draw(st.booleans()):
-            kwargs["at"] = base - timedelta(minutes=data.draw(st.integers(0, 900)))
+            # Near its current time, so that moves within the timeline happen too.
+            current = (await EventUpdate.get(id=update_id)).at
+            kwargs["at"] = current + timedelta(minutes=data.draw(st.integers(-90, 90)))
         await revision.edit_event_update(actor=actor, update_id=update_id, **kwargs)
     elif op == "delete_update" and update_ids:
         await revision.delete_event_update(actor=actor,
