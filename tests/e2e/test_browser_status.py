@@ -62,3 +62,23 @@ async def test_the_status_page_has_no_serious_accessibility_violations() -> None
                 await page.goto(base + path)
                 violations = await axe_violations(page)
                 assert violations == [], [(v["id"], v["help"]) for v in violations]
+
+
+async def test_without_javascript_the_page_renders_fully_and_the_form_still_works() -> None:
+    await load_demo()
+    with running_server() as base:
+        async with chromium() as browser:
+            context = await browser.new_context(java_script_enabled=False)
+            page = await context.new_page()
+            await page.goto(f"{base}/p/demo")
+            assert await page.locator("#banner").inner_text() == "All systems operational"
+            assert await page.locator(".bars .bar").count() >= 90
+            assert await page.locator("#live").is_hidden()  # never claims to be live
+            form = page.locator("#subscribe-form")
+            await form.get_by_label("Email address").fill("nojs@example.com")
+            await form.get_by_role("button", name="Subscribe").click()
+            await page.wait_for_load_state()
+            assert await page.locator("#subscribe-form .form-message").inner_text() != ""
+            from models import Subscriber
+
+            assert await Subscriber.filter(email="nojs@example.com").count() == 1
