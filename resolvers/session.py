@@ -89,6 +89,8 @@ async def sign_in(*, email: str, password: str, ip: str = "",
     ok = verify_password(user.password_hash if user else _dummy_hash(), candidate or "")
     if candidate is None or user is None or not ok or not user.is_active:
         await SignInAttempt.create(email=email, ip=ip)
+        # Attempts older than the window count for nothing: drop them so the table stays small.
+        await SignInAttempt.filter(at__lt=utcnow() - THROTTLE_WINDOW).delete()
         raise DomainError(UNAUTHENTICATED, _WRONG)
     secret = secrets.token_urlsafe(32)
     now = utcnow()

@@ -59,6 +59,10 @@ async def test_failures_are_throttled_per_address(user: object) -> None:
     # Old failures fall out of the window.
     await SignInAttempt.all().update(at=utcnow() - session.THROTTLE_WINDOW - timedelta(1))
     assert (await session.sign_in(email="ses@example.com", password=PASSWORD)).user
+    await SignInAttempt.create(email="x@example.com", at=utcnow() - timedelta(days=1))
+    with pytest.raises(DomainError):
+        await session.sign_in(email="ses@example.com", password="nope nope")
+    assert await SignInAttempt.all().count() == 1  # stale attempts are pruned
 
 
 async def test_failures_are_throttled_per_ip(user: object) -> None:
