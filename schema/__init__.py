@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -19,7 +20,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from resolvers.errors import DomainError
 from schema.errors import CodedErrors
 
 DOMAINS = (
@@ -68,11 +71,31 @@ def extensions(production: bool) -> list:
     return built
 
 
+class HeliographSchema(strawberry.Schema):
+    """Logs only unexpected errors: refusals (DomainError) and invalid documents are the
+    caller's business, and logging each with a traceback would flood the server's logs."""
+
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        unexpected = [e for e in errors if _unexpected(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return False
+    if (error.extensions or {}).get("code") == "INTERNAL":
+        return True
+    return original is not None and not isinstance(original, GraphQLError)
+
+
 @lru_cache(maxsize=2)
 def build_schema(production: bool = False) -> strawberry.Schema:
     """The schema; built once per mode."""
     subscription_parts = _parts("Subscription")
-    return strawberry.Schema(
+    return HeliographSchema(
         query=merge_types("Query", _parts("Query")),
         mutation=merge_types("Mutation", _parts("Mutation")),
         subscription=merge_types("Subscription", subscription_parts)
