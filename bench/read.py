@@ -248,6 +248,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5, help="measurements per path")
+    parser.add_argument("--pairs", type=int, default=20, help="raw/summary.json 1 s pairs")
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
@@ -302,12 +303,23 @@ def main() -> int:
             for name, path in targets:
                 results[name].append(measure(base + path, args.duration, args.connections))
                 _settle(base)
+        # The target compares two fast paths on a shared, busy machine: measure them in short
+        # back-to-back pairs (alternating which goes first) so both see the same background.
+        pairs: list[float] = []
+        for index in range(args.pairs):
+            order = [targets[0][1], targets[1][1]]
+            if index % 2:
+                order.reverse()
+            rates = {path: measure(base + path, 1.0, args.connections)["rps"]
+                     for path in order}
+            if rates[targets[0][1]]:
+                pairs.append(rates[targets[1][1]] / rates[targets[0][1]])
 
     def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
         return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
     typical = {name: median_run(runs) for name, runs in results.items()}
-    raw_name, summary_name = targets[0][0], targets[1][0]
+    raw_name = targets[0][0]
     print(f"bench/read.py — load: {'wrk -t1' if use_wrk else 'python asyncio'} "
           f"-c{args.connections}, {args.rounds} interleaved rounds of {args.duration:g}s, "
           f"body {len(summary)} bytes, one uvicorn process, 127.0.0.1")
@@ -319,12 +331,11 @@ def main() -> int:
         errors = f"  ({r['errors']:.0f} errors)" if r["errors"] else ""
         print(f"{name:32} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
               f"{r['rps'] / typical[raw_name]['rps']:7.0%}  {rounds}{errors}")
-    # Round by round, raw and summary.json ran back to back: their ratio is the least noisy.
-    ratios = [s["rps"] / r["rps"] for r, s in zip(results[raw_name], results[summary_name],
-                                                  strict=True) if r["rps"]]
-    ratio = statistics.median(ratios)
-    print(f"summary.json / raw, per round: {' '.join(f'{x:.0%}' for x in ratios)}; "
-          f"median {ratio:.0%} — target >= 80%: {'met' if ratio >= 0.8 else 'NOT met'}")
+    ratio = statistics.median(pairs)
+    print(f"summary.json / raw in {len(pairs)} back-to-back 1 s pairs: "
+          f"{' '.join(f'{x:.0%}' for x in pairs)}")
+    print(f"median {ratio:.0%} — target summary.json >= 80% of raw: "
+          f"{'met' if ratio >= 0.8 else 'NOT met'}")
     shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
