@@ -192,10 +192,20 @@ mutation SignIn($input: SignInInput!) {
 SIGN_OUT = "mutation { signOut(input: {}) { __typename } }"
 
 
+def _cross_site_problem(request: Request) -> str | None:
+    from web.security import same_origin_problem, trusted_origins
+
+    own = f"{request.url.scheme}://{request.url.netloc}".lower()
+    return same_origin_problem(request.headers, trusted_origins(request.app.state.settings), own)
+
+
 async def signin(request: Request) -> Response:
     nxt = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
         return page_response(request, "signin.html", {"next": nxt, "errors": {}})
+    problem = _cross_site_problem(request)
+    if problem is not None:  # login CSRF: a foreign form must not sign a visitor in
+        return HTMLResponse(problem, status_code=403)
     form = await request.form()
     nxt = _safe_next(str(form.get("next") or ""))
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
@@ -218,11 +228,7 @@ async def signout(request: Request) -> Response:
     """POST ends the session (from this site only); GET just goes home."""
     response = RedirectResponse("/", status_code=303)
     if request.method == "POST":
-        from web.security import same_origin_problem, trusted_origins
-
-        own = f"{request.url.scheme}://{request.url.netloc}".lower()
-        problem = same_origin_problem(request.headers,
-                                      trusted_origins(request.app.state.settings), own)
+        problem = _cross_site_problem(request)
         if problem is not None:
             return HTMLResponse(problem, status_code=403)
         carrier = Response()

@@ -15,8 +15,19 @@ pytestmark = pytest.mark.usefixtures("db")
 
 
 async def sign_in(client: Any, email: str, password: str) -> Any:
+    # A browser sends its Origin with a form POST; the sign-in form checks it.
     return await client.post("/signin", data={"email": email, "password": password,
-                                              "next": "/manage"})
+                                              "next": "/manage"},
+                             headers={"origin": "http://testserver"})
+
+
+async def test_a_sign_in_form_posted_from_another_site_is_refused(client: Any,
+                                                                 admin: Any) -> None:
+    response = await client.post("/signin", data={"email": "admin@example.com",
+                                                   "password": "correct horse"},
+                                 headers={"origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert "heliograph_session" not in response.headers.get("set-cookie", "")
 
 
 async def test_the_console_asks_anonymous_visitors_to_sign_in(client: Any) -> None:
