@@ -6,6 +6,7 @@ one (live.js asks for the events of the sequence it was pushed), so a change is 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -29,7 +30,19 @@ class HtmlCache:
     def __init__(self) -> None:
         self._metas: dict[str, tuple[PageMeta | None, float]] = {}
         self._entries: dict[tuple[str, str], Entry] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._listening = False
+
+    def lock(self, slug: str, variant: str) -> asyncio.Lock:
+        """One render per page and variant at a time: when an entry expires under load, the
+        waiting visitors get the fresh render instead of each rendering it again."""
+        key = (slug, variant)
+        found = self._locks.get(key)
+        if found is None:
+            if len(self._locks) >= MAX_ENTRIES:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            found = self._locks[key] = asyncio.Lock()
+        return found
 
     def forget(self, change: PageChange | None = None) -> None:
         """A change published by this process: re-read sequences now, not within a second."""

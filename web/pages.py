@@ -58,8 +58,18 @@ async def status(request: Request) -> Response:
 async def _status(request: Request, slug: str) -> Response:
     variant = "status:" + request.url.path
     cacheable = not (await actor_of(request)).authenticated
-    if cacheable and (body := await cache.get(slug, variant)) is not None:
+    if not cacheable:
+        return await _render_status(request, slug, variant, cacheable)
+    if (body := await cache.get(slug, variant)) is not None:
         return cached(body)
+    async with cache.lock(slug, variant):
+        if (body := await cache.get(slug, variant)) is not None:
+            return cached(body)
+        return await _render_status(request, slug, variant, cacheable)
+
+
+async def _render_status(request: Request, slug: str, variant: str,
+                         cacheable: bool) -> Response:
     data = await pagedata.status_page(request, slug)
     if data is None:
         return not_found(request)
