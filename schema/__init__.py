@@ -95,6 +95,8 @@ def _unexpected(error: GraphQLError) -> bool:
 def build_schema(production: bool = False) -> strawberry.Schema:
     """The schema; built once per mode."""
     subscription_parts = _parts("Subscription")
+    from schema.live import SharedEventExecutor
+
     return HeliographSchema(
         query=merge_types("Query", _parts("Query")),
         mutation=merge_types("Mutation", _parts("Mutation")),
@@ -102,6 +104,8 @@ def build_schema(production: bool = False) -> strawberry.Schema:
         if subscription_parts else None,
         extensions=extensions(production),
         config=StrawberryConfig(auto_camel_case=True),
+        # Live messages shared by many sockets execute once (queries/mutations unaffected).
+        execution_context_class=SharedEventExecutor,
     )
 
 

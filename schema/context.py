@@ -20,6 +20,8 @@ class Context:
     response: Response | WebSocket | None = None
     actor: Actor = ANONYMOUS
     loaders: Loaders = field(default_factory=Loaders)
+    # The graphql-transport-ws `connection_init` payload (strawberry fills it when declared).
+    connection_params: dict[str, Any] | None = None
     # Free slot for interfaces (e.g. the web layer's cookie to set after signIn).
     extra: dict[str, Any] = field(default_factory=dict)
 

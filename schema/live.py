@@ -35,9 +35,6 @@ from schema.page import StatusPageType
 if TYPE_CHECKING:
     from schema.event import EventType
 
-# The view sets `context.connection_params` only when the context has that attribute.
-if not hasattr(Context, "connection_params"):
-    setattr(Context, "connection_params", None)  # noqa: B010
 
 
 @strawberry.enum
