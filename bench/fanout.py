@@ -138,7 +138,8 @@ def bench_app_factory() -> Any:
         marks: list[Any] = []
 
         def dump(*_: Any) -> None:
-            stats = tracemalloc.take_snapshot().compare_to(marks[0], os.environ.get("FANOUT_TRACE_KEY", "lineno"))
+            key = os.environ.get("FANOUT_TRACE_KEY", "lineno")
+            stats = tracemalloc.take_snapshot().compare_to(marks[0], key)
             total = sum(s.size_diff for s in stats)
             Path(trace).write_text(f"total +{total // 1024} KiB\n"
                                    + "\n".join(str(s) for s in stats[:60]))
