@@ -146,10 +146,10 @@ class Batch:
                        if delivery.kind == DeliveryKind.CONFIRMATION
                        else f"Your subscription to {page.name}")
             unsubscribe = None
-        message = email.compose(sender=settings.mail_from, to=subscriber.email, subject=subject,
-                                text=text, html=html, message_id=delivery.message_id,
-                                unsubscribe_url=unsubscribe)
-        return email.Mail(delivery.id, subscriber.email, message)
+        data = email.compose(sender=settings.mail_from, to=subscriber.email, subject=subject,
+                             text=text, html=html, message_id=delivery.message_id,
+                             unsubscribe_url=unsubscribe)
+        return email.Mail(delivery.id, subscriber.email, data)
 
     async def send_emails(self, deliveries: list[Delivery], now: datetime) -> None:
         config = get_settings().smtp

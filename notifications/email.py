@@ -4,12 +4,13 @@ HTML part, the delivery's stable Message-ID, and RFC 8058 one-click unsubscribe 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
 
@@ -26,25 +27,43 @@ Record = Callable[[str, Outcome], Awaitable[None]]
 class Mail:
     delivery_id: str
     to: str
-    message: EmailMessage
+    data: bytes  # the whole message, ready for DATA
+
+
+def _header(value: str) -> str:
+    """One header value: no line breaks (no header injection), RFC 2047 when not ASCII."""
+    value = " ".join(value.split())
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _part(kind: str, content: str, boundary: str) -> str:
+    encoded = base64.encodebytes(content.encode()).decode().replace("\n", "\r\n")
+    return (f"--{boundary}\r\nContent-Type: text/{kind}; charset=\"utf-8\"\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{encoded}")
+
+
+def sender_header(sender: str) -> str:
+    """MAIL_FROM as a From header (a non-ASCII display name is encoded)."""
+    name, address = parseaddr(sender)
+    return formataddr((name, address), charset="utf-8") if name else address
 
 
 def compose(*, sender: str, to: str, subject: str, text: str, html: str, message_id: str,
-            unsubscribe_url: str | None) -> EmailMessage:
-    """A multipart/alternative mail; `unsubscribe_url` adds the one-click headers."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"
+            unsubscribe_url: str | None) -> bytes:
+    """A multipart/alternative mail (text + HTML, base64 parts); `unsubscribe_url` adds the
+    RFC 8058 one-click headers. Written directly: the stdlib's header folding costs ~10x."""
+    boundary = f"=_hg_{secrets.token_hex(12)}"  # "_" never occurs in base64
+    headers = [
+        f"From: {sender_header(sender)}", f"To: {to}", f"Subject: {_header(subject)}",
+        f"Date: {format_datetime(utcnow())}", f"Message-ID: {message_id}",
+        "MIME-Version: 1.0", "Auto-Submitted: auto-generated",
+    ]
     if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+        headers += [f"List-Unsubscribe: <{unsubscribe_url}>",
+                    "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+    headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+    body = _part("plain", text, boundary) + _part("html", html, boundary) + f"--{boundary}--"
+    return ("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode("ascii")
 
 
 def classify(exc: Exception) -> Outcome:
@@ -84,8 +103,7 @@ async def _send_over_one_connection(config: SmtpConfig, envelope_from: str,
                     await record(mail.delivery_id, retry(f"SMTP connect: {exc}"))
                     continue
             try:
-                await client.send_message(mail.message, sender=envelope_from,
-                                          recipients=[mail.to])
+                await client.sendmail(envelope_from, [mail.to], mail.data)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 outcome = classify(exc)
                 if isinstance(exc, aiosmtplib.SMTPServerDisconnected | OSError | TimeoutError):

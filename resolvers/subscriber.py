@@ -81,7 +81,7 @@ def _rate_limited(what: str) -> DomainError:
 def normalise_email(value: str) -> str:
     """Lower-cased and checked: refused unless it looks like one plain address."""
     address = value.strip().lower()
-    if len(address) > 254 or not EMAIL_RE.match(address):
+    if len(address) > 254 or not address.isascii() or not EMAIL_RE.match(address):
         raise invalid("Enter one email address, like name@example.com", "email")
     return address
 
