@@ -59,7 +59,7 @@ def worst(statuses: list[S]) -> S:
     return max(statuses, key=lambda s: s.rank, default=OP)
 
 
-async def check_ledger(page_id: str, components: list[str]) -> None:
+async def assert_ledger_matches_replay(page_id: str, components: list[str]) -> None:
     all_events = {e.id: e for e in await Event.filter(page_id=page_id)}
     updates = await EventUpdate.filter(event_id__in=list(all_events)).order_by(
         "at", "created_at", "id")
@@ -199,4 +199,4 @@ async def test_ledger_and_status_match_a_replay_of_the_raw_updates(db: str, data
             await apply(op, data, actor, page.id, components, base)
         except DomainError:
             assert await snapshot() == before, op  # a refusal writes nothing
-        await check_ledger(page.id, components)
+        await assert_ledger_matches_replay(page.id, components)
