@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,9 +10,8 @@ from strawberry.scalars import JSON
 from models import AuditEntry, User
 from resolvers import audit_log, role
 from resolvers import user as users
-from resolvers.errors import invalid
 from schema.account import RoleAssignmentType
-from schema.base import Role, keep, result
+from schema.base import Role, not_null, result
 from schema.context import Info
 from schema.permissions import Policy, guard, guard_query
 
@@ -135,12 +133,6 @@ AssignRoleResult = result("AssignRoleResult", AssignRolePayload)
 RevokeRoleResult = result("RevokeRoleResult", RevokeRolePayload)
 
 
-def _not_null(value: Any, field: str) -> Any:
-    if value is None:
-        raise invalid(f"{field} cannot be null", field)
-    return keep(value)
-
-
 @strawberry.type
 class Query:
     @strawberry.field(extensions=guard_query(Policy.ADMIN),
@@ -172,8 +164,8 @@ class Mutation:
     @strawberry.mutation(extensions=guard(Policy.ADMIN))
     async def update_user(self, info: Info, input: UpdateUserInput) -> UpdateUserResult:
         user = await users.update_user(actor=info.context.actor, user_id=str(input.id),
-                                       name=_not_null(input.name, "name"),
-                                       is_admin=_not_null(input.is_admin, "isAdmin"))
+                                       name=not_null(input.name, "name"),
+                                       is_admin=not_null(input.is_admin, "isAdmin"))
         return UpdateUserPayload(user=UserType.from_model(user))
 
     @strawberry.mutation(extensions=guard(Policy.ADMIN),

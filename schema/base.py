@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Union
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from models import enums
+from resolvers.errors import invalid
 from resolvers.page import KEEP
 from schema.errors import COMMON_ERRORS
 
@@ -30,3 +32,11 @@ def result(name: str, payload: type, *extra_errors: type) -> Any:
 def keep(value: Any) -> Any:
     """Map strawberry's UNSET (argument not given) to the resolvers' KEEP sentinel."""
     return KEEP if value is strawberry.UNSET else value
+
+
+def not_null(value: Any, field: str) -> Any:
+    """Refuse an explicit null for a field that cannot be cleared; UNSET becomes KEEP."""
+    if value is None:
+        name = to_camel_case(field)
+        raise invalid(f"{name} cannot be null", name)
+    return keep(value)

@@ -9,9 +9,8 @@ import strawberry
 
 from models import Component, ComponentGroup, StatusPage
 from resolvers import component as components
-from resolvers.errors import invalid
 from resolvers.status import worst
-from schema.base import ComponentStatus, keep, result
+from schema.base import ComponentStatus, keep, not_null, result
 from schema.context import Info
 from schema.errors import BeforeSinceError
 from schema.permissions import Policy, guard
@@ -256,11 +255,6 @@ async def _page_of(page_id: str) -> StatusPage:
     return await StatusPage.get(id=page_id)
 
 
-def _not_null(value: object, field: str) -> None:
-    if value is None:
-        raise invalid(f"{field} cannot be null", field)
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
@@ -279,7 +273,7 @@ class Mutation:
     async def update_component_group(
         self, info: Info, input: UpdateComponentGroupInput
     ) -> UpdateComponentGroupResult:
-        _not_null(input.name, "name")
+        not_null(input.name, "name")
         group = await components.update_group(
             actor=info.context.actor, group_id=str(input.id), name=keep(input.name),
             description=keep(input.description),
@@ -325,7 +319,7 @@ class Mutation:
     async def update_component(
         self, info: Info, input: UpdateComponentInput
     ) -> UpdateComponentResult:
-        _not_null(input.name, "name")
+        not_null(input.name, "name")
         group_id = keep(input.group_id)
         component = await components.update_component(
             actor=info.context.actor, component_id=str(input.id), name=keep(input.name),

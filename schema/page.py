@@ -6,14 +6,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.utils.str_converters import to_camel_case
 
 from models import StatusPage
 from models import enums as e
 from resolvers import page as pages
-from resolvers.errors import invalid
 from resolvers.status import describe, worst
-from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, result
+from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, not_null, result
 from schema.context import Info
 from schema.errors import LimitReachedError
 from schema.permissions import Policy, guard
@@ -165,11 +163,6 @@ DeletePageResult = result("DeletePageResult", DeletePagePayload)
 ReorderPagesResult = result("ReorderPagesResult", ReorderPagesPayload)
 
 
-def _not_null(value: object, field: str) -> None:
-    if value is None:
-        raise invalid(f"{to_camel_case(field)} cannot be null", to_camel_case(field))
-
-
 @strawberry.type
 class Query:
     @strawberry.field(description="A page by slug; null when it does not exist or you may not "
@@ -198,7 +191,7 @@ class Mutation:
     @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
     async def update_page(self, info: Info, input: UpdatePageInput) -> UpdatePageResult:
         for name in ("slug", "name", "visibility", "time_zone"):
-            _not_null(getattr(input, name), name)
+            not_null(getattr(input, name), name)
         page = await pages.update_page(
             actor=info.context.actor, page_id=str(input.id), slug=keep(input.slug),
             name=keep(input.name), visibility=keep(input.visibility),
