@@ -8,9 +8,15 @@ import logging
 
 log = logging.getLogger("heliograph.worker")
 
+# On stop each loop finishes the round it is in (a batch being sent records every result, so
+# nothing accepted by a mail server is sent again); only a round still running after this long
+# is cancelled, and its unrecorded rows are sent again once their lease expires.
+GRACE_SECONDS = 8.0
 
-async def run(stop: asyncio.Event) -> None:
-    """Run the maintenance timer and the delivery loop until `stop` is set."""
+
+async def run(stop: asyncio.Event, grace: float = GRACE_SECONDS) -> None:
+    """Run the maintenance timer and the delivery loop until `stop` is set, then let them end
+    their current round (at most `grace` seconds)."""
     from notifications import worker as delivery
     from resolvers import maintenance
 
@@ -20,6 +26,9 @@ async def run(stop: asyncio.Event) -> None:
     ]
     try:
         await stop.wait()
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            log.warning("%s still busy %.0f s after stop: cancelled", task.get_name(), grace)
     finally:
         for task in tasks:
             task.cancel()

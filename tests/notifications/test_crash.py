@@ -121,3 +121,42 @@ async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
     assert len(mail_sink.messages) - 500 <= SMTP_CONNECTIONS
     statuses = await Delivery.all().values_list("status", flat=True)
     assert sorted(set(statuses)) == [DeliveryStatus.SENT]
+
+
+async def test_a_worker_stopped_with_sigterm_mid_batch_finishes_the_round_and_repeats_nothing(
+        gql: Any, mail_sink: MailSink) -> None:
+    page_id, _ = await make_page(gql)
+    await many_subscribers(page_id, 500)
+    await open_incident(gql, page_id, "Stopped politely")
+    mail_sink.delay = 0.01
+
+    async def some_arrived() -> bool:
+        return len(mail_sink.messages) >= 100
+
+    first = start_worker()
+    try:
+        await wait_for(some_arrived, 30, "the first mails")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(15) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+    at_stop = len(mail_sink.messages)
+    assert at_stop < 500, "the worker finished before it could be stopped"
+    # Every mail the server accepted was recorded before the process ended: none is leased or
+    # owed any more, so nothing waits for a lease to expire and nothing goes out twice.
+    assert await Delivery.filter(status=DeliveryStatus.SENT).count() == at_stop
+    assert await Delivery.exclude(lease_owner=None).count() == 0
+
+    async def all_sent() -> bool:
+        return await Delivery.filter(status=DeliveryStatus.SENT).count() == 500
+
+    second = start_worker()
+    try:
+        await wait_for(all_sent, 30, "every delivery to be sent")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(15)
+    recipients = [str(m["To"]) for m in mail_sink.messages]
+    assert len(recipients) == 500 and len(set(recipients)) == 500
