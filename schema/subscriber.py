@@ -17,7 +17,7 @@ from resolvers import subscriber as subscribers
 from schema.base import DeliveryStatus, ImProvider, SubscriberState, result
 from schema.context import Info
 from schema.errors import RateLimitedError
-from schema.permissions import Policy, guard
+from schema.permissions import Policy, guard, guard_query
 
 SubscriberChannel = strawberry.enum(e.SubscriberChannel, name="SubscriberChannel")
 DeliveryKind = strawberry.enum(e.DeliveryKind, name="DeliveryKind")
@@ -216,12 +216,14 @@ async def _one(subscriber: Subscriber) -> SubscriberType:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Your IM destinations (signed-in members).")
+    @strawberry.field(description="Your IM destinations (signed-in members).",
+                      extensions=guard_query(Policy.SIGNED_IN))
     async def im_destinations(self, info: Info) -> list[ImDestinationType]:
         rows = await im.my_destinations(actor=info.context.actor)
         return [ImDestinationType.from_model(d) for d in rows]
 
-    @strawberry.field(description="A page's subscribers, newest first (page management).")
+    @strawberry.field(description="A page's subscribers, newest first (page management).",
+                      extensions=guard_query(Policy.PAGE_MANAGEMENT))
     async def subscribers(self, info: Info, page_id: strawberry.ID,
                           state: SubscriberState | None = None, first: int = 100,
                           offset: int = 0) -> SubscriberList:
@@ -231,7 +233,8 @@ class Query:
         return SubscriberList(total_count=total, nodes=await subscriber_types(rows))
 
     @strawberry.field(description="A page's deliveries — per update, per subscriber, by "
-                                  "status — newest first, with why they failed or wait.")
+                                  "status — newest first, with why they failed or wait.",
+                      extensions=guard_query(Policy.PAGE_MANAGEMENT))
     async def deliveries(self, info: Info, page_id: strawberry.ID,
                          update_id: strawberry.ID | None = None,
                          subscriber_id: strawberry.ID | None = None,
@@ -247,7 +250,8 @@ class Query:
         return DeliveryList(total_count=total, nodes=[_delivery(d, types) for d in rows])
 
     @strawberry.field(description="Delivery counts by status (one update or the whole page) "
-                                  "and this month's email quota.")
+                                  "and this month's email quota.",
+                      extensions=guard_query(Policy.PAGE_MANAGEMENT))
     async def delivery_summary(self, info: Info, page_id: strawberry.ID,
                                update_id: strawberry.ID | None = None) -> DeliverySummary:
         actor = info.context.actor
