@@ -138,6 +138,10 @@ def bench_app_factory() -> Any:
         marks: list[Any] = []
 
         def dump(*_: Any) -> None:
+            if os.environ.get("FANOUT_TRACE_GC") == "1":  # what is held, not cyclic garbage
+                import gc
+
+                gc.collect()
             key = os.environ.get("FANOUT_TRACE_KEY", "lineno")
             stats = tracemalloc.take_snapshot().compare_to(marks[0], key)
             total = sum(s.size_diff for s in stats)

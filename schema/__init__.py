@@ -12,12 +12,12 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -52,23 +52,31 @@ def _parts(name: str) -> tuple[type, ...]:
     return tuple(found)
 
 
-def extensions(production: bool) -> list:
-    rules = []
+@lru_cache(maxsize=2)
+def _validation_rules(production: bool) -> tuple[type, ...]:
+    """The limits as validation rules, built once: strawberry's QueryDepthLimiter and
+    MaxAliasesLimiter make new rule classes per operation, which defeats the validation cache
+    (its key holds the rules) and kept up to 512 dead entries alive."""
+    rules: list[type] = [
+        depth_validator(max_depth=MAX_DEPTH, should_ignore=None, callback=None),
+        aliases_validator(max_alias_count=MAX_ALIASES),
+    ]
     if production:
         from graphql.validation import NoSchemaIntrospectionCustomRule
 
         rules.append(NoSchemaIntrospectionCustomRule)
-    built = [
+    return tuple(rules)
+
+
+def extensions(production: bool) -> list:
+    rules = list(_validation_rules(production))
+    return [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CodedErrors,
     ]
-    if rules:
-        built.append(lambda: AddValidationRules(rules))
-    return built
 
 
 class HeliographSchema(strawberry.Schema):

@@ -183,11 +183,13 @@ async def _open(actor: Actor, slug: str) -> StatusPage:
     return page
 
 
-async def _page_stream(actor: Actor, page_id: str) -> AsyncGenerator[PageUpdate, None]:
+async def _page_stream(context: Context, page_id: str) -> AsyncGenerator[PageUpdate, None]:
     try:
         async with feeds.stream(page_id) as messages:
             async for message in messages:
-                _check_visible(actor, message)
+                _check_visible(context.actor, message)
+                # Read by web.live_ws: the result about to be produced is this message's.
+                context.live_message = (message.kind, message.sequence)
                 yield _update(message)
     except LookupError:
         raise not_found("Page", "slug") from None
@@ -254,7 +256,7 @@ class Subscription:
                                          "sequence. Internal pages need a signed-in member.")
     async def page_updates(self, info: Info, slug: str) -> AsyncIterator[PageUpdate]:
         page = await _open(info.context.actor, slug)
-        return _page_stream(info.context.actor, page.id)
+        return _page_stream(info.context, page.id)
 
     @strawberry.subscription(description="A snapshot, then a message whenever one of these "
                                          "components changes status.")

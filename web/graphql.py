@@ -20,10 +20,14 @@ from schema import build_schema
 from schema.context import Context
 from settings import Settings
 from web.auth import actor_from_request
+from web.live_ws import LiveTransportWSHandler
 from web.security import GraphQLHttpGuard
 
 
 class HeliographGraphQL(GraphQL[Context, None]):
+    # `pageUpdates` streams of the same kind share one execution and encoding per change.
+    graphql_transport_ws_handler_class = LiveTransportWSHandler
+
     async def get_context(self, request: Request | WebSocket,
                           response: Response | WebSocket) -> Context:
         actor = await actor_from_request(request)

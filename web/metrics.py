@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from models import Delivery, NotificationJob
 from models.enums import DeliveryStatus
 from realtime import hub
+from web.live_ws import open_subscriptions
 
 _requests: Counter[tuple[str, int]] = Counter()
 
@@ -49,8 +50,7 @@ async def metrics(request: Request) -> PlainTextResponse:
         lines.append(
             f'heliograph_http_requests_total{{method="{method}",status="{status}"}} {count}'
         )
-    live = getattr(hub, "subscriber_count", 0)
-    live = live() if callable(live) else live
+    live = open_subscriptions(hub.subscriber_count)
     pending = await Delivery.filter(
         status__in=[DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA]
     ).count()

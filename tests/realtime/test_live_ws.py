@@ -1,0 +1,74 @@
+"""The per-socket backlog of the shared fan-out: one stalled socket never holds the others up,
+and is closed (its client reconnects and resyncs) once it is too far behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
+
+from web.live_ws import MAX_BACKLOG, SLOW_CLOSE_CODE, Frame, Member
+
+
+class FakeSocket:
+    def __init__(self, stalled: bool) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.closed: tuple[int, str] | None = None
+        self.stalled = stalled
+        self.ws = self
+
+    async def send_text(self, text: str) -> None:
+        if self.stalled:
+            await asyncio.Event().wait()  # a peer that stopped reading
+        self.sent.append(json.loads(text))
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+class FakeHandler:
+    def __init__(self, stalled: bool) -> None:
+        self.websocket = FakeSocket(stalled)
+        self.operations: dict[str, Any] = {}
+
+    def forget_id(self, id: str) -> None:
+        del self.operations[id]
+
+
+def member(stalled: bool) -> tuple[Member, FakeSocket]:
+    handler = FakeHandler(stalled)
+    operation = Operation(handler, "op-1", "subscription { x }", None, None)  # type: ignore[arg-type]
+    handler.operations["op-1"] = operation
+    return Member(handler, operation, after=0), handler.websocket  # type: ignore[arg-type]
+
+
+async def test_a_stalled_socket_is_closed_and_the_others_get_every_frame_in_order() -> None:
+    healthy, healthy_socket = member(stalled=False)
+    stalled, stalled_socket = member(stalled=True)
+    for sequence in range(1, MAX_BACKLOG + 3):
+        frame = Frame("PAGE_EDITED", sequence, json.dumps({"data": {"n": sequence}}))
+        for m in (healthy, stalled):
+            if m.wants(frame):
+                m.push(frame)
+        await asyncio.sleep(0)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert [m["payload"]["data"]["n"] for m in healthy_socket.sent] == list(
+        range(1, MAX_BACKLOG + 3))
+    assert {m["id"] for m in healthy_socket.sent} == {"op-1"}
+    assert healthy_socket.closed is None
+    assert stalled_socket.sent == []
+    assert stalled_socket.closed is not None and stalled_socket.closed[0] == SLOW_CLOSE_CODE
+
+
+async def test_complete_follows_the_frames_still_queued() -> None:
+    m, socket = member(stalled=False)
+    m.push(Frame("PAGE_EDITED", 1, '{"data":{"n":1}}'))
+    m.push(Frame("PAGE_EDITED", 2, '{"data":{"n":2}}'))
+    m.complete()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert [x["type"] for x in socket.sent] == ["next", "next", "complete"]
+    assert m.operation.completed

@@ -1,0 +1,358 @@
+"""graphql-transport-ws with one execution and one encoding per live change, per process.
+
+strawberry runs one result stream per subscription: with 10,000 viewers of a page, every change
+went through 10,000 copies of the extension hooks, result handling and JSON encoding. Here the
+`pageUpdates` subscriptions that would produce the same frames — the same document, variables
+and viewer — share one *group*:
+
+- a new subscription first runs through strawberry on its own (validation, limits, the
+  permission check, its own snapshot), exactly as before;
+- then it joins the group of its kind. The group runs one strawberry stream (its *leader*),
+  encodes each result once and writes it to every member with the member's operation id;
+- a member that joined behind or ahead of the leader is lined up by sequence number (the
+  group keeps its last frames), so every member still sees its snapshot and then each change
+  once, in order, or a fresh snapshot;
+- each member writes through its own small backlog, so one stalled socket never holds the
+  others up; a member too far behind is closed (its client reconnects and resyncs).
+
+Everything else (componentStatusChanged, queries and mutations over the socket, invalid
+documents) takes strawberry's own path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+from collections import deque
+from collections.abc import Hashable
+from functools import lru_cache
+from typing import Any
+
+from graphql import FieldNode, OperationDefinitionNode, OperationType, parse
+from graphql.error import GraphQLError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+from realtime.feed import SNAPSHOT
+from schema.context import Context
+
+log = logging.getLogger("heliograph.live")
+
+SHARED_FIELDS = frozenset({"pageUpdates"})
+RING = 64  # frames a group keeps for members that join while it moves on
+MAX_BACKLOG = 64  # frames a member may have unsent before it is closed as too slow
+SLOW_CLOSE_CODE = 4408
+JOIN_ATTEMPTS = 3
+
+Ops = BaseGraphQLTransportWSHandler[Context, None]
+
+
+@lru_cache(maxsize=512)
+def _shared_field(query: str, operation_name: str | None) -> str | None:
+    """The root field when the document is a subscription to one shareable field (no
+    fragments or directives at the root), else None."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or len(document.definitions) != 1:
+        return None
+    operation = operations[0]
+    selections = operation.selection_set.selections
+    if operation.operation is not OperationType.SUBSCRIPTION or len(selections) != 1:
+        return None
+    root = selections[0]
+    if not isinstance(root, FieldNode) or root.directives or root.name.value not in SHARED_FIELDS:
+        return None
+    return root.name.value
+
+
+def group_key(operation: Operation[Context, None], context: Context) -> Hashable | None:
+    """Subscriptions with equal keys receive byte-identical frames (but for their id)."""
+    if _shared_field(operation.query, operation.operation_name) is None:
+        return None
+    actor = context.actor
+    try:
+        variables = json.dumps(operation.variables or {}, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    return (operation.query, operation.operation_name, variables,
+            actor.user_id, actor.is_admin, actor.roles)
+
+
+def _payload(result: ExecutionResult) -> dict[str, Any]:
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [e.formatted for e in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    return payload
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Frame:
+    kind: str
+    sequence: int
+    payload: str  # the `payload` member of a `next` message, encoded once
+
+
+class Member:
+    """One socket's subscription in a group."""
+
+    __slots__ = ("after", "backlog", "group", "handler", "operation", "prefix", "sender")
+
+    def __init__(self, handler: Ops, operation: Operation[Context, None], after: int) -> None:
+        self.handler = handler
+        self.operation = operation
+        self.after = after  # the sequence this member has seen up to
+        self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        self.backlog: deque[str] | None = None
+        self.sender: asyncio.Task[None] | None = None
+        self.group: Group | None = None
+
+    def wants(self, frame: Frame) -> bool:
+        if frame.kind == SNAPSHOT:
+            return frame.sequence >= self.after
+        return frame.sequence > self.after
+
+    def push(self, frame: Frame) -> None:
+        self.after = max(self.after, frame.sequence)
+        self.send(self.prefix + frame.payload + "}")
+
+    def send(self, text: str) -> None:
+        """Queue one message; this socket's messages leave in order, whatever the others do."""
+        if self.sender is not None:
+            assert self.backlog is not None
+            if len(self.backlog) >= MAX_BACKLOG:
+                self.too_slow()
+                return
+            self.backlog.append(text)
+            return
+        self.backlog = deque((text,))
+        self.sender = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        websocket = self.handler.websocket.ws  # type: ignore[attr-defined]
+        try:
+            while self.backlog:
+                await websocket.send_text(self.backlog.popleft())
+        except Exception:  # the socket went away: its handler cleans up the operation
+            self.leave()
+        finally:
+            self.sender = None
+            self.backlog = None
+
+    def too_slow(self) -> None:
+        log.info("live subscriber %s is %d frames behind: closing", self.operation.id,
+                 MAX_BACKLOG)
+        self.leave()
+        asyncio.get_running_loop().create_task(self.handler.websocket.close(
+            code=SLOW_CLOSE_CODE, reason="Too far behind; reconnect for a fresh snapshot"))
+
+    def leave(self) -> None:
+        group, self.group = self.group, None
+        if group is not None:
+            group.remove(self)
+
+    def complete(self) -> None:
+        """The stream ended: `complete`, after whatever this member still has queued."""
+        self.group = None
+        operation = self.operation
+        if operation.completed:
+            return
+        operation.completed = True
+        if self.handler.operations.get(operation.id) is operation:
+            self.handler.forget_id(operation.id)
+        self.send('{"id":' + json.dumps(operation.id) + ',"type":"complete"}')
+
+
+class Group:
+    """One leader stream per (document, variables, viewer) in this process."""
+
+    def __init__(self, key: Hashable, handler: Ops, operation: Operation[Context, None]
+                 ) -> None:
+        self.key = key
+        self.members: set[Member] = set()
+        self.ring: deque[Frame] = deque(maxlen=RING)
+        self.ready = asyncio.get_running_loop().create_future()
+        self.ended = False
+        # The leader's own context: the first member's viewer, fresh per-request caches.
+        self.context = dataclasses.replace(handler.context, _loaders=None, extra={},
+                                           live_message=None)
+        self.task = asyncio.get_running_loop().create_task(
+            self._lead(handler, operation), name="live-group")
+
+    async def _lead(self, handler: Ops, operation: Operation[Context, None]) -> None:
+        encode = handler.view.encode_json
+        try:
+            source = await handler.schema.stream(
+                operation.query, variable_values=operation.variables,
+                context_value=self.context, root_value=None,
+                operation_name=operation.operation_name)
+            async with aclosing(source):
+                async for result in source:
+                    message, self.context.live_message = self.context.live_message, None
+                    if not isinstance(result, ExecutionResult):
+                        break
+                    payload = str(encode(_payload(result)))
+                    if message is None:
+                        # The stream's last word (e.g. the page turned internal): for all.
+                        for member in list(self.members):
+                            member.send(member.prefix + payload + "}")
+                        break
+                    frame = Frame(message[0], message[1], payload)
+                    self.ring.append(frame)
+                    if not self.ready.done():
+                        self.ready.set_result(True)
+                    for member in list(self.members):
+                        if member.wants(frame):
+                            member.push(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("live group stream failed")
+        finally:
+            self.ended = True
+            if not self.ready.done():
+                self.ready.set_result(False)
+            groups.pop(self.key, None)
+            members, self.members = self.members, set()
+            for member in members:
+                member.complete()
+
+    def add(self, member: Member) -> bool:
+        """Line the member up with what the group sent (no await: nothing moves meanwhile);
+        False when the frames in between are no longer kept."""
+        # What the group sent before: only what is newer than the member's own snapshot.
+        missed = [f for f in self.ring if f.sequence > member.after]
+        if missed and missed[0].kind != SNAPSHOT and missed[0].sequence != member.after + 1:
+            return False
+        member.group = self
+        self.members.add(member)
+        for frame in missed:
+            member.push(frame)
+        return True
+
+    def remove(self, member: Member) -> None:
+        self.members.discard(member)
+        if not self.members and not self.ended:
+            self.ended = True
+            groups.pop(self.key, None)
+            self.task.cancel()
+
+
+groups: dict[Hashable, Group] = {}
+
+
+def open_subscriptions(feed_streams: int) -> int:
+    """Live subscriptions open in this process, given the feed's count of streams: a group's
+    leader is one stream there, but stands for each of its members."""
+    leaders = sum(1 for g in groups.values() if g.ready.done() and not g.ended)
+    members = sum(len(g.members) for g in groups.values())
+    return max(0, feed_streams - leaders + members)
+
+
+class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """strawberry's graphql-transport-ws handler; `pageUpdates` streams go through groups."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.members: dict[str, Member] = {}
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        task = self.connection_init_timeout_task
+        if task is not None:
+            # Once cancelled (connection_init came) or done, drop it: a cancelled task keeps
+            # its exception and frames for as long as the connection lives.
+            task.add_done_callback(self._forget_init_timeout)
+
+    def _forget_init_timeout(self, task: asyncio.Task[None]) -> None:
+        if self.connection_init_timeout_task is task:
+            self.connection_init_timeout_task = None
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        key = group_key(operation, self.context)
+        if key is None:
+            await super().run_operation(operation)
+            return
+        try:
+            for _ in range(JOIN_ATTEMPTS):
+                after = await self._own_snapshot(operation)
+                if after is None:
+                    return
+                if await self._join(key, operation, after):
+                    return
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id,
+                                                        "type": "complete"})
+            self.operations.pop(operation.id, None)
+
+    async def _own_snapshot(self, operation: Operation[Context, None]) -> int | None:
+        """Run the subscription alone up to its first result and send it. Returns the
+        snapshot's sequence, or None when the operation ended here (errors, complete)."""
+        # Its own caches: nothing it loads stays with the connection.
+        context = dataclasses.replace(self.context, _loaders=None, extra={}, live_message=None)
+        source = await self.schema.stream(
+            operation.query, variable_values=operation.variables, context_value=context,
+            root_value=self.root_value, operation_name=operation.operation_name)
+        async with aclosing(source):
+            first = await anext(source, None)
+            if first is None:
+                await operation.send_operation_message({"id": operation.id,
+                                                        "type": "complete"})
+                return None
+            if isinstance(first, PreExecutionError):
+                await self._handle_pre_execution_error(operation, first)
+                return None
+            if not isinstance(first, ExecutionResult) or context.live_message is None:
+                # Not a live snapshot (e.g. the page is unknown): strawberry's own course.
+                await operation.send_next(first) if isinstance(first, ExecutionResult) \
+                    else await self._reject_incremental_delivery(operation)
+                await self._send_result_stream(operation, source)
+                await operation.send_operation_message({"id": operation.id,
+                                                        "type": "complete"})
+                return None
+            await operation.send_next(first)
+            return context.live_message[1]
+
+    async def _join(self, key: Hashable, operation: Operation[Context, None],
+                    after: int) -> bool:
+        if operation.completed or self.operations.get(operation.id) is not operation:
+            return True  # completed by the client meanwhile
+        group = groups.get(key)
+        if group is None or group.ended:
+            group = groups[key] = Group(key, self, operation)
+        await asyncio.shield(group.ready)
+        if operation.completed or self.operations.get(operation.id) is not operation:
+            return True
+        if group.ended:
+            return False
+        member = Member(self, operation, after)
+        if not group.add(member):
+            return False
+        self.members[operation.id] = member
+        return True
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        member = self.members.pop(operation_id, None)
+        if member is not None:
+            member.leave()
+        await super().cleanup_operation(operation_id)
+
+    def forget_id(self, id: str) -> None:
+        self.members.pop(id, None)
+        super().forget_id(id)
