@@ -6,8 +6,9 @@ Subscribers run in a separate client process (raw websockets, graphql-transport-
 count it prints the time from the mutation's HTTP response to the last subscriber's receipt
 (and p50), and the server's resident memory per subscriber. `--redis` repeats the largest
 count with two server processes on a private redis-server (subscribers on one, the mutation on
-the other). `--naive N` measures, in the same run, the plain per-socket implementation (every
-socket loads the page and executes its own query per change) for the ratio.
+the other). Baselines in the same run: `--feed-only N` runs strawberry's own per-socket result
+streams over the shared feed (what the product did before web.live_ws), `--naive N` the plain
+per-socket implementation (every socket loads the page and executes its own query per change).
 """
 
 from __future__ import annotations
@@ -124,11 +125,14 @@ def bench_app_factory() -> Any:
             while not isinstance(view, HeliographGraphQL):  # unwrap guards
                 view = view.app
             views.append(view)
-    if os.environ.get("FANOUT_SHARED_EXECUTION") == "1":
-        from schema.live import SharedEventExecutor
+    if os.environ.get("FANOUT_PER_SOCKET") == "1":
+        # strawberry's own handler: one result stream (and one JSON encoding) per socket.
+        from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+            BaseGraphQLTransportWSHandler,
+        )
 
         for view in views:
-            view.schema.execution_context_class = SharedEventExecutor
+            view.graphql_transport_ws_handler_class = BaseGraphQLTransportWSHandler
     trace = os.environ.get("FANOUT_TRACEMALLOC")  # a path: where memory per socket goes
     if trace:
         import signal
@@ -297,9 +301,9 @@ def run(counts: list[int], feed_only: list[int], naive: list[int], with_redis: b
     results: list[dict[str, Any]] = []
     try:
         for mode, sizes, mode_env in (
-            ("feed + SharedEventExecutor", counts, {"FANOUT_SHARED_EXECUTION": "1"}),
-            ("feed, per-socket execution", feed_only, {}),
-            ("naive per socket", naive, {"FANOUT_NAIVE": "1"}),
+            ("shared groups (the product)", counts, {}),
+            ("per-socket strawberry streams", feed_only, {"FANOUT_PER_SOCKET": "1"}),
+            ("naive per socket", naive, {"FANOUT_NAIVE": "1", "FANOUT_PER_SOCKET": "1"}),
         ):
             if not sizes:
                 continue
@@ -322,9 +326,9 @@ def run_redis(count: int, token: str, component_id: str) -> dict[str, Any]:
 
     with private_redis() as redis:
         one, two = free_port(), free_port()
-        with server({"BROADCAST_URL": redis.url, "FANOUT_SHARED_EXECUTION": "1",
+        with server({"BROADCAST_URL": redis.url,
                      "BASE_URL": f"http://127.0.0.1:{one}"}, one) as subscribers, \
-                server({"BROADCAST_URL": redis.url, "FANOUT_SHARED_EXECUTION": "1",
+                server({"BROADCAST_URL": redis.url,
                         "BASE_URL": f"http://127.0.0.1:{two}"}, two):
             return measure(count, one, two, subscribers.pid, token, component_id,
                            "redis, two processes")

@@ -186,6 +186,7 @@ class Group:
         self.ring: deque[Frame] = deque(maxlen=RING)
         self.ready = asyncio.get_running_loop().create_future()
         self.ended = False
+        self.waiting = 0  # subscriptions waiting for `ready` to join
         # The leader's own context: the first member's viewer, fresh per-request caches.
         self.context = dataclasses.replace(handler.context, _loaders=None, extra={},
                                            live_message=None)
@@ -225,7 +226,8 @@ class Group:
             self.ended = True
             if not self.ready.done():
                 self.ready.set_result(False)
-            groups.pop(self.key, None)
+            if groups.get(self.key) is self:
+                del groups[self.key]
             members, self.members = self.members, set()
             for member in members:
                 member.complete()
@@ -245,9 +247,14 @@ class Group:
 
     def remove(self, member: Member) -> None:
         self.members.discard(member)
-        if not self.members and not self.ended:
+        self.end_if_unused()
+
+    def end_if_unused(self) -> None:
+        """The last member left (and nobody is about to join): stop the leader."""
+        if not self.members and not self.waiting and not self.ended:
             self.ended = True
-            groups.pop(self.key, None)
+            if groups.get(self.key) is self:
+                del groups[self.key]
             self.task.cancel()
 
 
@@ -336,16 +343,21 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         group = groups.get(key)
         if group is None or group.ended:
             group = groups[key] = Group(key, self, operation)
-        await asyncio.shield(group.ready)
-        if operation.completed or self.operations.get(operation.id) is not operation:
+        group.waiting += 1
+        try:
+            await asyncio.shield(group.ready)
+            if operation.completed or self.operations.get(operation.id) is not operation:
+                return True
+            if group.ended:
+                return False
+            member = Member(self, operation, after)
+            if not group.add(member):
+                return False
+            self.members[operation.id] = member
             return True
-        if group.ended:
-            return False
-        member = Member(self, operation, after)
-        if not group.add(member):
-            return False
-        self.members[operation.id] = member
-        return True
+        finally:
+            group.waiting -= 1
+            group.end_if_unused()  # e.g. its only subscriber completed while it started
 
     async def cleanup_operation(self, operation_id: str) -> None:
         member = self.members.pop(operation_id, None)
