@@ -307,10 +307,12 @@ def run(counts: list[int], feed_only: list[int], naive: list[int], with_redis: b
         ):
             if not sizes:
                 continue
-            port = free_port()
-            mode_env = {**mode_env, "BASE_URL": f"http://127.0.0.1:{port}"}
-            with server(mode_env, port) as process:
-                for count in sizes:
+            for count in sizes:
+                # A fresh server per count: memory freed by a smaller run would otherwise be
+                # reused and make the next run's memory per subscriber look smaller.
+                port = free_port()
+                env_here = {**mode_env, "BASE_URL": f"http://127.0.0.1:{port}"}
+                with server(env_here, port) as process:
                     results.append(measure(count, port, port, process.pid, token,
                                            component_id, mode))
         if with_redis:
