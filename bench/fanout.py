@@ -154,6 +154,21 @@ def bench_app_factory() -> Any:
 
         signal.signal(signal.SIGUSR2, lambda *_: marks.append(tracemalloc.take_snapshot()))
         signal.signal(signal.SIGUSR1, dump)
+    if os.environ.get("FANOUT_GC_LOG") == "1":  # print each full collection and its length
+        import gc
+
+        started: list[float] = []
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if info["generation"] != 2:
+                return
+            if phase == "start":
+                started[:] = [time.perf_counter()]
+            elif started:
+                print(f"  [server gc] full collection {1000 * (time.perf_counter() - started[0]):.0f}"
+                      f" ms, {info['collected']} collected", file=sys.stderr, flush=True)
+
+        gc.callbacks.append(on_gc)
     profile = os.environ.get("FANOUT_PROFILE")  # a path: write the server's cProfile there
     if profile:
         import cProfile
@@ -206,6 +221,7 @@ def server(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.fanout:bench_app_factory",
          "--host", "127.0.0.1", "--port", str(port), "--ws-per-message-deflate", "false",
+         "--ws", os.environ.get("FANOUT_WS", "auto"),
          "--log-level", "warning", "--backlog", "4096"],
         cwd=ROOT, env={**os.environ, **env},
     )

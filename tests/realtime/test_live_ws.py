@@ -16,12 +16,13 @@ class FakeSocket:
     def __init__(self, stalled: bool) -> None:
         self.sent: list[dict[str, Any]] = []
         self.closed: tuple[int, str] | None = None
-        self.stalled = stalled
+        self.writable = asyncio.Event()  # like uvicorn's: cleared while the transport is paused
+        if not stalled:
+            self.writable.set()
         self.ws = self
 
     async def send_text(self, text: str) -> None:
-        if self.stalled:
-            await asyncio.Event().wait()  # a peer that stopped reading
+        await self.writable.wait()
         self.sent.append(json.loads(text))
 
     async def close(self, code: int, reason: str) -> None:
@@ -35,6 +36,10 @@ class FakeHandler:
 
     def forget_id(self, id: str) -> None:
         del self.operations[id]
+
+
+def frame(sequence: int) -> Frame:
+    return Frame("PAGE_EDITED", sequence, json.dumps({"data": {"n": sequence}}))
 
 
 def member(stalled: bool) -> tuple[Member, FakeSocket]:
@@ -72,3 +77,18 @@ async def test_complete_follows_the_frames_still_queued() -> None:
         await asyncio.sleep(0)
     assert [x["type"] for x in socket.sent] == ["next", "next", "complete"]
     assert m.operation.completed
+
+
+async def test_a_socket_that_pauses_gets_everything_in_order_once_it_drains() -> None:
+    m, socket = member(stalled=True)
+    for sequence in range(1, 6):
+        m.push(frame(sequence))
+        await asyncio.sleep(0)
+    assert socket.sent == []
+    socket.writable.set()  # the peer reads again
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert [x["payload"]["data"]["n"] for x in socket.sent] == [1, 2, 3, 4, 5]
+    m.push(frame(6))  # and later messages go straight out again
+    assert [x["payload"]["data"]["n"] for x in socket.sent][-1] == 6
+    assert socket.closed is None
