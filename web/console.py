@@ -20,6 +20,7 @@ INCIDENT_IMPACTS = ["DEGRADED", "PARTIAL_OUTAGE", "FULL_OUTAGE", "OPERATIONAL"]
 MAINTENANCE_IMPACTS = ["UNDER_MAINTENANCE", "OPERATIONAL"]
 INCIDENT_STATUSES = ["INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED"]
 MAINTENANCE_STATUSES = ["SCHEDULED", "IN_PROGRESS", "COMPLETED"]
+IM_PROVIDERS = {"SLACK": "Slack", "FEISHU": "Feishu", "DINGTALK": "DingTalk", "WECOM": "WeCom"}
 
 
 def _json(value: Any) -> Markup:
@@ -168,10 +169,25 @@ async def tokens(request: Request) -> Response:
     return _view(request, "tokens.html", {**(answer.data or {}), "errors": answer.errors})
 
 
+async def im(request: Request) -> Response:
+    """A member's IM destinations and their subscriptions to internal pages."""
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    answer = await run(request, q.IM)
+    data = answer.data or {}
+    # IM is for internal pages; public pages take email subscriptions
+    internal = [p for p in data.get("pages") or [] if p["visibility"] == "INTERNAL"]
+    return _view(request, "im.html", {
+        "viewer": data.get("viewer"), "destinations": data.get("imDestinations") or [],
+        "internal_pages": internal, "providers": IM_PROVIDERS, "errors": answer.errors,
+    })
+
+
 routes = [
     Route("/manage", home),
     Route("/manage/users", users),
     Route("/manage/tokens", tokens),
+    Route("/manage/im", im),
     Route("/manage/events/{event_id}", event),
     Route("/manage/p/{slug}", page),
     Route("/manage/p/{slug}/new/{form}", new_event),

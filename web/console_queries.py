@@ -90,3 +90,11 @@ query ConsoleTokens {
   viewer { id email name isAdmin apiTokens { id name prefix createdAt lastUsedAt revokedAt } }
 }
 """
+
+IM = f"""
+query ConsoleIm {{
+  {VIEWER}
+  imDestinations {{ id provider name webhookHost hasSecret createdAt }}
+  pages {{ id slug name visibility components {{ id name group {{ id name }} }} }}
+}}
+"""

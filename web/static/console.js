@@ -107,3 +107,27 @@
     out.hidden = false;
   });
 })();
+
+// IM subscriptions: the components offered are the chosen page's; the whole page sends none
+(function () {
+  "use strict";
+  var form = document.getElementById("im-subscribe-form");
+  if (!form) return;
+  var page = form.querySelector("[data-im-page]");
+  var message = form.querySelector(".form-message");
+  function sync() {
+    var scope = form.querySelector("input[name=scope]:checked").value;
+    form.querySelectorAll(".choices[data-page-slug]").forEach(function (choices) {
+      var shown = scope === "components" && choices.dataset.pageSlug === page.value;
+      choices.hidden = !shown;
+      // disabled boxes are not sent (forms.js), so only this page's components go out
+      choices.querySelectorAll("input").forEach(function (box) { box.disabled = !shown; });
+    });
+  }
+  form.addEventListener("change", sync);
+  form.addEventListener("submit", function () { message.textContent = ""; });
+  form.addEventListener("mutation-done", function (event) {
+    message.textContent = event.detail.message;
+  });
+  sync();
+})();
