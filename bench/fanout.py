@@ -165,8 +165,9 @@ def bench_app_factory() -> Any:
             if phase == "start":
                 started[:] = [time.perf_counter()]
             elif started:
-                print(f"  [server gc] full collection {1000 * (time.perf_counter() - started[0]):.0f}"
-                      f" ms, {info['collected']} collected", file=sys.stderr, flush=True)
+                took = 1000 * (time.perf_counter() - started[0])
+                print(f"  [server gc] full collection {took:.0f} ms, {info['collected']} "
+                      "collected", file=sys.stderr, flush=True)
 
         gc.callbacks.append(on_gc)
     profile = os.environ.get("FANOUT_PROFILE")  # a path: write the server's cProfile there
@@ -221,7 +222,7 @@ def server(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.fanout:bench_app_factory",
          "--host", "127.0.0.1", "--port", str(port), "--ws-per-message-deflate", "false",
-         "--ws", os.environ.get("FANOUT_WS", "auto"),
+         "--ws", os.environ.get("FANOUT_WS", "wsproto"),  # what `heliograph serve` uses
          "--log-level", "warning", "--backlog", "4096"],
         cwd=ROOT, env={**os.environ, **env},
     )

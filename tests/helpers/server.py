@@ -48,8 +48,8 @@ def running_server(env: Mapping[str, str] | None = None, port: int | None = None
     full_env.pop("SERVER_BASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "web.app:app_factory",
-         "--host", "127.0.0.1", "--port", str(port), "--ws-per-message-deflate", "false",
-         "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--ws", "wsproto",
+         "--ws-per-message-deflate", "false", "--log-level", "warning"],
         cwd=ROOT, env=full_env,
     )
     base = f"http://127.0.0.1:{port}"
