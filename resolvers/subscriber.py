@@ -269,7 +269,8 @@ async def by_unsubscribe_token(token: str) -> Subscriber | None:
 
 async def _authorised(actor: Actor, *, subscriber_id: str | None, token: str | None
                       ) -> Subscriber:
-    """The subscriber named by a signed token, or by id for a manager of its page."""
+    """The subscriber named by a signed token; or by id, for a manager of its page or the
+    member whose IM destination it is."""
     if token:
         subscriber = await by_manage_token(token) or await by_unsubscribe_token(token)
         if subscriber is None:
@@ -279,10 +280,25 @@ async def _authorised(actor: Actor, *, subscriber_id: str | None, token: str | N
         raise invalid("Give a subscriber id or a signed token", "subscriberId")
     require_authenticated(actor)
     subscriber = await Subscriber.filter(id=subscriber_id).first()
+    if subscriber is not None and subscriber.destination_id and await ImDestination.filter(
+            id=subscriber.destination_id, user_id=actor.user_id).exists():
+        return subscriber  # the member's own IM subscription
     require_role(actor, Role.PAGE_MANAGEMENT, subscriber.page_id if subscriber else None)
     if subscriber is None:
         raise not_found("Subscriber", "subscriberId")
     return subscriber
+
+
+async def destination_subscriptions(*, actor: Actor, destination_ids: list[str]
+                                    ) -> dict[str, list[Subscriber]]:
+    """The live (not ended) subscriptions of the actor's own IM destinations."""
+    rows = await Subscriber.filter(
+        destination_id__in=destination_ids, destination__user_id=actor.user_id
+    ).exclude(state=SubscriberState.UNSUBSCRIBED).order_by("created_at", "id")
+    found: dict[str, list[Subscriber]] = defaultdict(list)
+    for row in rows:
+        found[str(row.destination_id)].append(row)
+    return found
 
 
 async def update_subscription(*, actor: Actor, subscriber_id: str | None = None,

@@ -39,10 +39,18 @@ class ImDestinationType:
                    webhook_host=urlparse(d.webhook_url).hostname or "",
                    has_secret=bool(d.secret), created_at=d.created_at)
 
+    @strawberry.field(description="The pages this destination is subscribed to (only its "
+                                  "owner sees them; end one with unsubscribe(subscriberId)).")
+    async def subscriptions(self, info: Info) -> list[SubscriberType]:
+        found = await subscribers.destination_subscriptions(
+            actor=info.context.actor, destination_ids=[str(self.id)])
+        return await subscriber_types(found.get(str(self.id), []))
+
 
 @strawberry.type(name="Subscriber")
 class SubscriberType:
     id: strawberry.ID
+    page_id: strawberry.ID
     channel: SubscriberChannel
     email: str | None
     destination: ImDestinationType | None
@@ -58,7 +66,8 @@ class SubscriberType:
     def from_model(cls, s: Subscriber, component_ids: list[str],
                    destination: ImDestination | None) -> SubscriberType:
         return cls(
-            id=strawberry.ID(s.id), channel=s.channel, email=s.email,
+            id=strawberry.ID(s.id), page_id=strawberry.ID(s.page_id), channel=s.channel,
+            email=s.email,
             destination=ImDestinationType.from_model(destination) if destination else None,
             state=s.state, component_ids=[strawberry.ID(c) for c in component_ids],
             event_id=strawberry.ID(s.event_id) if s.event_id else None,
@@ -169,7 +178,7 @@ class DeleteImDestinationPayload:
 @strawberry.input
 class UpdateSubscriptionInput:
     subscriber_id: strawberry.ID | None = strawberry.field(
-        default=None, description="For page managers.")
+        default=None, description="For page managers, or the owner of an IM subscription.")
     token: str | None = strawberry.field(
         default=None, description="The signed token of a manage link, for subscribers.")
     component_ids: list[strawberry.ID] | None = None

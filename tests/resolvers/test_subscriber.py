@@ -128,3 +128,49 @@ async def test_subscribing_is_rate_limited_per_address_and_per_network(gql: Any)
     assert [a["__typename"] for a in others].count("SubscribePayload") == 16
     assert others[-1]["code"] == "RATE_LIMITED"
     assert not await Subscriber.filter(email="n16@example.com").exists()
+
+
+MINE_WITH_SUBSCRIPTIONS = """{ imDestinations { id subscriptions {
+  id pageId componentIds state } } }"""
+UNSUBSCRIBE = """
+mutation($input: UnsubscribeInput!) { unsubscribe(input: $input) {
+  __typename ... on UnsubscribePayload { subscriber { id state } }
+  ... on Error { code message field } } }"""
+UPDATE_SCOPE = """
+mutation($input: UpdateSubscriptionInput!) { updateSubscription(input: $input) {
+  __typename ... on UpdateSubscriptionPayload { subscriber { id componentIds } }
+  ... on Error { code message field } } }"""
+
+
+async def test_a_member_sees_changes_and_ends_their_own_im_subscriptions_only(gql: Any) -> None:
+    page_id, comps = await make_page(gql, slug="inside", visibility="INTERNAL")
+    owner = await member_token("owner@example.com")
+    stranger = await member_token("stranger@example.com")
+    bound = await gql(BIND, {"input": {"provider": "SLACK",
+                                       "webhookUrl": "https://hooks.slack.com/o"}}, token=owner)
+    dest_id = bound["data"]["bindImDestination"]["destination"]["id"]
+    made = await gql(SUBSCRIBE, {"input": {"pageSlug": "inside", "imDestinationId": dest_id}},
+                     token=owner)
+    assert made["data"]["subscribe"]["__typename"] == "SubscribePayload"
+
+    mine = (await gql(MINE_WITH_SUBSCRIPTIONS, token=owner))["data"]["imDestinations"]
+    [subscription] = mine[0]["subscriptions"]
+    assert (subscription["pageId"], subscription["componentIds"],
+            subscription["state"]) == (page_id, [], "CONFIRMED")
+
+    # Someone else can neither change nor end it (and refusals write nothing).
+    for document, extra in ((UPDATE_SCOPE, {"componentIds": [comps["API"]]}),
+                            (UNSUBSCRIBE, {})):
+        refused = await gql(document, {"input": {"subscriberId": subscription["id"], **extra}},
+                            token=stranger)
+        assert next(iter(refused["data"].values()))["code"] == "FORBIDDEN"
+    assert await SubscriberComponent.all().count() == 0
+
+    scoped = await gql(UPDATE_SCOPE, {"input": {"subscriberId": subscription["id"],
+                                                "componentIds": [comps["API"]]}}, token=owner)
+    assert scoped["data"]["updateSubscription"]["subscriber"]["componentIds"] == [comps["API"]]
+    ended = await gql(UNSUBSCRIBE, {"input": {"subscriberId": subscription["id"]}}, token=owner)
+    assert ended["data"]["unsubscribe"]["subscriber"]["state"] == "UNSUBSCRIBED"
+    assert (await Subscriber.get()).state == SubscriberState.UNSUBSCRIBED
+    mine = (await gql(MINE_WITH_SUBSCRIPTIONS, token=owner))["data"]["imDestinations"]
+    assert mine[0]["subscriptions"] == []
