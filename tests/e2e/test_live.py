@@ -186,3 +186,29 @@ async def test_a_browser_session_cookie_on_the_handshake_opens_internal_pages(
                 assert result["pageUpdates"]["kind"] == "SNAPSHOT"
                 assert result["pageUpdates"]["page"]["slug"] == "staff"
                 break
+
+
+async def test_only_graphql_transport_ws_and_a_prompt_connection_init(admin: Any) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.realtime.client import ws_url
+
+    await make_page(admin)
+    with running_server() as base:
+        # The legacy `graphql-ws` protocol is off: the connection is closed at once.
+        with pytest.raises(ConnectionClosed) as legacy:
+            async with connect(ws_url(base), subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
+                await ws.send('{"type":"connection_init","payload":{}}')
+                await asyncio.wait_for(ws.recv(), 5)
+        assert legacy.value.rcvd is not None and legacy.value.rcvd.code == 4406
+        assert legacy.value.rcvd.reason == "Subprotocol not acceptable"
+
+        # A client that never sends connection_init is closed after the 5 s allowance.
+        async with connect(ws_url(base), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            loop = asyncio.get_running_loop()
+            opened = loop.time()
+            with pytest.raises(ConnectionClosed) as idle:
+                await asyncio.wait_for(ws.recv(), 15)
+            assert idle.value.rcvd is not None and idle.value.rcvd.code == 4408
+            assert 4 <= loop.time() - opened <= 12
