@@ -42,6 +42,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # wsproto: ~3 KB less per open websocket than websockets' sans-I/O implementation
         # (bench/fanout.py, FANOUT_WS); compression would cost ~40% more per subscriber.
         ws="wsproto",
+        ws_ping_interval=20.0,  # the live keep-alive: a peer that stops answering is closed
+        ws_ping_timeout=20.0,
         ws_per_message_deflate=False,
         proxy_headers=True,
         log_level=settings.log_level,

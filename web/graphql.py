@@ -46,8 +46,8 @@ def graphql_routes(settings: Settings) -> list[Any]:
         build_schema(settings.production),
         graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
         allow_queries_via_get=True,  # queries only; strawberry refuses mutations over GET
-        keep_alive=True,
-        keep_alive_interval=15,
+        # Keep-alive: graphql-transport-ws has no server-sent pings in strawberry, so uvicorn
+        # sends websocket pings (every 20 s, 20 s to answer; `heliograph serve`, Procfile).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=5),
         max_subscriptions_per_connection=20,

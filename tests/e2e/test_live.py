@@ -212,3 +212,39 @@ async def test_only_graphql_transport_ws_and_a_prompt_connection_init(admin: Any
                 await asyncio.wait_for(ws.recv(), 15)
             assert idle.value.rcvd is not None and idle.value.rcvd.code == 4408
             assert 4 <= loop.time() - opened <= 12
+
+
+async def test_the_server_pings_and_closes_a_peer_that_stops_answering(admin: Any) -> None:
+    """Keep-alive: websocket pings from the server; a peer that never answers is dropped."""
+    import base64
+    import os
+    from urllib.parse import urlsplit
+
+    await make_page(admin)
+    with running_server(uvicorn_args=["--ws-ping-interval", "1", "--ws-ping-timeout", "1"]
+                        ) as base:
+        address = urlsplit(base)
+        reader, writer = await asyncio.open_connection(address.hostname, address.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET /graphql HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n").encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 101")
+        # A raw client that reads but never answers: the first frame is the server's ping.
+        first = await asyncio.wait_for(reader.readexactly(2), 5)
+        assert first[0] & 0x0F == 0x9  # opcode: ping
+        # ... and with no pong the server gives up on the connection: a close frame with
+        # 1011 "keepalive ping timeout" (before the 5 s connection_init allowance), then EOF.
+        data = first + await asyncio.wait_for(reader.read(), 10)
+        frames = []  # (opcode, payload); server frames are unmasked and short here
+        while data:
+            length = data[1] & 0x7F
+            frames.append((data[0] & 0x0F, data[2:2 + length]))
+            data = data[2 + length:]
+        opcode, payload = frames[-1]
+        assert opcode == 0x8
+        assert int.from_bytes(payload[:2], "big") == 1011
+        assert payload[2:] == b"keepalive ping timeout"
+        writer.close()

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,11 +37,12 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def running_server(env: Mapping[str, str] | None = None, port: int | None = None
-                   ) -> Iterator[str]:
+def running_server(env: Mapping[str, str] | None = None, port: int | None = None,
+                   uvicorn_args: Sequence[str] = ()) -> Iterator[str]:
     """A uvicorn process serving the app on 127.0.0.1; yields its base URL.
 
-    It inherits the test process's environment (same database, same broadcast) plus `env`."""
+    It inherits the test process's environment (same database, same broadcast) plus `env`;
+    `uvicorn_args` override the serving options (e.g. a shorter websocket ping interval)."""
     port = port or free_port()
     full_env = {**os.environ, "EMBEDDED_WORKER": "false", **(env or {})}
     full_env["BASE_URL"] = full_env.get("SERVER_BASE_URL", f"http://127.0.0.1:{port}")
@@ -49,7 +50,7 @@ def running_server(env: Mapping[str, str] | None = None, port: int | None = None
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "web.app:app_factory",
          "--host", "127.0.0.1", "--port", str(port), "--ws", "wsproto",
-         "--ws-per-message-deflate", "false", "--log-level", "warning"],
+         "--ws-per-message-deflate", "false", "--log-level", "warning", *uvicorn_args],
         cwd=ROOT, env=full_env,
     )
     base = f"http://127.0.0.1:{port}"
