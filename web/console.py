@@ -175,12 +175,46 @@ async def im(request: Request) -> Response:
         return redirect
     answer = await run(request, q.IM)
     data = answer.data or {}
+    all_pages = data.get("pages") or []
     # IM is for internal pages; public pages take email subscriptions
-    internal = [p for p in data.get("pages") or [] if p["visibility"] == "INTERNAL"]
+    internal = [p for p in all_pages if p["visibility"] == "INTERNAL"]
+    destinations = data.get("imDestinations") or []
+    titles = await _event_titles(request, destinations)
+    by_id = {p["id"]: p for p in all_pages}
+    subscriptions = {d["id"]: [_im_subscription(s, by_id, titles) for s in d["subscriptions"]]
+                     for d in destinations}
     return _view(request, "im.html", {
-        "viewer": data.get("viewer"), "destinations": data.get("imDestinations") or [],
-        "internal_pages": internal, "providers": IM_PROVIDERS, "errors": answer.errors,
+        "viewer": data.get("viewer"), "destinations": destinations,
+        "subscriptions": subscriptions, "internal_pages": internal, "providers": IM_PROVIDERS,
+        "errors": answer.errors,
     })
+
+
+async def _event_titles(request: Request, destinations: list[dict[str, Any]]) -> dict[str, str]:
+    """The titles of the events the destinations' subscriptions follow, by event id."""
+    ids = sorted({s["eventId"] for d in destinations for s in d.get("subscriptions") or []
+                  if s.get("eventId")})
+    if not ids:
+        return {}
+    answer = await run(request, q.im_events(len(ids)), {f"e{i}": e for i, e in enumerate(ids)})
+    found = (answer.data or {}).values()
+    return {e["id"]: e["title"] for e in found if e}
+
+
+def _im_subscription(sub: dict[str, Any], pages: dict[str, dict[str, Any]],
+                     titles: dict[str, str]) -> dict[str, Any]:
+    """One IM subscription as listed: its page's name and what it follows there."""
+    page = pages.get(sub["pageId"])
+    if sub.get("eventId"):
+        title = titles.get(sub["eventId"])
+        scope = f"Event: {title}" if title else "One event"
+    elif sub["componentIds"]:
+        names = {c["id"]: c["name"] for c in (page or {}).get("components") or []}
+        scope = ", ".join(names.get(c, "(removed component)") for c in sub["componentIds"])
+    else:
+        scope = "Whole page"
+    return {"id": sub["id"], "page": page["name"] if page else "(a page you cannot see)",
+            "scope": scope, "createdAt": sub["createdAt"]}
 
 
 routes = [

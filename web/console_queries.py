@@ -94,7 +94,15 @@ query ConsoleTokens {
 IM = f"""
 query ConsoleIm {{
   {VIEWER}
-  imDestinations {{ id provider name webhookHost hasSecret createdAt }}
+  imDestinations {{ id provider name webhookHost hasSecret createdAt
+    subscriptions {{ id pageId componentIds eventId createdAt }} }}
   pages {{ id slug name visibility components {{ id name group {{ id name }} }} }}
 }}
 """
+
+
+def im_events(count: int) -> str:
+    """The titles of the events that `count` IM subscriptions follow (variables e0, e1, …)."""
+    params = ", ".join(f"$e{i}: ID!" for i in range(count))
+    fields = " ".join(f"e{i}: event(id: $e{i}) {{ id title }}" for i in range(count))
+    return f"query ConsoleImEvents({params}) {{ {fields} }}"

@@ -1,10 +1,10 @@
-"""IM destinations from the console: bind, list (masked), subscribe to an internal page,
-delete."""
+"""IM destinations from the console: bind, list (masked), subscribe to an internal page, see
+and end that subscription, delete."""
 
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Dialog, expect
 
 from models import ImDestination, Subscriber, SubscriberComponent, User
 from models.enums import ImProvider, SubscriberChannel, SubscriberState, Visibility
@@ -34,7 +34,13 @@ async def test_a_member_binds_dingtalk_subscribes_it_to_an_internal_page_and_del
     with running_server() as base:
         async with chromium() as browser:
             page = await browser.new_page()
-            page.on("dialog", lambda dialog: dialog.accept())
+            asked: list[str] = []
+
+            async def accept(dialog: Dialog) -> None:
+                asked.append(dialog.message)
+                await dialog.accept()
+
+            page.on("dialog", accept)
             await page.goto(f"{base}/signin?next=/manage")
             await page.get_by_label("Email").fill(DEMO_ADMIN)
             await page.get_by_label("Password").fill("heliograph-demo")
@@ -76,7 +82,8 @@ async def test_a_member_binds_dingtalk_subscribes_it_to_an_internal_page_and_del
             await subscribe.get_by_label("Internal page").select_option(label="Staff systems")
             await subscribe.get_by_label("Chosen components").check()
             await subscribe.get_by_label("VPN").check()
-            await subscribe.get_by_role("button", name="Subscribe").click()
+            async with page.expect_navigation(timeout=LIVE):
+                await subscribe.get_by_role("button", name="Subscribe").click()
             await expect(subscribe.locator(".form-message")).to_contain_text(
                 "Ops robot will receive updates of Staff systems", timeout=LIVE)
 
@@ -88,6 +95,28 @@ async def test_a_member_binds_dingtalk_subscribes_it_to_an_internal_page_and_del
             scoped = await SubscriberComponent.filter(subscriber_id=subscriber.id
                                                       ).values_list("component_id", flat=True)
             assert [str(c) for c in scoped] == [vpn.id]
+            # and it is listed under its destination: the page and the component followed
+            listed = page.get_by_role("list", name="Subscriptions of Ops robot")
+            entry = listed.get_by_role("listitem")
+            await expect(entry).to_have_count(1)
+            await expect(entry).to_have_attribute("data-id", str(subscriber.id))
+            await expect(entry).to_contain_text("Staff systems")
+            await expect(entry).to_contain_text("VPN")
+            await expect(entry).not_to_contain_text("Payroll service")
+            violations = await axe_violations(page)
+            assert violations == [], [(v["id"], v["help"]) for v in violations]
+
+            # when the subscription is ended (after confirming), it leaves the list
+            async with page.expect_navigation(timeout=LIVE):
+                await entry.get_by_role("button", name="End subscription to Staff systems").click()
+            assert asked == ["End the subscription of Ops robot to Staff systems?"]
+            await expect(listed).to_have_count(0)
+            await expect(page.locator(f'[data-subscriptions-of="{destination.id}"]')
+                         ).to_contain_text("Not subscribed to any page yet.")
+            # and the subscriber is unsubscribed, the destination kept
+            await subscriber.refresh_from_db()
+            assert subscriber.state == SubscriberState.UNSUBSCRIBED
+            assert await ImDestination.filter(user_id=user.id).count() == 1
             violations = await axe_violations(page)
             assert violations == [], [(v["id"], v["help"]) for v in violations]
 

@@ -126,8 +126,20 @@
   }
   form.addEventListener("change", sync);
   form.addEventListener("submit", function () { message.textContent = ""; });
+  // reload so the new subscription is listed under its destination; the message follows
+  var KEY = "heliograph-im-subscribed";
   form.addEventListener("mutation-done", function (event) {
-    message.textContent = event.detail.message;
+    try {
+      sessionStorage.setItem(KEY, event.detail.message);
+    } catch (e) {
+      message.textContent = event.detail.message;  // no storage: say it here, no reload
+      return;
+    }
+    location.reload();
   });
+  try {
+    var said = sessionStorage.getItem(KEY);
+    if (said) { sessionStorage.removeItem(KEY); message.textContent = said; }
+  } catch (e) { /* no storage, nothing carried over */ }
   sync();
 })();
