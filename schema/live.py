@@ -237,7 +237,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             loc.source.body,
             self.operation.name.value if self.operation.name else None,
             json.dumps(self.variable_values.coerced, sort_keys=True, default=str),
-            (actor.user_id, actor.roles) if actor is not None else None,
+            (actor.user_id, actor.is_admin, actor.roles) if actor is not None else None,
         )
         task = shared.get(key)
         if task is None:

@@ -109,7 +109,8 @@ class Frame:
 class Member:
     """One socket's subscription in a group."""
 
-    __slots__ = ("after", "backlog", "group", "handler", "operation", "prefix", "sender")
+    __slots__ = ("after", "backlog", "dropped", "group", "handler", "operation", "prefix",
+                 "sender")
 
     def __init__(self, handler: Ops, operation: Operation[Context, None], after: int) -> None:
         self.handler = handler
@@ -119,6 +120,7 @@ class Member:
         self.backlog: deque[str] | None = None
         self.sender: asyncio.Task[None] | None = None
         self.group: Group | None = None
+        self.dropped = False  # the client completed it, or it fell too far behind
 
     def wants(self, frame: Frame) -> bool:
         if frame.kind == SNAPSHOT:
@@ -137,6 +139,8 @@ class Member:
         10,000 sockets was most of the fan-out's time and kept the garbage collector busy.
         Only a socket that makes the write wait gets a task, which finishes that write and
         then sends what queued up behind it."""
+        if self.dropped:
+            return
         if self.sender is not None:
             assert self.backlog is not None
             if len(self.backlog) >= MAX_BACKLOG:
@@ -163,29 +167,38 @@ class Member:
                 if waiting_on is None:
                     await asyncio.sleep(0)  # a bare yield: give the loop a turn
                 else:
-                    # The future the write waits for (e.g. a drained buffer); as a task's step
-                    # would, take over the "blocking" mark it carries before waiting on it.
-                    waiting_on._asyncio_future_blocking = False
-                    await waiting_on
+                    # Wait for the future the write waits on (e.g. a drained buffer) without
+                    # taking its outcome: resuming the write raises any error there, where
+                    # the send path handles it.
+                    await asyncio.wait((waiting_on,))
                 try:
                     waiting_on = write.send(None)
                 except StopIteration:
                     break
-            while self.backlog:
+            while self.backlog and not self.dropped:
                 await websocket.send_text(self.backlog.popleft())
         except Exception:  # the socket went away: its handler cleans up the operation
+            log.debug("live subscriber %s: write failed", self.operation.id, exc_info=True)
             self.leave()
         finally:
-            write.close()  # no-op once finished; ends it if this task was cancelled
             self.sender = None
             self.backlog = None
+            with contextlib.suppress(Exception):
+                write.close()  # no-op once finished; ends it if this task was cancelled
 
     def too_slow(self) -> None:
         log.info("live subscriber %s is %d frames behind: closing", self.operation.id,
                  MAX_BACKLOG)
+        self.drop()
+        close_socket(self.handler, "Too far behind; reconnect for a fresh snapshot")
+
+    def drop(self) -> None:
+        """Nothing more for this subscription: not even what is queued (its id may be
+        reused by the client right after `complete`)."""
+        self.dropped = True
+        if self.backlog is not None:
+            self.backlog.clear()
         self.leave()
-        asyncio.get_running_loop().create_task(self.handler.websocket.close(
-            code=SLOW_CLOSE_CODE, reason="Too far behind; reconnect for a fresh snapshot"))
 
     def leave(self) -> None:
         group, self.group = self.group, None
@@ -204,6 +217,25 @@ class Member:
         self.send('{"id":' + json.dumps(operation.id) + ',"type":"complete"}')
 
 
+def close_socket(handler: Ops, reason: str) -> None:
+    """Close a socket (once) so its client reconnects and resyncs; a socket that no longer
+    reads never takes the close either, and the server's keep-alive ends it."""
+    if getattr(handler, "closing", False):
+        return
+    handler.closing = True  # type: ignore[attr-defined]
+
+    async def close() -> None:
+        with contextlib.suppress(Exception):
+            await handler.websocket.close(code=SLOW_CLOSE_CODE, reason=reason)
+
+    task = asyncio.get_running_loop().create_task(close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
 class Group:
     """One leader stream per (document, variables, viewer) in this process."""
 
@@ -215,25 +247,31 @@ class Group:
         self.ready = asyncio.get_running_loop().create_future()
         self.ended = False
         self.waiting = 0  # subscriptions waiting for `ready` to join
-        # The leader's own context: the first member's viewer, fresh per-request caches.
-        self.context = dataclasses.replace(handler.context, _loaders=None, extra={},
-                                           live_message=None)
+        # The leader's own context: the first member's viewer, fresh per-request caches, and
+        # nothing of that member's connection (which may close long before the group).
+        self.context = Context(actor=handler.context.actor)
         self.task = asyncio.get_running_loop().create_task(
-            self._lead(handler, operation), name="live-group")
+            self._lead(handler.schema, handler.view.encode_json, operation.query,
+                       operation.variables, operation.operation_name), name="live-group")
 
-    async def _lead(self, handler: Ops, operation: Operation[Context, None]) -> None:
-        encode = handler.view.encode_json
+    def stop_joining(self) -> None:
+        self.ended = True
+        if groups.get(self.key) is self:
+            del groups[self.key]
+
+    async def _lead(self, schema: Any, encode: Any, query: str,
+                    variables: dict[str, Any] | None, operation_name: str | None) -> None:
         try:
-            source = await handler.schema.stream(
-                operation.query, variable_values=operation.variables,
-                context_value=self.context, root_value=None,
-                operation_name=operation.operation_name)
+            source = await schema.stream(query, variable_values=variables,
+                                         context_value=self.context, root_value=None,
+                                         operation_name=operation_name)
             async with aclosing(source):
                 async for result in source:
                     message, self.context.live_message = self.context.live_message, None
                     if not isinstance(result, ExecutionResult):
                         break
-                    payload = str(encode(_payload(result)))
+                    encoded = encode(_payload(result))
+                    payload = encoded.decode() if isinstance(encoded, bytes) else encoded
                     if message is None:
                         # The stream's last word (e.g. the page turned internal): for all.
                         for member in list(self.members):
@@ -246,23 +284,26 @@ class Group:
                     for member in list(self.members):
                         if member.wants(frame):
                             member.push(frame)
+                # Ended: nobody may join while the stream below closes (they would miss
+                # its last word); they start a new group instead.
+                self.stop_joining()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("live group stream failed")
         finally:
-            self.ended = True
+            self.stop_joining()
             if not self.ready.done():
                 self.ready.set_result(False)
-            if groups.get(self.key) is self:
-                del groups[self.key]
             members, self.members = self.members, set()
             for member in members:
                 member.complete()
 
     def add(self, member: Member) -> bool:
         """Line the member up with what the group sent (no await: nothing moves meanwhile);
-        False when the frames in between are no longer kept."""
+        False when the frames in between are no longer kept or the group has ended."""
+        if self.ended:
+            return False
         # What the group sent before: only what is newer than the member's own snapshot.
         missed = [f for f in self.ring if f.sequence > member.after]
         if missed and missed[0].kind != SNAPSHOT and missed[0].sequence != member.after + 1:
@@ -280,9 +321,7 @@ class Group:
     def end_if_unused(self) -> None:
         """The last member left (and nobody is about to join): stop the leader."""
         if not self.members and not self.waiting and not self.ended:
-            self.ended = True
-            if groups.get(self.key) is self:
-                del groups[self.key]
+            self.stop_joining()
             self.task.cancel()
 
 
@@ -303,6 +342,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members: dict[str, Member] = {}
+        self.closing = False  # closed by us for being too far behind (see close_socket)
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
@@ -328,7 +368,9 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     return
                 if await self._join(key, operation, after):
                     return
-            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            # Changes kept outrunning this socket: like a member too far behind, it is closed
+            # and its client reconnects (a plain `complete` would end it for good).
+            close_socket(self, "Too far behind; reconnect for a fresh snapshot")
         except Exception as error:
             await self.handle_task_exception(error)
             with contextlib.suppress(Exception):
@@ -390,7 +432,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def cleanup_operation(self, operation_id: str) -> None:
         member = self.members.pop(operation_id, None)
         if member is not None:
-            member.leave()
+            member.drop()
         await super().cleanup_operation(operation_id)
 
     def forget_id(self, id: str) -> None:

@@ -92,3 +92,17 @@ async def test_a_socket_that_pauses_gets_everything_in_order_once_it_drains() ->
     m.push(frame(6))  # and later messages go straight out again
     assert [x["payload"]["data"]["n"] for x in socket.sent][-1] == 6
     assert socket.closed is None
+
+
+async def test_after_the_client_completes_nothing_queued_is_sent() -> None:
+    m, socket = member(stalled=True)
+    for sequence in range(1, 6):
+        m.push(frame(sequence))
+    m.drop()  # the client's `complete`: its id may be reused at once
+    socket.writable.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    # Only the write already under way finishes; nothing of the backlog follows it.
+    assert [x["payload"]["data"]["n"] for x in socket.sent] == [1]
+    m.push(frame(6))
+    assert len(socket.sent) == 1
