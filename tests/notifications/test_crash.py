@@ -75,39 +75,58 @@ async def wait_for(condition: Any, limit: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
-        gql: Any, mail_sink: MailSink) -> None:
+BATCH_OF = 500
+
+
+async def a_big_incident(gql: Any, mail_sink: MailSink, title: str) -> None:
+    """An incident owed to 500 subscribers, mailed slowly enough to stop a worker mid-way
+    (about 400 mails a second)."""
     page_id, _ = await make_page(gql)
-    await many_subscribers(page_id, 500)
-    await open_incident(gql, page_id, "Big one")
-    mail_sink.delay = 0.01  # about 400 mails a second: slow enough to kill it mid-way
+    await many_subscribers(page_id, BATCH_OF)
+    await open_incident(gql, page_id, title)
+    mail_sink.delay = 0.01
+
+
+async def stop_worker_mid_batch(mail_sink: MailSink, sig: signal.Signals
+                                ) -> tuple[int, int | None]:
+    """Start a worker, send it `sig` once 100 mails arrived; (mails by then, its exit code)."""
 
     async def some_arrived() -> bool:
         return len(mail_sink.messages) >= 100
 
-    first = start_worker()
+    worker = start_worker()
     try:
         await wait_for(some_arrived, 30, "the first mails")
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        worker.send_signal(sig)
+        code = worker.wait(15)
     finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait(10)
-    at_kill = len(mail_sink.messages)
-    assert at_kill < 500, "the worker finished before it could be killed"
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+    arrived = len(mail_sink.messages)
+    assert arrived < BATCH_OF, "the worker finished before it could be stopped"
+    return arrived, code
 
+
+async def finish_with_a_second_worker(limit: float) -> None:
     async def all_sent() -> bool:
-        return await Delivery.filter(status=DeliveryStatus.SENT).count() == 500
+        return await Delivery.filter(status=DeliveryStatus.SENT).count() == BATCH_OF
 
-    started = time.monotonic()
-    second = start_worker()
+    worker = start_worker()
     try:
-        # The dead worker's leases expire after LEASE_SECONDS; then its rows are taken over.
-        await wait_for(all_sent, LEASE_SECONDS + 30, "every delivery to be sent")
+        await wait_for(all_sent, limit, "every delivery to be sent")
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(15)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(15)
+
+
+async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
+        gql: Any, mail_sink: MailSink) -> None:
+    await a_big_incident(gql, mail_sink, "Big one")
+    at_kill, _ = await stop_worker_mid_batch(mail_sink, signal.SIGKILL)
+    started = time.monotonic()
+    # The dead worker's leases expire after LEASE_SECONDS; then its rows are taken over.
+    await finish_with_a_second_worker(LEASE_SECONDS + 30)
 
     print(f"killed after {at_kill} mails; restarted worker finished in "
           f"{time.monotonic() - started:.1f} s; {len(mail_sink.messages) - 500} repeated")
@@ -125,38 +144,14 @@ async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
 
 async def test_a_worker_stopped_with_sigterm_mid_batch_finishes_the_round_and_repeats_nothing(
         gql: Any, mail_sink: MailSink) -> None:
-    page_id, _ = await make_page(gql)
-    await many_subscribers(page_id, 500)
-    await open_incident(gql, page_id, "Stopped politely")
-    mail_sink.delay = 0.01
-
-    async def some_arrived() -> bool:
-        return len(mail_sink.messages) >= 100
-
-    first = start_worker()
-    try:
-        await wait_for(some_arrived, 30, "the first mails")
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(15) == 0
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait(10)
-    at_stop = len(mail_sink.messages)
-    assert at_stop < 500, "the worker finished before it could be stopped"
+    await a_big_incident(gql, mail_sink, "Stopped politely")
+    at_stop, code = await stop_worker_mid_batch(mail_sink, signal.SIGTERM)
+    assert code == 0
     # Every mail the server accepted was recorded before the process ended: none is leased or
     # owed any more, so nothing waits for a lease to expire and nothing goes out twice.
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == at_stop
     assert await Delivery.exclude(lease_owner=None).count() == 0
 
-    async def all_sent() -> bool:
-        return await Delivery.filter(status=DeliveryStatus.SENT).count() == 500
-
-    second = start_worker()
-    try:
-        await wait_for(all_sent, 30, "every delivery to be sent")
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(15)
+    await finish_with_a_second_worker(30)
     recipients = [str(m["To"]) for m in mail_sink.messages]
     assert len(recipients) == 500 and len(set(recipients)) == 500
