@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -221,6 +221,11 @@ async def _component_stream(actor: Actor, page_id: str, watched: tuple[str, ...]
         raise not_found("Page", "slug") from None
 
 
+def viewer_key(actor: Actor) -> Hashable:
+    """Viewers with equal keys see the same live results (anonymous viewers are one)."""
+    return (actor.user_id, actor.is_admin, actor.roles)
+
+
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """Executes a live message once per (document, variables, viewer) for all its streams.
 
@@ -237,7 +242,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             loc.source.body,
             self.operation.name.value if self.operation.name else None,
             json.dumps(self.variable_values.coerced, sort_keys=True, default=str),
-            (actor.user_id, actor.is_admin, actor.roles) if actor is not None else None,
+            viewer_key(actor) if actor is not None else None,
         )
         task = shared.get(key)
         if task is None:

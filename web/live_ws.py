@@ -42,6 +42,7 @@ from strawberry.utils.aio import aclosing
 
 from realtime.feed import SNAPSHOT
 from schema.context import Context
+from schema.live import viewer_key
 
 log = logging.getLogger("heliograph.live")
 
@@ -55,39 +56,36 @@ Ops = BaseGraphQLTransportWSHandler[Context, None]
 
 
 @lru_cache(maxsize=512)
-def _shared_field(query: str, operation_name: str | None) -> str | None:
-    """The root field when the document is a subscription to one shareable field (no
-    fragments or directives at the root), else None."""
+def _shareable(query: str, operation_name: str | None) -> bool:
+    """Whether the document is a subscription to one shareable field (no fragments or
+    directives at the root)."""
     try:
         document = parse(query)
     except GraphQLError:
-        return None
+        return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
     if len(operations) != 1 or len(document.definitions) != 1:
-        return None
+        return False
     operation = operations[0]
     selections = operation.selection_set.selections
     if operation.operation is not OperationType.SUBSCRIPTION or len(selections) != 1:
-        return None
+        return False
     root = selections[0]
-    if not isinstance(root, FieldNode) or root.directives or root.name.value not in SHARED_FIELDS:
-        return None
-    return root.name.value
+    return (isinstance(root, FieldNode) and not root.directives
+            and root.name.value in SHARED_FIELDS)
 
 
 def group_key(operation: Operation[Context, None], context: Context) -> Hashable | None:
     """Subscriptions with equal keys receive byte-identical frames (but for their id)."""
-    if _shared_field(operation.query, operation.operation_name) is None:
+    if not _shareable(operation.query, operation.operation_name):
         return None
-    actor = context.actor
     try:
         variables = json.dumps(operation.variables or {}, sort_keys=True)
     except (TypeError, ValueError):
         return None
-    return (operation.query, operation.operation_name, variables,
-            actor.user_id, actor.is_admin, actor.roles)
+    return (operation.query, operation.operation_name, variables, viewer_key(context.actor))
 
 
 def _payload(result: ExecutionResult) -> dict[str, Any]:
