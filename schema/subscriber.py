@@ -3,6 +3,7 @@ the managers' views of subscribers and deliveries."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from datetime import datetime
 from urllib.parse import urlparse
@@ -42,9 +43,22 @@ class ImDestinationType:
     @strawberry.field(description="The pages this destination is subscribed to (only its "
                                   "owner sees them; end one with unsubscribe(subscriberId)).")
     async def subscriptions(self, info: Info) -> list[SubscriberType]:
-        found = await subscribers.destination_subscriptions(
-            actor=info.context.actor, destination_ids=[str(self.id)])
-        return await subscriber_types(found.get(str(self.id), []))
+        # Only the actor's own destinations have any: load all of those once per request.
+        extra = info.context.extra
+        if _MY_SUBSCRIPTIONS not in extra:
+            extra[_MY_SUBSCRIPTIONS] = asyncio.ensure_future(_my_subscriptions(info))
+        mine: dict[str, list[SubscriberType]] = await extra[_MY_SUBSCRIPTIONS]
+        return mine.get(str(self.id), [])
+
+
+_MY_SUBSCRIPTIONS = "subscriber.my_im_subscriptions"
+
+
+async def _my_subscriptions(info: Info) -> dict[str, list[SubscriberType]]:
+    found = await subscribers.destination_subscriptions(actor=info.context.actor)
+    made = await subscriber_types([s for rows in found.values() for s in rows])
+    by_id = {t.id: t for t in made}
+    return {dest: [by_id[strawberry.ID(s.id)] for s in rows] for dest, rows in found.items()}
 
 
 @strawberry.type(name="Subscriber")
