@@ -243,15 +243,15 @@ def child(database_url: str, runs: int) -> None:
 # ---- the driver ---------------------------------------------------------------------------------
 
 
-def _pg(url: str, name: str) -> str:
+def pg_url(url: str, name: str) -> str:
     parsed = urlparse(url.replace("postgresql://", "postgres://", 1))
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
-async def _pg_admin(url: str, statement: str) -> None:
+async def pg_admin(url: str, statement: str) -> None:
     import asyncpg
 
-    connection = await asyncpg.connect(_pg(url, "postgres"))
+    connection = await asyncpg.connect(pg_url(url, "postgres"))
     try:
         await connection.execute(statement)
     finally:
@@ -287,11 +287,11 @@ def main() -> None:
             columns["SQLite"] = run_child(f"sqlite://{scratch}/bench.sqlite3", args.runs)
     if args.postgres:
         name = f"heliograph_bench_{secrets.token_hex(4)}"
-        asyncio.run(_pg_admin(args.postgres, f'CREATE DATABASE "{name}"'))
+        asyncio.run(pg_admin(args.postgres, f'CREATE DATABASE "{name}"'))
         try:
-            columns["PostgreSQL"] = run_child(_pg(args.postgres, name), args.runs)
+            columns["PostgreSQL"] = run_child(pg_url(args.postgres, name), args.runs)
         finally:
-            asyncio.run(_pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     if not columns:
         raise SystemExit("nothing to run: give --postgres URL or drop --no-sqlite")
 

@@ -27,14 +27,6 @@ mutation($input: CreateIncidentInput!) { createIncident(input: $input) {
   __typename ... on CreateIncidentPayload { event { id } } ... on Error { code message } } }"""
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_smtp_sink(port: int) -> subprocess.Popen[bytes]:
     """aiosmtpd's discarding Sink handler, in its own process (its own CPU time)."""
     process = subprocess.Popen(
@@ -74,28 +66,19 @@ async def bare_smtp_rate(port: int, count: int) -> float:
 BENCH_DATABASE = "heliograph_bench_notify"
 
 
-def bench_database_url(server_url: str) -> str:
-    """The benchmark's own database on the server `--database-url` names (nothing else on that
-    server is touched)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{BENCH_DATABASE}"))
-
-
 async def own_database(url: str) -> None:
-    """(Re)create the benchmark's database, connecting through the server's `postgres` one."""
-    import asyncpg
+    """(Re)create the benchmark's database on the server `url` names (nothing else there is
+    touched)."""
+    from bench.availability import pg_admin
 
-    admin = bench_database_url(url).replace(f"/{BENCH_DATABASE}", "/postgres")
-    conn = await asyncpg.connect(admin.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    finally:
-        await conn.close()
+    await pg_admin(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+    await pg_admin(url, f'CREATE DATABASE "{BENCH_DATABASE}"')
 
 
 async def main(args: argparse.Namespace) -> None:
+    from bench.availability import pg_url
+    from tests.helpers.server import free_port
+
     workdir = Path(tempfile.mkdtemp(prefix="heliograph-bench-"))
     port = free_port()
     os.environ.update({
@@ -103,7 +86,7 @@ async def main(args: argparse.Namespace) -> None:
         "BROADCAST_URL": "memory://", "SECRET_KEY": "bench-secret-key-0123456789abcdef",
         "SMTP_URL": f"smtp://127.0.0.1:{port}?timeout=10", "EMAIL_MONTHLY_QUOTA": "0",
         "MAX_PUBLIC_PAGES": "10", "LOG_LEVEL": "warning",
-        "DATABASE_URL": bench_database_url(args.database_url) if args.database_url
+        "DATABASE_URL": pg_url(args.database_url, BENCH_DATABASE) if args.database_url
         else f"sqlite://{workdir / 'bench.sqlite3'}",
     })
     import httpx
