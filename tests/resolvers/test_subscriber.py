@@ -174,3 +174,30 @@ async def test_a_member_sees_changes_and_ends_their_own_im_subscriptions_only(gq
     assert (await Subscriber.get()).state == SubscriberState.UNSUBSCRIBED
     mine = (await gql(MINE_WITH_SUBSCRIPTIONS, token=owner))["data"]["imDestinations"]
     assert mine[0]["subscriptions"] == []
+
+
+async def test_listing_im_subscriptions_costs_the_same_for_one_or_many_destinations(
+        gql: Any, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    await make_page(gql, slug="inside", visibility="INTERNAL")
+
+    async def bind_and_subscribe(n: int) -> None:
+        made = await gql(BIND, {"input": {"provider": "SLACK",
+                                          "webhookUrl": f"https://hooks.slack.com/{n}"}})
+        dest_id = made["data"]["bindImDestination"]["destination"]["id"]
+        await gql(SUBSCRIBE, {"input": {"pageSlug": "inside", "imDestinationId": dest_id}})
+
+    async def selects() -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            mine = (await gql(MINE_WITH_SUBSCRIPTIONS))["data"]["imDestinations"]
+        assert all(len(d["subscriptions"]) == 1 for d in mine)
+        return sum(1 for r in caplog.records if r.name == "tortoise.db_client"
+                   and "SELECT" in r.getMessage().upper())
+
+    await bind_and_subscribe(0)
+    one = await selects()
+    for n in range(1, 5):
+        await bind_and_subscribe(n)
+    assert await selects() == one
