@@ -9,6 +9,9 @@ Two ways, both per process:
 - the safety net for a lost signal (Redis down, a listener reconnecting): every
   `RECHECK_SECONDS`, the credentials of every authenticated socket are re-read from the
   database in a few batched queries.
+A socket's credentials are read at the handshake, before the socket is registered here: a
+change signalled in between concerns a socket not yet listed, so changes are remembered for
+`RECENT_SECONDS` and a socket registering after one that concerns it is re-checked at once.
 
 A socket whose credentials no longer work is closed with 4403 "Credentials revoked"; one whose
 rights changed (roles, administrator flag) with 4403 "Credentials changed; reconnect": its
@@ -21,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -35,6 +40,7 @@ REVOKED_CLOSE_CODE = 4403
 REVOKED = "Credentials revoked"
 CHANGED = "Credentials changed; reconnect"
 RECHECK_SECONDS = 5.0
+RECENT_SECONDS = 30.0
 
 
 class Socket(Protocol):
@@ -53,17 +59,28 @@ class Sockets:
         self.by_user: dict[str, set[Socket]] = {}
         self._unlisten: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._recent: deque[tuple[float, CredentialChange]] = deque()
+        self._checks: set[asyncio.Task[None]] = set()
+
+    def listen(self) -> None:
+        """Hear every credential change from now on (web processes call it at start)."""
+        if self._unlisten is None:
+            self._unlisten = hub.add_credentials_listener(self.changed)
 
     def add(self, socket: Socket) -> None:
         user_id = socket.actor.user_id
         if user_id is None:
             return
-        if self._unlisten is None:
-            self._unlisten = hub.add_credentials_listener(self.changed)
+        self.listen()
         self.by_user.setdefault(user_id, set()).add(socket)
+        loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._recheck_every(),
-                                                                name="live-recheck")
+            self._task = loop.create_task(self._recheck_every(), name="live-recheck")
+        self._forget_old()
+        if any(concerns(change, socket.actor) for _, change in self._recent):
+            check = loop.create_task(self.recheck([socket]), name="live-recheck-one")
+            self._checks.add(check)
+            check.add_done_callback(self._checks.discard)
 
     def remove(self, socket: Socket) -> None:
         user_id = socket.actor.user_id
@@ -76,6 +93,8 @@ class Sockets:
 
     def changed(self, change: CredentialChange) -> None:
         """A credential change from any process (sync: nothing is written meanwhile)."""
+        self._recent.append((time.monotonic(), change))
+        self._forget_old()
         for socket in list(self.by_user.get(change.user_id, ())):
             verdict = concerns(change, socket.actor)
             if verdict is not None:
@@ -86,10 +105,16 @@ class Sockets:
         log.info("live socket of user %s: %s", socket.actor.user_id, reason)
         socket.revoke(reason)
 
-    async def recheck(self) -> None:
-        """Re-read every socket's credentials from the database; end what they no longer
-        allow."""
-        sockets = [s for group in self.by_user.values() for s in group]
+    def _forget_old(self) -> None:
+        horizon = time.monotonic() - RECENT_SECONDS
+        while self._recent and self._recent[0][0] < horizon:
+            self._recent.popleft()
+
+    async def recheck(self, only: list[Socket] | None = None) -> None:
+        """Re-read the sockets' credentials (all of them by default) from the database; end
+        what they no longer allow."""
+        sockets = only if only is not None else [
+            s for group in self.by_user.values() for s in group]
         if not sockets:
             return
         fresh = await current_actors([s.actor for s in sockets])
@@ -120,3 +145,4 @@ class Sockets:
 
 
 sockets = Sockets()
+sockets.listen()
