@@ -58,6 +58,7 @@ async def update_user(*, actor: Actor, user_id: str, name: str = KEEP,
         if user.id == actor.user_id and not is_active:
             raise invalid("You cannot deactivate yourself", "isActive")
         changes["is_active"] = bool(is_active)
+    rights_changed = "is_admin" in changes and changes["is_admin"] != user.is_admin
     async with in_transaction() as conn:
         for key, value in changes.items():
             setattr(user, key, value)
@@ -74,6 +75,6 @@ async def update_user(*, actor: Actor, user_id: str, name: str = KEEP,
     # new rights (administrator flag).
     if changes.get("is_active") is False:
         await revocation.announce(revocation.USER_DEACTIVATED, user.id)
-    elif "is_admin" in changes:
+    elif rights_changed:
         await revocation.announce(revocation.ROLES_CHANGED, user.id)
     return user

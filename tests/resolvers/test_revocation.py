@@ -48,6 +48,7 @@ async def test_each_change_is_announced_once_committed(people: tuple[Any, Any],
     assignment = await assign_role(actor=boss, user_id=member.id, role=Role.PAGE_MANAGEMENT)
     await revoke_role(actor=boss, assignment_id=assignment.id)
     await update_user(actor=boss, user_id=member.id, is_admin=True)
+    await update_user(actor=boss, user_id=member.id, is_admin=True)  # already: no change
     await update_user(actor=boss, user_id=member.id, name="Renamed")  # rights unchanged
     await update_user(actor=boss, user_id=member.id, is_active=False)
     assert [(c.kind, c.credential_id) for c in heard] == [
