@@ -8,7 +8,8 @@ Two ways, both per process:
   before any page change published after the revocation is even queued;
 - the safety net for a lost signal (Redis down, a listener reconnecting): every
   `RECHECK_SECONDS`, the credentials of every authenticated socket are re-read from the
-  database in a few batched queries.
+  database in a few batched queries, and at once when the broadcast reconnects (signals may
+  have been lost while it was down).
 A socket's credentials are read at the handshake, before the socket is registered here: a
 change signalled in between concerns a socket not yet listed, so changes are remembered for
 `RECENT_SECONDS` and a socket registering after one that concerns it is re-checked at once.
@@ -66,6 +67,18 @@ class Sockets:
         """Hear every credential change from now on (web processes call it at start)."""
         if self._unlisten is None:
             self._unlisten = hub.add_credentials_listener(self.changed)
+            hub.add_resync_listener(self.resynced)
+
+    def resynced(self) -> None:
+        """The broadcast reconnected: signals sent meanwhile are lost; re-check everyone."""
+        if self.by_user:
+            self._check(None)
+
+    def _check(self, only: list[Socket] | None) -> None:
+        check = asyncio.get_running_loop().create_task(self._recheck_logged(only),
+                                                       name="live-recheck-now")
+        self._checks.add(check)
+        check.add_done_callback(self._checks.discard)
 
     def add(self, socket: Socket) -> None:
         user_id = socket.actor.user_id
@@ -73,14 +86,12 @@ class Sockets:
             return
         self.listen()
         self.by_user.setdefault(user_id, set()).add(socket)
-        loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():
-            self._task = loop.create_task(self._recheck_every(), name="live-recheck")
+            self._task = asyncio.get_running_loop().create_task(self._recheck_every(),
+                                                                name="live-recheck")
         self._forget_old()
         if any(concerns(change, socket.actor) for _, change in self._recent):
-            check = loop.create_task(self.recheck([socket]), name="live-recheck-one")
-            self._checks.add(check)
-            check.add_done_callback(self._checks.discard)
+            self._check([socket])
 
     def remove(self, socket: Socket) -> None:
         user_id = socket.actor.user_id
@@ -126,15 +137,18 @@ class Sockets:
             elif viewer_key(now) != viewer_key(socket.actor):
                 self._end(socket, CHANGED)
 
+    async def _recheck_logged(self, only: list[Socket] | None = None) -> None:
+        try:
+            await self.recheck(only)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database is away: the next round tries again
+            log.warning("live credentials re-check failed", exc_info=True)
+
     async def _recheck_every(self) -> None:
         while self.by_user:
             await asyncio.sleep(RECHECK_SECONDS)
-            try:
-                await self.recheck()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is away: try again next round
-                log.warning("live credentials re-check failed", exc_info=True)
+            await self._recheck_logged()
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -66,3 +66,25 @@ async def test_a_socket_registered_after_its_revocation_was_signalled_is_closed(
     finally:
         live_auth.sockets.remove(late)
         await live_auth.sockets.stop()
+
+
+async def test_after_a_broadcast_reconnect_every_socket_is_re_checked_at_once(
+        member: Any, monkeypatch: Any) -> None:
+    """Signals sent while the broadcast was down are lost: the reconnect triggers a re-check
+    from the database (the periodic one is an hour away here)."""
+    from models import Session
+    from realtime import hub
+
+    monkeypatch.setattr(live_auth, "RECHECK_SECONDS", 3600.0)
+    (gone, _), (kept, _) = await signed_in(), await signed_in()
+    a, b = FakeSocket(gone), FakeSocket(kept)
+    live_auth.sockets.add(a)
+    live_auth.sockets.add(b)
+    try:
+        await Session.filter(id=gone.session_id).delete()  # no signal
+        hub._resynced()
+        assert await asyncio.wait_for(a.ended, 10) == live_auth.REVOKED
+        assert not b.ended.done()
+    finally:
+        live_auth.sockets.remove(b)
+        await live_auth.sockets.stop()
