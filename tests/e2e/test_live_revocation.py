@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.test_live import make_page, rename
 from tests.helpers.server import running_server
-from tests.realtime.client import PAGE_UPDATES, ws_url
+from tests.realtime.client import COMPONENT_STATUS, PAGE_UPDATES, ws_url
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +29,9 @@ REVOKE_TOKEN = """mutation($id: ID!) { revokeApiToken(input: {id: $id}) { __type
 UPDATE_USER = """mutation($id: ID!, $admin: Boolean) {
   updateUser(input: {id: $id, isAdmin: $admin}) { __typename } }"""
 REVOKE_ROLE = """mutation($id: ID!) { revokeRole(input: {id: $id}) { __typename } }"""
+OUTAGE = """mutation($page: ID!, $component: ID!) { createIncident(input: {pageId: $page,
+  title: "Down", message: "Looking", components: [{componentId: $component,
+  impact: FULL_OUTAGE}]}) { __typename } }"""
 
 
 class Live:
@@ -40,7 +43,7 @@ class Live:
     async def snapshot(self) -> dict[str, Any]:
         message = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
         assert message["type"] == "next", message
-        update: dict[str, Any] = message["payload"]["data"]["pageUpdates"]
+        (update,) = message["payload"]["data"].values()
         assert update["kind"] == "SNAPSHOT"
         return update
 
@@ -60,8 +63,8 @@ class Live:
 
 
 @contextlib.asynccontextmanager
-async def live(base: str, slug: str, *, token: str | None = None,
-               cookie: str | None = None) -> AsyncIterator[Live]:
+async def live(base: str, slug: str, *, token: str | None = None, cookie: str | None = None,
+               components: list[str] | None = None) -> AsyncIterator[Live]:
     headers = {"Origin": base}
     if cookie:
         headers["Cookie"] = cookie
@@ -71,8 +74,11 @@ async def live(base: str, slug: str, *, token: str | None = None,
         await ws.send(json.dumps({"type": "connection_init", "payload": init}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": PAGE_UPDATES, "variables": {"slug": slug}}}))
+        payload: dict[str, Any] = {"query": PAGE_UPDATES, "variables": {"slug": slug}}
+        if components is not None:  # strawberry's own per-socket path, not a shared group
+            payload = {"query": COMPONENT_STATUS,
+                       "variables": {"slug": slug, "ids": components}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         yield Live(ws)
 
 
@@ -164,6 +170,20 @@ async def test_revoking_an_api_token_closes_the_sockets_it_opened(
             await stream.snapshot()
             await post(base, REVOKE_TOKEN, {"id": record.id}, token=token)
             await rename(base, admin_token, api.id, "Internal API v2")
+            messages, code, reason = await stream.rest_until_closed()
+    assert_closed_before_the_change(messages, code, reason)
+
+
+async def test_a_revoked_token_also_ends_a_component_status_stream(
+        admin: Any, admin_token: str) -> None:
+    page, (api, _) = await make_page(admin, slug="staff", internal=True)
+    _, token, record = await member()
+    with running_server() as base:
+        async with live(base, "staff", token=token, components=[api.id]) as stream:
+            await stream.snapshot()
+            await post(base, REVOKE_TOKEN, {"id": record.id}, token=admin_token)
+            await post(base, OUTAGE, {"page": page.id, "component": api.id},
+                       token=admin_token)
             messages, code, reason = await stream.rest_until_closed()
     assert_closed_before_the_change(messages, code, reason)
 
