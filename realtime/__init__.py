@@ -1,7 +1,7 @@
 """Channels, message encoding, the broadcaster and its supervision: no domain logic."""
 
 from realtime.hub import hub
-from realtime.messages import PageChange, channel_for
+from realtime.messages import CredentialChange, PageChange, channel_for
 
 
 async def publish_change(change: PageChange) -> None:
@@ -9,4 +9,10 @@ async def publish_change(change: PageChange) -> None:
     await hub.publish(change)
 
 
-__all__ = ["PageChange", "channel_for", "hub", "publish_change"]
+async def publish_credentials(change: CredentialChange) -> None:
+    """Hand a committed credential change (revocation, new rights) to every process."""
+    await hub.publish_credentials(change)
+
+
+__all__ = ["CredentialChange", "PageChange", "channel_for", "hub", "publish_change",
+           "publish_credentials"]

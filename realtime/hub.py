@@ -13,13 +13,20 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from realtime.backends import Backend, backend_for
-from realtime.messages import PageChange, channel_for, page_of_channel
+from realtime.messages import (
+    CREDENTIALS_CHANNEL,
+    CredentialChange,
+    PageChange,
+    channel_for,
+    page_of_channel,
+)
 
 log = logging.getLogger("heliograph.realtime")
 
 Listener = Callable[[PageChange], Awaitable[None] | None]
 Consumer = Callable[[PageChange], None]
 ResyncListener = Callable[[], None]
+CredentialListener = Callable[[CredentialChange], None]
 
 
 class Hub:
@@ -31,6 +38,7 @@ class Hub:
         self._local: list[Listener] = []
         self._consumers: dict[str, list[Consumer]] = {}
         self._resync: list[ResyncListener] = []
+        self._credentials: list[CredentialListener] = []
         self._lock = asyncio.Lock()
         # Open live streams in this process (for /metrics); maintained by the live feeds.
         self.subscriber_count = 0
@@ -47,6 +55,7 @@ class Hub:
         backend.on_resync = self._resynced
         self.backend = backend
         await backend.connect()
+        await backend.subscribe(CREDENTIALS_CHANNEL)
         for page_id in list(self._consumers):
             await backend.subscribe(channel_for(page_id))
 
@@ -64,6 +73,12 @@ class Hub:
         """Called after the broadcast (re)connected: changes may have been missed meanwhile."""
         self._resync.append(listener)
         return lambda: self._resync.remove(listener)
+
+    def add_credentials_listener(self, listener: CredentialListener) -> Callable[[], None]:
+        """Called (sync, must not block) for every credential change of every process, in
+        the order the broadcast carries it relative to page changes."""
+        self._credentials.append(listener)
+        return lambda: self._credentials.remove(listener)
 
     async def subscribe(self, page_id: str, consumer: Consumer) -> None:
         """Deliver the page's changes from every process to `consumer` (sync, must not block).
@@ -102,6 +117,23 @@ class Hub:
         except Exception:
             log.exception("broadcast publish failed for page %s", change.page_id)
 
+    async def publish_credentials(self, change: CredentialChange) -> None:
+        """Tell every process that credentials changed (after commit; never raises)."""
+        self._credentials_changed(change)
+        if self.backend is None:
+            return
+        try:
+            await self.backend.publish(CREDENTIALS_CHANNEL, change.encode())
+        except Exception:
+            log.exception("broadcast publish failed for %s", change)
+
+    def _credentials_changed(self, change: CredentialChange) -> None:
+        for listener in list(self._credentials):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("credentials listener failed for %s", change)
+
     def _deliver(self, change: PageChange) -> None:
         for consumer in list(self._consumers.get(change.page_id, ())):
             try:
@@ -110,6 +142,16 @@ class Hub:
                 log.exception("live consumer failed for %s", change)
 
     def _received(self, channel: str, message: str) -> None:
+        if channel == CREDENTIALS_CHANNEL:
+            try:
+                credentials = CredentialChange.decode(message)
+            except (ValueError, KeyError, TypeError):
+                log.warning("malformed broadcast message on %s", channel)
+                return
+            # Handled here, synchronously: a page change published after this one is
+            # delivered after it, so a revoked socket is closed before that change reaches it.
+            self._credentials_changed(credentials)
+            return
         page_id = page_of_channel(channel)
         if page_id is None or page_id not in self._consumers:
             return

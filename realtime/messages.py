@@ -48,3 +48,30 @@ def page_of_channel(channel: str) -> str | None:
     """The page id a channel name carries (None for a foreign channel)."""
     prefix = "heliograph.page."
     return channel[len(prefix):] if channel.startswith(prefix) else None
+
+
+CREDENTIALS_CHANNEL = "heliograph.credentials"
+
+
+@dataclass(frozen=True)
+class CredentialChange:
+    """Credentials that stopped working, or a user whose rights changed (after commit).
+
+    kind: USER_DEACTIVATED (everything of the user), SESSIONS_ENDED (every session of the
+    user), SESSION_ENDED / TOKEN_REVOKED (the one named by `credential_id`), ROLES_CHANGED
+    (the user's admin flag or role assignments)."""
+
+    kind: str
+    user_id: str
+    credential_id: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"kind": self.kind, "user": self.user_id, "id": self.credential_id},
+                          separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str) -> CredentialChange:
+        data = json.loads(text)
+        credential = data.get("id")
+        return cls(kind=str(data["kind"]), user_id=str(data["user"]),
+                   credential_id=None if credential is None else str(credential))

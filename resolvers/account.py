@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from models import ApiToken, User
 from models.base import utcnow
-from resolvers import audit, validate
+from resolvers import audit, revocation, validate
 from resolvers.auth import ANONYMOUS, Actor, load_actor, require_authenticated
 from resolvers.errors import conflict, invalid, not_found
 
@@ -126,4 +126,5 @@ async def revoke_token(*, actor: Actor, token_id: str) -> ApiToken:
             await token.save(using_db=conn, update_fields=["revoked_at"])
             await audit.record(actor, "token.revoke", target_type="token", target_id=token.id,
                                detail={"name": token.name}, conn=conn)
+        await revocation.announce(revocation.TOKEN_REVOKED, token.user_id, token.id)
     return token

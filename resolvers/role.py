@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 
 from models import ALL_PAGES, RoleAssignment, StatusPage, User
 from models.enums import Role
-from resolvers import audit
+from resolvers import audit, revocation
 from resolvers.auth import Actor, require_admin
 from resolvers.errors import conflict, not_found
 
@@ -34,6 +34,7 @@ async def assign_role(*, actor: Actor, user_id: str, role: Role,
         await audit.record(actor, "role.assign", target_type="user", target_id=user.id,
                            page_id=page_id, detail={"role": role.value, "scope": scope,
                                                     "email": user.email}, conn=conn)
+    await revocation.announce(revocation.ROLES_CHANGED, user.id)
     return assignment
 
 
@@ -49,6 +50,7 @@ async def revoke_role(*, actor: Actor, assignment_id: str) -> str:
                            target_id=assignment.user_id, page_id=assignment.page_id,
                            detail={"role": assignment.role.value, "scope": assignment.scope},
                            conn=conn)
+    await revocation.announce(revocation.ROLES_CHANGED, assignment.user_id)
     return assignment.id
 
 

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from models import Session, SignInAttempt, User
 from models.base import utcnow
-from resolvers import audit
+from resolvers import audit, revocation
 from resolvers.account import hash_password, normalise_email, sha256, verify_password
 from resolvers.auth import ANONYMOUS, Actor, load_actor
 from resolvers.errors import RATE_LIMITED, UNAUTHENTICATED, DomainError, invalid
@@ -94,17 +94,23 @@ async def sign_in(*, email: str, password: str, ip: str = "",
         raise DomainError(UNAUTHENTICATED, _WRONG)
     secret = secrets.token_urlsafe(32)
     now = utcnow()
+    ended: list[tuple[str, str]] = []  # (user, session) of the session presented
     async with in_transaction() as conn:
         if previous_cookie:
             old = _secret_of(previous_cookie)
             if old:
-                await Session.filter(token_hash=sha256(old)).using_db(conn).delete()
+                previous = Session.filter(token_hash=sha256(old)).using_db(conn)
+                ended = [(str(u), str(s)) for u, s in
+                         await previous.values_list("user_id", "id")]
+                await previous.delete()
         session = await Session.create(user_id=user.id, token_hash=sha256(secret),
                                        created_at=now, last_seen_at=now,
                                        expires_at=now + SESSION_LIFETIME, using_db=conn)
         await SignInAttempt.filter(email=email).using_db(conn).delete()
         await audit.record(Actor(user=user), "session.create", target_type="session",
                            target_id=session.id, detail={"ip": ip}, conn=conn)
+    for user_id, session_id in ended:
+        await revocation.announce(revocation.SESSION_ENDED, user_id, session_id)
     cookie = _signer().sign(secret.encode()).decode()
     return SignedIn(cookie=cookie, session=session, user=user)
 
@@ -142,12 +148,18 @@ async def sign_out(*, actor: Actor, everywhere: bool = False) -> int:
         ended = await query.using_db(conn).delete()
         await audit.record(actor, "session.end", target_type="user", target_id=actor.user.id,
                            detail={"everywhere": everywhere, "ended": ended}, conn=conn)
+    if everywhere:
+        await revocation.announce(revocation.SESSIONS_ENDED, actor.user.id)
+    else:
+        await revocation.announce(revocation.SESSION_ENDED, actor.user.id, actor.session_id)
     return int(ended)
 
 
 async def end_sessions(user_id: str) -> int:
     """End every session of a user (deactivation)."""
-    return int(await Session.filter(user_id=user_id).delete())
+    ended = int(await Session.filter(user_id=user_id).delete())
+    await revocation.announce(revocation.SESSIONS_ENDED, user_id)
+    return ended
 
 
 COOKIE_NAME = "heliograph_session"

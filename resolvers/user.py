@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 from models import ApiToken, Session, User
 from models.base import utcnow
-from resolvers import account, audit, validate
+from resolvers import account, audit, revocation, validate
 from resolvers.auth import Actor, require_admin
 from resolvers.errors import invalid, not_found
 from resolvers.page import KEEP
@@ -58,6 +58,7 @@ async def update_user(*, actor: Actor, user_id: str, name: str = KEEP,
         if user.id == actor.user_id and not is_active:
             raise invalid("You cannot deactivate yourself", "isActive")
         changes["is_active"] = bool(is_active)
+    rights_changed = "is_admin" in changes and changes["is_admin"] != user.is_admin
     async with in_transaction() as conn:
         for key, value in changes.items():
             setattr(user, key, value)
@@ -70,4 +71,10 @@ async def update_user(*, actor: Actor, user_id: str, name: str = KEEP,
                 revoked_at=utcnow())
         await audit.record(actor, "user.update", target_type="user", target_id=user.id,
                            detail={k: str(v) for k, v in changes.items()}, conn=conn)
+    # Committed: open connections of this user end (deactivation) or reconnect with their
+    # new rights (administrator flag).
+    if changes.get("is_active") is False:
+        await revocation.announce(revocation.USER_DEACTIVATED, user.id)
+    elif rights_changed:
+        await revocation.announce(revocation.ROLES_CHANGED, user.id)
     return user

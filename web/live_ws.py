@@ -13,7 +13,10 @@ and viewer — share one *group*:
   group keeps its last frames), so every member still sees its snapshot and then each change
   once, in order, or a fresh snapshot;
 - each member writes through its own small backlog, so one stalled socket never holds the
-  others up; a member too far behind is closed (its client reconnects and resyncs).
+  others up; a socket with more than `MAX_UNSENT_BYTES` queued is closed (its client
+  reconnects and resyncs);
+- a socket whose credentials were revoked or whose rights changed (web.live_auth) leaves its
+  groups at once and is closed: nothing more is written to it.
 
 Everything else (componentStatusChanged, queries and mutations over the socket, invalid
 documents) takes strawberry's own path.
@@ -41,15 +44,21 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from realtime.feed import SNAPSHOT
+from resolvers.auth import Actor
 from schema.context import Context
 from schema.live import viewer_key
+from web.live_auth import REVOKED_CLOSE_CODE, sockets
 
 log = logging.getLogger("heliograph.live")
 
 SHARED_FIELDS = frozenset({"pageUpdates"})
 RING = 64  # frames a group keeps for members that join while it moves on
-MAX_BACKLOG = 64  # frames a member may have unsent before it is closed as too slow
+# Bytes a socket may have queued behind a write its peer has not taken yet (all its
+# subscriptions together), before it is closed as too slow. One frame is always accepted
+# into an empty queue, so a frame larger than this only closes a socket that stays stalled.
+MAX_UNSENT_BYTES = 1 << 20
 SLOW_CLOSE_CODE = 4408
+SLOW_REASON = "Too far behind; reconnect for a fresh snapshot"
 JOIN_ATTEMPTS = 3
 
 Ops = BaseGraphQLTransportWSHandler[Context, None]
@@ -110,7 +119,8 @@ class Member:
     __slots__ = ("after", "backlog", "dropped", "group", "handler", "operation", "prefix",
                  "sender")
 
-    def __init__(self, handler: Ops, operation: Operation[Context, None], after: int) -> None:
+    def __init__(self, handler: LiveTransportWSHandler, operation: Operation[Context, None],
+                 after: int) -> None:
         self.handler = handler
         self.operation = operation
         self.after = after  # the sequence this member has seen up to
@@ -137,14 +147,17 @@ class Member:
         10,000 sockets was most of the fan-out's time and kept the garbage collector busy.
         Only a socket that makes the write wait gets a task, which finishes that write and
         then sends what queued up behind it."""
-        if self.dropped:
+        handler = self.handler
+        if self.dropped or handler.revoked:
             return
         if self.sender is not None:
             assert self.backlog is not None
-            if len(self.backlog) >= MAX_BACKLOG:
+            size = len(text)  # JSON as strawberry encodes it: ASCII, so bytes
+            if handler.unsent and handler.unsent + size > MAX_UNSENT_BYTES:
                 self.too_slow()
                 return
             self.backlog.append(text)
+            handler.unsent += size
             return
         write = self.handler.websocket.ws.send_text(text)  # type: ignore[attr-defined]
         try:
@@ -174,28 +187,35 @@ class Member:
                 except StopIteration:
                     break
             while self.backlog and not self.dropped:
-                await websocket.send_text(self.backlog.popleft())
+                text = self.backlog.popleft()
+                self.handler.unsent -= len(text)
+                await websocket.send_text(text)
         except Exception:  # the socket went away: its handler cleans up the operation
             log.debug("live subscriber %s: write failed", self.operation.id, exc_info=True)
             self.leave()
         finally:
+            self.discard_backlog()
             self.sender = None
             self.backlog = None
             with contextlib.suppress(Exception):
                 write.close()  # no-op once finished; ends it if this task was cancelled
 
+    def discard_backlog(self) -> None:
+        if self.backlog:
+            self.handler.unsent -= sum(len(text) for text in self.backlog)
+            self.backlog.clear()
+
     def too_slow(self) -> None:
-        log.info("live subscriber %s is %d frames behind: closing", self.operation.id,
-                 MAX_BACKLOG)
+        log.info("live subscriber %s: %d bytes unsent on its socket, closing",
+                 self.operation.id, self.handler.unsent)
         self.drop()
-        close_socket(self.handler, "Too far behind; reconnect for a fresh snapshot")
+        close_socket(self.handler, SLOW_REASON)
 
     def drop(self) -> None:
         """Nothing more for this subscription: not even what is queued (its id may be
         reused by the client right after `complete`)."""
         self.dropped = True
-        if self.backlog is not None:
-            self.backlog.clear()
+        self.discard_backlog()
         self.leave()
 
     def leave(self) -> None:
@@ -215,7 +235,7 @@ class Member:
         self.send('{"id":' + json.dumps(operation.id) + ',"type":"complete"}')
 
 
-def close_socket(handler: Ops, reason: str) -> None:
+def close_socket(handler: Ops, reason: str, code: int = SLOW_CLOSE_CODE) -> None:
     """Close a socket (once) so its client reconnects and resyncs; a socket that no longer
     reads never takes the close either, and the server's keep-alive ends it."""
     if getattr(handler, "closing", False):
@@ -224,7 +244,7 @@ def close_socket(handler: Ops, reason: str) -> None:
 
     async def close() -> None:
         with contextlib.suppress(Exception):
-            await handler.websocket.close(code=SLOW_CLOSE_CODE, reason=reason)
+            await handler.websocket.close(code=code, reason=reason)
 
     task = asyncio.get_running_loop().create_task(close())
     _closing.add(task)
@@ -340,7 +360,43 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members: dict[str, Member] = {}
-        self.closing = False  # closed by us for being too far behind (see close_socket)
+        self.closing = False  # closed by us (see close_socket)
+        self.unsent = 0  # bytes queued in this socket's member backlogs
+        self.revoked = False  # its credentials changed: nothing more is written to it
+
+    @property
+    def actor(self) -> Actor:
+        return self.context.actor
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        # The credentials this socket runs on are final now (connection_init may replace
+        # the handshake's): from here on, their revocation ends the socket.
+        if self.connection_acknowledged and self.actor.authenticated:
+            sockets.add(self)
+
+    async def shutdown(self) -> None:
+        sockets.remove(self)
+        await super().shutdown()
+
+    def revoke(self, reason: str) -> None:
+        """Its credentials no longer allow what it streams: write nothing more, end its
+        operations and close it (4403)."""
+        if self.revoked:
+            return
+        self.revoked = True
+        for member in list(self.members.values()):
+            member.drop()
+        self.members.clear()
+        for operation in list(self.operations.values()):
+            if operation.task is not None:
+                operation.task.cancel()
+        close_socket(self, reason, REVOKED_CLOSE_CODE)
+
+    async def send_message(self, message: Any) -> None:
+        if self.revoked:
+            return  # strawberry's own path (componentStatusChanged, snapshots, …)
+        await super().send_message(message)
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
@@ -355,6 +411,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.connection_init_timeout_task = None
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
+        if self.revoked:
+            return
         key = group_key(operation, self.context)
         if key is None:
             await super().run_operation(operation)
@@ -368,7 +426,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     return
             # Changes kept outrunning this socket: like a member too far behind, it is closed
             # and its client reconnects (a plain `complete` would end it for good).
-            close_socket(self, "Too far behind; reconnect for a fresh snapshot")
+            close_socket(self, SLOW_REASON)
         except Exception as error:
             await self.handle_task_exception(error)
             with contextlib.suppress(Exception):
@@ -414,7 +472,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         group.waiting += 1
         try:
             await asyncio.shield(group.ready)
-            if operation.completed or self.operations.get(operation.id) is not operation:
+            if (operation.completed or self.revoked
+                    or self.operations.get(operation.id) is not operation):
                 return True
             if group.ended:
                 return False

@@ -10,7 +10,7 @@ import pytest
 
 from realtime.backends import RedisBackend
 from realtime.hub import Hub
-from realtime.messages import PageChange
+from realtime.messages import CredentialChange, PageChange
 from tests.realtime.redis_server import private_redis
 
 TEST_REDIS = os.environ.get("HELIOGRAPH_TEST_REDIS_URL", "")
@@ -86,6 +86,34 @@ async def test_listener_reconnects_after_a_redis_restart_and_asks_for_a_resync()
             await publisher.stop()
     assert change.sequence == 2
     assert isinstance(backend, RedisBackend) and backend.reconnects == 1
+
+
+@pytest.mark.redis
+async def test_a_credential_change_reaches_other_processes_before_a_later_page_change() -> None:
+    """A revocation published before a page change is handled first by every process: a
+    revoked socket is closed before that change reaches it."""
+    listener, publisher = Hub(), Hub()
+    await listener.start(TEST_REDIS)
+    await publisher.start(TEST_REDIS)
+    seen: list[object] = []
+    both = asyncio.Event()
+
+    def record(item: object) -> None:
+        seen.append(item)
+        if len(seen) == 2:
+            both.set()
+
+    listener.add_credentials_listener(record)
+    try:
+        await listener.subscribe("page", record)
+        await publisher.publish_credentials(CredentialChange("USER_DEACTIVATED", "u1"))
+        await publisher.publish(PageChange("page", 5, "PAGE_EDITED"))
+        await asyncio.wait_for(both.wait(), 5)
+    finally:
+        await listener.stop()
+        await publisher.stop()
+    assert seen == [CredentialChange("USER_DEACTIVATED", "u1"),
+                    PageChange("page", 5, "PAGE_EDITED")]
 
 
 async def test_memory_hub_delivers_to_local_consumers_and_listeners() -> None:

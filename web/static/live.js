@@ -172,8 +172,11 @@
         mine.close(); // the server ended the stream: start again from a snapshot
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       if (socket !== mine) return;
+      // 4403: the credentials this page was shown with were revoked or changed (sign-out,
+      // deactivation, roles): show the page as they stand now, not a stale internal one
+      if (event.code === 4403) { location.reload(); return; }
       current = null;
       show("reconnecting");
       scheduleReconnect();

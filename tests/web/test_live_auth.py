@@ -1,0 +1,90 @@
+"""The live sockets' credentials registry: signals end the sockets they concern; a socket
+registered just after a change that concerns it is re-checked at once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from resolvers import session
+from resolvers.account import create_user
+from resolvers.auth import Actor
+from web import live_auth
+
+PASSWORD = "long enough pw"
+
+
+class FakeSocket:
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.ended = asyncio.get_running_loop().create_future()
+
+    def revoke(self, reason: str) -> None:
+        if not self.ended.done():
+            self.ended.set_result(reason)
+
+
+@pytest.fixture
+async def member(db: str) -> Any:
+    return await create_user(email="m@example.com", password=PASSWORD)
+
+
+async def signed_in() -> tuple[Actor, str]:
+    signed = await session.sign_in(email="m@example.com", password=PASSWORD)
+    return await session.actor_for_session(signed.cookie), signed.cookie
+
+
+async def test_sign_out_ends_that_sessions_sockets_only(member: Any,
+                                                        monkeypatch: Any) -> None:
+    monkeypatch.setattr(live_auth, "RECHECK_SECONDS", 3600.0)
+    (one, _), (two, _) = await signed_in(), await signed_in()
+    a, b = FakeSocket(one), FakeSocket(two)
+    live_auth.sockets.add(a)
+    live_auth.sockets.add(b)
+    try:
+        await session.sign_out(actor=one)
+        assert a.ended.done() and a.ended.result() == live_auth.REVOKED  # synchronously
+        assert not b.ended.done()
+    finally:
+        live_auth.sockets.remove(b)
+        await live_auth.sockets.stop()
+
+
+async def test_a_socket_registered_after_its_revocation_was_signalled_is_closed(
+        member: Any, monkeypatch: Any) -> None:
+    """Its credentials were read at the handshake, before the sign-out; it registers after
+    the signal went by. The periodic re-check is an hour away: only the catch-up can end it."""
+    monkeypatch.setattr(live_auth, "RECHECK_SECONDS", 3600.0)
+    actor, _ = await signed_in()
+    await session.sign_out(actor=actor)
+    late = FakeSocket(actor)
+    live_auth.sockets.add(late)
+    try:
+        assert await asyncio.wait_for(late.ended, 10) == live_auth.REVOKED
+    finally:
+        live_auth.sockets.remove(late)
+        await live_auth.sockets.stop()
+
+
+async def test_after_a_broadcast_reconnect_every_socket_is_re_checked_at_once(
+        member: Any, monkeypatch: Any) -> None:
+    """Signals sent while the broadcast was down are lost: the reconnect triggers a re-check
+    from the database (the periodic one is an hour away here)."""
+    from models import Session
+    from realtime import hub
+
+    monkeypatch.setattr(live_auth, "RECHECK_SECONDS", 3600.0)
+    (gone, _), (kept, _) = await signed_in(), await signed_in()
+    a, b = FakeSocket(gone), FakeSocket(kept)
+    live_auth.sockets.add(a)
+    live_auth.sockets.add(b)
+    try:
+        await Session.filter(id=gone.session_id).delete()  # no signal
+        hub._resynced()
+        assert await asyncio.wait_for(a.ended, 10) == live_auth.REVOKED
+        assert not b.ended.done()
+    finally:
+        live_auth.sockets.remove(b)
+        await live_auth.sockets.stop()
