@@ -1,0 +1,436 @@
+"""Automation: apply accepted alert payloads (the inbox) to the alerts' state, and reconcile
+each rule's automated incident with the alerts it matches. The worker loop drives both, so
+hold-down timers run whether or not another alert arrives.
+
+Every step is one transaction and derives what to do from stored state, so a crash or a
+second worker repeats nothing: an inbox row is applied with its `processed_at`; a rule is
+reconciled under its row lock and remembers what it last applied (`AutomationRule.applied`),
+so re-sent alerts change nothing. Incidents are written with the same steps as
+`resolvers.event` (update, ledger, sequence, outbox, audit, broadcast)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from models import (
+    AlertInbox,
+    AlertState,
+    AutomationRule,
+    Component,
+    Event,
+    EventUpdate,
+    Integration,
+)
+from models.base import utcnow
+from models.enums import ComponentStatus, EventKind, EventStatus
+from notifications import lease
+from resolvers.alert_payload import Alert
+from resolvers.auth import Actor
+from resolvers.automation_rule import components_for, impact_for, matches, render
+from resolvers.event import finish, touched, write_update
+from resolvers.ledger import rebuild
+from resolvers.sequence import PageChange, announce
+
+log = logging.getLogger("heliograph.automation")
+
+OPERATIONAL = ComponentStatus.OPERATIONAL
+LEASE_SECONDS = 30.0
+MAX_ATTEMPTS = 5
+BATCH = 50
+POLL_SECONDS = 0.5  # how soon a worker notices payloads accepted by another process
+KEEP_PROCESSED = timedelta(days=7)
+DEFAULT_TITLE = "{summary}"
+OPEN, MONITORING, RESOLVED = "OPEN", "MONITORING", "RESOLVED"
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+# ---- the inbox ----------------------------------------------------------------------------
+
+
+async def _heads(now: datetime, limit: int) -> list[str]:
+    """The oldest unprocessed row of each integration (one integration's payloads apply in
+    the order they arrived), when its lease is free."""
+    rows = await (AlertInbox.filter(processed_at=None).order_by("received_at", "id")
+                  .limit(limit * 4).values_list("id", "integration_id", "leased_until"))
+    heads: dict[str, tuple[str, datetime | None]] = {}
+    for rid, iid, until in rows:
+        heads.setdefault(iid, (rid, until))
+    return [rid for rid, until in heads.values() if until is None or until < now][:limit]
+
+
+def _matching_rule(rules: list[AutomationRule], labels: dict[str, str]) -> str | None:
+    for rule in rules:
+        if rule.enabled and matches(rule.matchers, labels):
+            return rule.id
+    return None
+
+
+async def _apply_alert(integration: Integration, alert: Alert, received: datetime,
+                       rules: list[AutomationRule], conn: BaseDBAsyncClient) -> set[str]:
+    """Apply one notification to its alert's state; the rules whose incident may change."""
+    state = await AlertState.filter(integration_id=integration.id, key=alert.key).using_db(
+        conn).first()
+    if state is not None and state.seen_at > received:
+        return set()  # stale: a newer notification was applied already
+    if state is None:
+        if alert.status == "resolved":
+            return set()  # never seen firing: nothing to resolve
+        state = AlertState(integration_id=integration.id, page_id=integration.page_id,
+                           key=alert.key)
+    before = state.rule_id
+    state.name, state.labels = alert.name, alert.labels
+    state.summary, state.description = alert.summary, alert.description
+    state.seen_at = received
+    if alert.status == "firing":
+        if not state.firing:
+            started = _time(alert.starts_at)
+            state.firing = True
+            state.fired_at = min(started, received) if started else received
+            state.resolved_at = None
+            state.rule_id = _matching_rule(rules, alert.labels)
+        elif state.rule_id is None:
+            state.rule_id = _matching_rule(rules, alert.labels)
+    elif state.firing:
+        ended = _time(alert.ends_at)
+        state.firing = False
+        state.resolved_at = max(min(ended, received) if ended else received,
+                                state.fired_at or received)
+    await state.save(using_db=conn)
+    return {r for r in (before, state.rule_id) if r}
+
+
+async def _apply_row(row: AlertInbox, token: str) -> set[str]:
+    """Apply one inbox row in one transaction; the rules it touched."""
+    touched_rules: set[str] = set()
+    async with in_transaction() as conn:
+        integration = await Integration.filter(id=row.integration_id).using_db(conn).first()
+        if integration is not None:
+            rules = list(await AutomationRule.filter(page_id=integration.page_id).using_db(
+                conn).order_by("position", "created_at"))
+            for data in row.alerts:
+                touched_rules |= await _apply_alert(integration, Alert.from_json(data),
+                                                    row.received_at, rules, conn)
+        done = await AlertInbox.filter(id=row.id, lease_owner=token).using_db(conn).update(
+            processed_at=utcnow(), leased_until=None, lease_owner=None)
+        if not done:
+            raise RuntimeError("inbox lease lost")  # rolls back: the new holder applies it
+    return touched_rules
+
+
+async def _failed(row: AlertInbox, token: str, error: Exception) -> None:
+    attempts = row.attempts + 1
+    log.error("alert inbox row %s failed (attempt %d): %r", row.id, attempts, error)
+    await AlertInbox.filter(id=row.id, lease_owner=token).update(
+        attempts=attempts, last_error=repr(error)[:2000], leased_until=None, lease_owner=None,
+        processed_at=utcnow() if attempts >= MAX_ATTEMPTS else None)
+
+
+async def process_inbox(now: datetime | None = None, limit: int = BATCH) -> int:
+    """Claim and apply due inbox rows, then reconcile the rules they touched; the number of
+    rows applied."""
+    now = now or utcnow()
+    token = lease.claim_token()
+    claimed = await lease.claim(AlertInbox, await _heads(now, limit), token, now,
+                                LEASE_SECONDS)
+    touched_rules: set[str] = set()
+    applied = 0
+    for row in sorted(claimed, key=lambda r: (r.received_at, r.id)):
+        try:
+            touched_rules |= await _apply_row(row, token)
+            applied += 1
+        except Exception as exc:  # recorded on the row; retried, then given up
+            await _failed(row, token, exc)
+    for rule_id in sorted(touched_rules):
+        await reconcile(rule_id)
+    return applied
+
+
+# ---- rules and their incidents ------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What a rule's alerts ask of its incident now."""
+
+    phase: str  # OPEN | MONITORING | RESOLVED | "" (nothing to do)
+    impacts: dict[str, str] = field(default_factory=dict)
+    alerts: list[AlertState] = field(default_factory=list)
+
+
+def _actor(integration: Integration | None) -> Actor:
+    name = integration.name if integration else "deleted integration"
+    return Actor(via="integration", label=f"integration:{name}"[:254])
+
+
+def _values(state: AlertState) -> dict[str, str]:
+    return {**state.labels, "alertname": state.name, "summary": state.summary,
+            "description": state.description, "key": state.key}
+
+
+async def _plan(rule: AutomationRule, now: datetime, conn: BaseDBAsyncClient,
+                handled: dict[str, str]) -> tuple[Plan, list[AlertState]]:
+    """The contributing alerts (firing past the open hold-down) and the phase they ask for."""
+    firing = list(await AlertState.filter(rule_id=rule.id, firing=True).using_db(conn)
+                  .order_by("fired_at", "id"))
+    ready = now - timedelta(seconds=rule.open_after_seconds)
+    contributors = [s for s in firing if s.fired_at is not None and s.fired_at <= ready
+                    and handled.get(s.id) != s.fired_at.isoformat()]
+    if contributors:
+        components = await Component.filter(page_id=rule.page_id).using_db(conn).values_list(
+            "id", "name")
+        by_name: dict[str, str] = {}
+        for cid, name in components:
+            by_name.update({str(cid): str(cid), str(name): str(cid),
+                            str(name).lower(): str(cid)})
+        impacts: dict[str, str] = {}
+        for state in contributors:
+            impact = impact_for(rule, state.labels)
+            for cid in components_for(rule, state.labels, by_name):
+                if cid not in by_name:
+                    continue  # deleted since the rule was written
+                current = impacts.get(cid)
+                if current is None or impact.rank > ComponentStatus(current).rank:
+                    impacts[cid] = impact.value
+        return Plan(OPEN, impacts, contributors), firing
+    if firing:
+        return Plan(MONITORING), firing
+    last = await AlertState.filter(rule_id=rule.id).using_db(conn).exclude(
+        resolved_at=None).order_by("-resolved_at").first()
+    quiet_since = last.resolved_at if last and last.resolved_at else now
+    if quiet_since <= now - timedelta(seconds=rule.resolve_after_seconds):
+        return Plan(RESOLVED), firing
+    return Plan(MONITORING), firing
+
+
+async def _integrations(states: list[AlertState], conn: BaseDBAsyncClient
+                        ) -> dict[str, Integration]:
+    ids = list({s.integration_id for s in states})
+    return {i.id: i for i in await Integration.filter(id__in=ids).using_db(conn)}
+
+
+def _alert_line(state: AlertState, integrations: dict[str, Integration], verb: str) -> str:
+    source = integrations.get(state.integration_id)
+    via = f" (integration {source.name})" if source else ""
+    summary = f": {state.summary}" if state.summary and state.summary != state.name else ""
+    return f"Alert **{state.name}** {verb}{via}{summary}"
+
+
+async def reconcile(rule_id: str, now: datetime | None = None) -> PageChange | None:
+    """Bring one rule's automated incident in line with its alerts; announce the change."""
+    change = await _reconcile(rule_id, now or utcnow())
+    if change is not None:
+        await announce(change)
+    return change
+
+
+async def _reconcile(rule_id: str, now: datetime) -> PageChange | None:
+    async with in_transaction() as conn:
+        rule = await AutomationRule.filter(id=rule_id).using_db(conn).select_for_update(
+        ).first()
+        if rule is None or not rule.enabled:
+            return None
+        applied: dict[str, Any] = dict(rule.applied or {})
+        handled: dict[str, str] = dict(applied.get("handled") or {})
+        event = (await Event.filter(id=rule.event_id).using_db(conn).first()
+                 if rule.event_id else None)
+        if applied.get("phase") and (event is None or event.status == EventStatus.RESOLVED):
+            # People resolved or deleted the incident: the alerts firing now are theirs.
+            firing = await AlertState.filter(rule_id=rule.id, firing=True).using_db(conn)
+            handled = {s.id: s.fired_at.isoformat() for s in firing if s.fired_at}
+            rule.event_id, rule.applied = None, {"handled": handled}
+            await rule.save(using_db=conn, update_fields=["event_id", "applied"])
+            return None
+        plan, firing = await _plan(rule, now, conn, handled)
+        if event is None:
+            if plan.phase != OPEN:
+                if handled and not firing:
+                    rule.applied = {}
+                    await rule.save(using_db=conn, update_fields=["applied"])
+                return None
+            return await _open(rule, plan, now, conn)
+        return await _follow(rule, event, plan, applied, now, conn)
+
+
+async def _open(rule: AutomationRule, plan: Plan, now: datetime, conn: BaseDBAsyncClient
+                ) -> PageChange:
+    """Open the rule's incident from its first contributing alert."""
+    first = plan.alerts[0]
+    integrations = await _integrations(plan.alerts, conn)
+    values = _values(first)
+    title = (render(rule.title_template or DEFAULT_TITLE, values).strip() or first.name)[:300]
+    lines = [render(rule.message_template, values).strip()] if rule.message_template else []
+    lines.append(_alert_line(first, integrations, "opened this incident automatically"))
+    lines += [_alert_line(s, integrations, "is firing") for s in plan.alerts[1:]]
+    impacts = {cid: ComponentStatus(i) for cid, i in plan.impacts.items()}
+    # The outage began when the alert fired (not when the hold-down let it through), but
+    # never before a component is counted.
+    since: list[datetime] = list(await Component.filter(id__in=list(impacts)).using_db(
+        conn).values_list("since", flat=True))  # type: ignore[arg-type]
+    start = max([first.fired_at or now, *since])
+    at = min(start, now)
+    event = await Event.create(page_id=rule.page_id, kind=EventKind.INCIDENT,
+                               status=EventStatus.INVESTIGATING, title=title, started_at=at,
+                               notify_auto=rule.notify, using_db=conn)
+    await write_update(event, actor=None, at=at, status=EventStatus.INVESTIGATING,
+                       message="\n\n".join(lines), impacts=impacts, notify=rule.notify,
+                       conn=conn, automatic=True)
+    await rebuild(event, conn)
+    seq = await finish(_actor(integrations.get(first.integration_id)), event, "event.create",
+                       conn, kind="INCIDENT", rule=rule.id, alert=first.key,
+                       integration=first.integration_id)
+    rule.event_id = event.id
+    rule.applied = {"phase": OPEN, "impacts": plan.impacts,
+                    "alerts": [s.id for s in plan.alerts]}
+    await rule.save(using_db=conn, update_fields=["event_id", "applied"])
+    return PageChange(rule.page_id, seq, "EVENT_PUBLISHED", event_id=event.id,
+                      component_ids=touched(impacts))
+
+
+async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[str, Any],
+                  now: datetime, conn: BaseDBAsyncClient) -> PageChange | None:
+    """Update the open incident when the alerts ask for something new; else nothing."""
+    before: dict[str, str] = dict(applied.get("impacts") or {})
+    wanted = dict(plan.impacts)
+    for cid in before:
+        wanted.setdefault(cid, OPERATIONAL.value)
+    delta = {cid: i for cid, i in wanted.items() if before.get(cid, OPERATIONAL.value) != i}
+    was = {str(a) for a in applied.get("alerts") or []}
+    now_ids = [s.id for s in plan.alerts]
+    new = [s for s in plan.alerts if s.id not in was]
+    gone_ids = was - set(now_ids)
+    if plan.phase == applied.get("phase") and not delta and not new and not gone_ids:
+        return None  # a repeat: nothing changed
+    event = await Event.filter(id=event.id).using_db(conn).select_for_update().get()
+    gone = list(await AlertState.filter(id__in=list(gone_ids)).using_db(conn))
+    integrations = await _integrations([*plan.alerts, *gone], conn)
+    lines = [_alert_line(s, integrations, "is firing") for s in new]
+    lines += [_alert_line(s, integrations, "resolved") for s in gone]
+    human = rule.human_wins and await EventUpdate.filter(
+        event_id=event.id, automatic=False).using_db(conn).exists()
+    status = EventStatus(event.status)
+    impacts = {cid: ComponentStatus(i) for cid, i in delta.items()}
+    if plan.phase == MONITORING and applied.get("phase") != MONITORING:
+        wait = rule.resolve_after_seconds
+        lines.append("All alerts have resolved." + (
+            f" The incident resolves automatically if they stay resolved for {wait} s."
+            if wait else ""))
+        status = EventStatus.MONITORING
+    elif plan.phase == RESOLVED:
+        lines.append("All alerts stayed resolved: the incident was resolved automatically."
+                     if not human else "All alerts have resolved.")
+        status, impacts = EventStatus.RESOLVED, {}
+    elif plan.phase == OPEN and applied.get("phase") == MONITORING:
+        status = EventStatus.INVESTIGATING
+    notify = rule.notify
+    if human:
+        # A person has taken the incident over: only a note, and it does not notify.
+        status, impacts, notify = EventStatus(event.status), {}, False
+        lines.insert(0, "Automation note (a person is handling this incident):")
+    last = await EventUpdate.filter(event_id=event.id).using_db(conn).order_by(
+        "-at", "-created_at").first()
+    at = max(now, last.at) if last else now
+    if not lines:
+        lines.append("The alerts' impact changed.")
+    sources = new or gone or plan.alerts
+    source = sources[0] if sources else None
+    update = await write_update(event, actor=None, at=at, status=status,
+                                message="\n\n".join(lines), impacts=impacts, notify=notify,
+                                conn=conn, automatic=True)
+    changed = await rebuild(event, conn)
+    actor = _actor(integrations.get(source.integration_id) if source else None)
+    seq = await finish(actor, event, "event.update", conn, status=status.value,
+                       update=update.id, rule=rule.id, note=human)
+    if plan.phase == RESOLVED:
+        if human:
+            rule.applied = {"phase": RESOLVED, "impacts": {}, "alerts": []}
+        else:
+            rule.event_id, rule.applied = None, {}
+    else:
+        rule.applied = {"phase": plan.phase, "impacts": plan.impacts, "alerts": now_ids}
+    await rule.save(using_db=conn, update_fields=["event_id", "applied"])
+    return PageChange(event.page_id, seq, "EVENT_UPDATED", event_id=event.id,
+                      component_ids=touched(changed, impacts))
+
+
+async def pending_rules() -> list[str]:
+    """Rules that have an automated incident or firing alerts (their timers may be due)."""
+    with_event = await AutomationRule.filter(event_id__isnull=False, enabled=True).values_list(
+        "id", flat=True)
+    firing = await AlertState.filter(firing=True, rule_id__isnull=False).distinct().values_list(
+        "rule_id", flat=True)
+    return sorted({str(r) for r in (*with_event, *firing) if r})
+
+
+async def run_timers(now: datetime | None = None) -> int:
+    """Reconcile every rule whose hold-down may have passed; the number of changes."""
+    changes = 0
+    for rule_id in await pending_rules():
+        if await reconcile(rule_id, now) is not None:
+            changes += 1
+    return changes
+
+
+async def prune(now: datetime | None = None) -> int:
+    """Forget inbox rows applied more than a week ago."""
+    cutoff = (now or utcnow()) - KEEP_PROCESSED
+    return await AlertInbox.filter(processed_at__lt=cutoff).delete()
+
+
+# ---- the loop -----------------------------------------------------------------------------
+
+_wake: asyncio.Event | None = None
+TIMER_SECONDS = 1.0
+PRUNE_SECONDS = 3600.0
+
+
+def wake() -> None:
+    """Ask this process's loop to look at the inbox now (after a payload was accepted)."""
+    if _wake is not None:
+        _wake.set()
+
+
+async def step(now: datetime | None = None) -> bool:
+    """One round: the inbox, then the timers; True when the inbox had work."""
+    applied = await process_inbox(now)
+    await run_timers(now)
+    return applied > 0
+
+
+async def run(stop: asyncio.Event) -> None:
+    """Apply alerts and run the hold-down timers until `stop` is set."""
+    global _wake
+    _wake = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    last_timers = last_prune = 0.0
+    while not stop.is_set():
+        busy = False
+        try:
+            busy = await process_inbox() > 0
+            if loop.time() - last_timers >= TIMER_SECONDS:
+                last_timers = loop.time()
+                await run_timers()
+            if loop.time() - last_prune >= PRUNE_SECONDS:
+                last_prune = loop.time()
+                await prune()
+        except Exception:  # a bad round must not end the loop; the rows stay owed
+            log.exception("automation round failed")
+        if busy:
+            continue
+        _wake.clear()
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(_wake.wait())]
+        await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
