@@ -44,7 +44,7 @@ log = logging.getLogger("heliograph.automation")
 OPERATIONAL = ComponentStatus.OPERATIONAL
 LEASE_SECONDS = 30.0
 MAX_ATTEMPTS = 5
-BATCH = 50
+BATCH = 200
 POLL_SECONDS = 0.5  # how soon a worker notices payloads accepted by another process
 KEEP_PROCESSED = timedelta(days=7)
 DEFAULT_TITLE = "{summary}"
@@ -58,15 +58,19 @@ def _time(value: str | None) -> datetime | None:
 # ---- the inbox ----------------------------------------------------------------------------
 
 
-async def _heads(now: datetime, limit: int) -> list[str]:
-    """The oldest unprocessed row of each integration (one integration's payloads apply in
-    the order they arrived), when its lease is free."""
+async def _due(now: datetime, limit: int) -> list[str]:
+    """Unprocessed rows, oldest first, each integration's only up to its first row still
+    leased by another worker: one integration's payloads apply in the order they arrived."""
     rows = await (AlertInbox.filter(processed_at=None).order_by("received_at", "id")
-                  .limit(limit * 4).values_list("id", "integration_id", "leased_until"))
-    heads: dict[str, tuple[str, datetime | None]] = {}
+                  .limit(limit).values_list("id", "integration_id", "leased_until"))
+    blocked: set[str] = set()
+    due: list[str] = []
     for rid, iid, until in rows:
-        heads.setdefault(iid, (rid, until))
-    return [rid for rid, until in heads.values() if until is None or until < now][:limit]
+        if until is not None and until >= now:
+            blocked.add(iid)
+        elif iid not in blocked:
+            due.append(rid)
+    return due
 
 
 def _matching_rule(rules: list[AutomationRule], labels: dict[str, str]) -> str | None:
@@ -141,15 +145,22 @@ async def process_inbox(now: datetime | None = None, limit: int = BATCH) -> int:
     rows applied."""
     now = now or utcnow()
     token = lease.claim_token()
-    claimed = await lease.claim(AlertInbox, await _heads(now, limit), token, now,
+    claimed = await lease.claim(AlertInbox, await _due(now, limit), token, now,
                                 LEASE_SECONDS)
     touched_rules: set[str] = set()
     applied = 0
+    stopped: set[str] = set()
     for row in sorted(claimed, key=lambda r: (r.received_at, r.id)):
+        if row.integration_id in stopped:
+            # An earlier row of this integration failed: the later ones wait for it.
+            await AlertInbox.filter(id=row.id, lease_owner=token).update(
+                leased_until=None, lease_owner=None)
+            continue
         try:
             touched_rules |= await _apply_row(row, token)
             applied += 1
         except Exception as exc:  # recorded on the row; retried, then given up
+            stopped.add(row.integration_id)
             await _failed(row, token, exc)
     for rule_id in sorted(touched_rules):
         await reconcile(rule_id)

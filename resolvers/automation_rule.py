@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models import AutomationRule, Component, Event
@@ -189,13 +190,15 @@ async def create_rule(
         "enabled": enabled,
     }
     _check_mapping(values)
+    position = validate.position(position)
     async with in_transaction() as conn:
-        if position is None:
-            last = await AutomationRule.filter(page_id=page.id).using_db(conn).order_by(
-                "-position").first()
-            position = last.position + 1 if last else 0
-        rule = await AutomationRule.create(page_id=page.id, position=validate.position(position),
-                                           using_db=conn, **values)
+        last = await AutomationRule.filter(page_id=page.id).using_db(conn).order_by(
+            "-position").first()
+        end = last.position + 1 if last else 0
+        rule = await AutomationRule.create(page_id=page.id, position=end, using_db=conn,
+                                           **values)
+        if position is not None:
+            await _move(rule, position, conn)
         await audit.record(actor, "rule.create", target_type="rule", target_id=rule.id,
                            page_id=page.id, detail={"name": rule.name}, conn=conn)
     return rule
@@ -205,6 +208,17 @@ def _check_mapping(values: Mapping[str, Any]) -> None:
     if not values["component_ids"] and not values["component_label"]:
         raise invalid("A rule needs components, or a componentLabel naming one",
                       "componentIds")
+
+
+async def _move(rule: AutomationRule, position: int, conn: BaseDBAsyncClient) -> None:
+    """Put the rule at `position` in the page's order; the others keep theirs around it."""
+    others = [r for r in await AutomationRule.filter(page_id=rule.page_id).using_db(conn)
+              .order_by("position", "created_at") if r.id != rule.id]
+    others.insert(min(position, len(others)), rule)
+    for index, row in enumerate(others):
+        if row.position != index or row.id == rule.id:
+            row.position = index
+            await AutomationRule.filter(id=row.id).using_db(conn).update(position=index)
 
 
 async def followed_incident(rule: AutomationRule) -> Event | None:
@@ -256,10 +270,14 @@ async def update_rule(*, actor: Actor, rule_id: str, **changes: Any) -> Automati
               **values}
     _check_mapping(merged)
     async with in_transaction() as conn:
+        position = values.pop("position", None)
         for key, value in values.items():
             setattr(rule, key, value)
         rule.updated_at = utcnow()
         await rule.save(using_db=conn)
+        if position is not None:
+            await _move(rule, position, conn)
+            values["position"] = position
         await audit.record(actor, "rule.update", target_type="rule", target_id=rule.id,
                            page_id=rule.page_id,
                            detail={"name": rule.name, "changes": sorted(values)}, conn=conn)
