@@ -354,11 +354,15 @@ async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[
     if not lines:
         lines.append("The alerts' impact changed.")
     sources = new or gone or plan.alerts
-    source = sources[0] if sources else None
+    # Resolving after the hold-down: the alert heard from last acts.
+    source = sources[0] if sources else await AlertState.filter(rule_id=rule.id).using_db(
+        conn).order_by("-seen_at").first()
     update = await write_update(event, actor=None, at=at, status=status,
                                 message="\n\n".join(lines), impacts=impacts, notify=notify,
                                 conn=conn, automatic=True)
     changed = await rebuild(event, conn)
+    if source is not None and source.integration_id not in integrations:
+        integrations.update(await _integrations([source], conn))
     actor = _actor(integrations.get(source.integration_id) if source else None)
     seq = await finish(actor, event, "event.update", conn, status=status.value,
                        update=update.id, rule=rule.id, note=human)
