@@ -316,6 +316,10 @@ async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[
     for cid in before:
         wanted.setdefault(cid, OPERATIONAL.value)
     delta = {cid: i for cid, i in wanted.items() if before.get(cid, OPERATIONAL.value) != i}
+    if delta:  # components deleted since they were mapped drop out
+        alive = set(await Component.filter(id__in=list(delta), page_id=rule.page_id).using_db(
+            conn).values_list("id", flat=True))
+        delta = {cid: i for cid, i in delta.items() if cid in alive}
     was = {str(a) for a in applied.get("alerts") or []}
     now_ids = [s.id for s in plan.alerts]
     new = [s for s in plan.alerts if s.id not in was]

@@ -16,6 +16,7 @@ from resolvers import automation
 from tests.helpers.automation import (
     CREATE_RULE,
     DELETE_RULE,
+    POST_UPDATE,
     RULES,
     UPDATE_RULE,
     incidents,
@@ -27,6 +28,8 @@ from tests.helpers.automation import (
     table_counts,
 )
 
+DELETE_COMPONENT = """
+mutation($input: DeleteComponentInput!) { deleteComponent(input: $input) { __typename } }"""
 EVENT_STARTED = "query($id: ID!) { event(id: $id) { startedAt status } }"
 
 
@@ -234,3 +237,41 @@ async def test_the_first_matching_rule_takes_the_alert(client: httpx.AsyncClient
                                    "DB": "PARTIAL_OUTAGE"}
     assert len(await incidents(gql)) == 2
     assert await EventUpdate.filter(automatic=True).count() == 2
+
+
+async def test_with_human_wins_off_automation_keeps_managing(client: httpx.AsyncClient,
+                                                             gql: Any) -> None:
+    page_id, ids = await make_page(gql)
+    _, token = await make_integration(gql, page_id)
+    await make_rule(gql, page_id, componentIds=[ids["API"]], humanWins=False,
+                    impactLabel="severity",
+                    impactMap=[{"value": "critical", "impact": "FULL_OUTAGE"}])
+    await send(client, token, alert("a"))
+    await automation.step()
+    [incident] = await incidents(gql)
+    await gql(POST_UPDATE, {"input": {"eventId": incident["id"], "status": "IDENTIFIED",
+                                      "message": "Looking into it."}})
+    await send(client, token, alert("a"), alert("b", severity="critical"))
+    await automation.step()
+    assert (await statuses(gql))["API"] == "FULL_OUTAGE"
+    await send(client, token, alert("a", status="resolved"),
+               alert("b", status="resolved", severity="critical"))
+    await automation.step()
+    [incident] = await incidents(gql)
+    assert incident["status"] == "RESOLVED"
+
+
+async def test_a_component_deleted_under_an_open_incident_drops_out(
+        client: httpx.AsyncClient, gql: Any) -> None:
+    page_id, ids = await make_page(gql)
+    _, token = await make_integration(gql, page_id)
+    await make_rule(gql, page_id, componentIds=[ids["API"], ids["Web"]])
+    await send(client, token, alert("a"))
+    await automation.step()
+    deleted = await gql(DELETE_COMPONENT, {"input": {"id": ids["Web"]}})
+    assert deleted["data"]["deleteComponent"]["__typename"] == "DeleteComponentPayload"
+    await send(client, token, alert("a", status="resolved"))
+    await automation.step()
+    [incident] = await incidents(gql)
+    assert incident["status"] == "RESOLVED"
+    assert await statuses(gql) == {"API": "OPERATIONAL", "DB": "OPERATIONAL"}
