@@ -284,11 +284,13 @@ async def _open(rule: AutomationRule, plan: Plan, now: datetime, conn: BaseDBAsy
     lines.append(_alert_line(first, integrations, "opened this incident automatically"))
     lines += [_alert_line(s, integrations, "is firing") for s in plan.alerts[1:]]
     impacts = {cid: ComponentStatus(i) for cid, i in plan.impacts.items()}
-    # The outage began when the alert fired (not when the hold-down let it through), but
-    # never before a component is counted.
+    # The outage began when the alert fired, not when the hold-down let it through; but at
+    # most the hold-down earlier (an alert firing for weeks before its rule existed does not
+    # rewrite weeks of availability), and never before a component is counted.
     since: list[datetime] = list(await Component.filter(id__in=list(impacts)).using_db(
         conn).values_list("since", flat=True))  # type: ignore[arg-type]
-    start = max([first.fired_at or now, *since])
+    held = now - timedelta(seconds=rule.open_after_seconds)
+    start = max([first.fired_at or now, held, *since])
     at = min(start, now)
     event = await Event.create(page_id=rule.page_id, kind=EventKind.INCIDENT,
                                status=EventStatus.INVESTIGATING, title=title, started_at=at,

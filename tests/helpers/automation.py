@@ -62,7 +62,7 @@ query($slug: String!) {
       nodes {
         id title status
         components { impact component { name } }
-        updates { status message automatic notify components { impact component { name } } }
+        updates { at status message automatic notify components { impact component { name } } }
       }
     }
   }

@@ -61,14 +61,13 @@ async def test_hold_down_opens_after_n_and_resolves_after_m_seconds(
     # Nothing else arrives; the worker's timer opens it once 120 s have passed.
     await automation.run_timers(fired + timedelta(seconds=100))
     assert await incidents(gql) == []
-    await automation.run_timers(fired + timedelta(seconds=121))
+    await automation.run_timers(fired + timedelta(seconds=120))
     [incident] = await incidents(gql)
     assert incident["status"] == "INVESTIGATING"
     assert (await statuses(gql))["API"] == "PARTIAL_OUTAGE"
     started = (await gql(EVENT_STARTED, {"id": incident["id"]}))["data"]["event"]
     # The outage is counted from when the alert fired, not from when the hold-down ended.
-    assert datetime.fromisoformat(started["startedAt"]) == fired.replace(
-        microsecond=fired.microsecond)
+    assert datetime.fromisoformat(started["startedAt"]) == fired
 
     # Resolved: the components recover at once, the incident waits 300 s in MONITORING.
     await send(client, token, alert("a1", status="resolved"))
@@ -275,3 +274,16 @@ async def test_a_component_deleted_under_an_open_incident_drops_out(
     [incident] = await incidents(gql)
     assert incident["status"] == "RESOLVED"
     assert await statuses(gql) == {"API": "OPERATIONAL", "DB": "OPERATIONAL"}
+
+
+async def test_an_old_alert_backdates_the_incident_by_the_hold_down_at_most(
+        client: httpx.AsyncClient, gql: Any) -> None:
+    page_id, ids = await make_page(gql)
+    _, token = await make_integration(gql, page_id)
+    await make_rule(gql, page_id, componentIds=[ids["API"]], openAfterSeconds=60)
+    before = utcnow()
+    await send(client, token, alert("old", starts=before - timedelta(days=30)))
+    await automation.step()
+    [incident] = await incidents(gql)
+    started = (await gql(EVENT_STARTED, {"id": incident["id"]}))["data"]["event"]["startedAt"]
+    assert datetime.fromisoformat(started) >= before - timedelta(seconds=60)
