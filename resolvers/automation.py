@@ -42,7 +42,7 @@ from resolvers.sequence import PageChange, announce
 log = logging.getLogger("heliograph.automation")
 
 OPERATIONAL = ComponentStatus.OPERATIONAL
-LEASE_SECONDS = 30.0
+LEASE_SECONDS = 10.0  # renewed every few seconds while a batch is being applied
 MAX_ATTEMPTS = 5
 BATCH = 200
 POLL_SECONDS = 0.5  # how soon a worker notices payloads accepted by another process
@@ -147,6 +147,24 @@ async def process_inbox(now: datetime | None = None, limit: int = BATCH) -> int:
     token = lease.claim_token()
     claimed = await lease.claim(AlertInbox, await _due(now, limit), token, now,
                                 LEASE_SECONDS)
+    if not claimed:
+        return 0
+    heartbeat = asyncio.create_task(_heartbeat(token))
+    try:
+        return await _apply_claimed(claimed, token)
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+
+
+async def _heartbeat(token: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE_SECONDS / 3)
+        await lease.renew(AlertInbox, token, utcnow(), LEASE_SECONDS)
+
+
+async def _apply_claimed(claimed: list[AlertInbox], token: str) -> int:
     touched_rules: set[str] = set()
     applied = 0
     stopped: set[str] = set()
