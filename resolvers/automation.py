@@ -420,6 +420,14 @@ async def run_timers(now: datetime | None = None) -> int:
     return changes
 
 
+async def inbox_figures() -> tuple[int, int]:
+    """(payloads waiting to be applied, payloads set aside after failing) for /metrics."""
+    waiting = await AlertInbox.filter(processed_at__isnull=True).count()
+    failed = await AlertInbox.filter(processed_at__isnull=False,
+                                     last_error__isnull=False).count()
+    return waiting, failed
+
+
 async def prune(now: datetime | None = None) -> int:
     """Forget inbox rows applied more than a week ago."""
     cutoff = (now or utcnow()) - KEEP_PROCESSED

@@ -277,3 +277,16 @@ async def test_a_persons_update_wins(client: httpx.AsyncClient, gql: Any,
     await automation.step()
     await deliver(client, "alertmanager", token, am_payload(am_alert("fp3", **LABELS)))
     assert [i["status"] for i in await incidents(gql)] == ["INVESTIGATING", "RESOLVED"]
+
+
+async def test_metrics_show_the_inbox_backlog(client: httpx.AsyncClient,
+                                              alertmanager: dict[str, Any]) -> None:
+    for key in ("m1", "m2"):
+        response = await post(client, "alertmanager", alertmanager["token"],
+                              am_payload(am_alert(key, **LABELS)))
+        assert response.status_code == 202
+    body = (await client.get("/metrics")).text
+    assert "heliograph_alert_inbox_backlog 2" in body.splitlines()
+    assert "heliograph_alert_inbox_failed 0" in body.splitlines()
+    await automation.step()
+    assert "heliograph_alert_inbox_backlog 0" in (await client.get("/metrics")).text
