@@ -192,7 +192,7 @@ async def _apply_claimed(claimed: list[AlertInbox], token: str) -> int:
 class Plan:
     """What a rule's alerts ask of its incident now."""
 
-    phase: str  # OPEN | MONITORING | RESOLVED | "" (nothing to do)
+    phase: str  # OPEN | MONITORING | RESOLVED
     impacts: dict[str, str] = field(default_factory=dict)
     alerts: list[AlertState] = field(default_factory=list)
 
@@ -207,14 +207,11 @@ def _values(state: AlertState) -> dict[str, str]:
             "description": state.description, "key": state.key}
 
 
-async def _plan(rule: AutomationRule, now: datetime, conn: BaseDBAsyncClient,
-                handled: dict[str, str]) -> tuple[Plan, list[AlertState]]:
+async def _plan(rule: AutomationRule, firing: list[AlertState], now: datetime,
+                conn: BaseDBAsyncClient) -> Plan:
     """The contributing alerts (firing past the open hold-down) and the phase they ask for."""
-    firing = list(await AlertState.filter(rule_id=rule.id, firing=True).using_db(conn)
-                  .order_by("fired_at", "id"))
     ready = now - timedelta(seconds=rule.open_after_seconds)
-    contributors = [s for s in firing if s.fired_at is not None and s.fired_at <= ready
-                    and handled.get(s.id) != s.fired_at.isoformat()]
+    contributors = [s for s in firing if s.fired_at is not None and s.fired_at <= ready]
     if contributors:
         components = await Component.filter(page_id=rule.page_id).using_db(conn).values_list(
             "id", "name")
@@ -231,15 +228,15 @@ async def _plan(rule: AutomationRule, now: datetime, conn: BaseDBAsyncClient,
                 current = impacts.get(cid)
                 if current is None or impact.rank > ComponentStatus(current).rank:
                     impacts[cid] = impact.value
-        return Plan(OPEN, impacts, contributors), firing
+        return Plan(OPEN, impacts, contributors)
     if firing:
-        return Plan(MONITORING), firing
+        return Plan(MONITORING)
     last = await AlertState.filter(rule_id=rule.id).using_db(conn).exclude(
         resolved_at=None).order_by("-resolved_at").first()
     quiet_since = last.resolved_at if last and last.resolved_at else now
     if quiet_since <= now - timedelta(seconds=rule.resolve_after_seconds):
-        return Plan(RESOLVED), firing
-    return Plan(MONITORING), firing
+        return Plan(RESOLVED)
+    return Plan(MONITORING)
 
 
 async def _integrations(states: list[AlertState], conn: BaseDBAsyncClient
@@ -263,6 +260,10 @@ async def reconcile(rule_id: str, now: datetime | None = None) -> PageChange | N
     return change
 
 
+def _stamp(state: AlertState) -> str:
+    return state.fired_at.isoformat() if state.fired_at else ""
+
+
 async def _reconcile(rule_id: str, now: datetime) -> PageChange | None:
     async with in_transaction() as conn:
         rule = await AutomationRule.filter(id=rule_id).using_db(conn).select_for_update(
@@ -270,25 +271,35 @@ async def _reconcile(rule_id: str, now: datetime) -> PageChange | None:
         if rule is None or not rule.enabled:
             return None
         applied: dict[str, Any] = dict(rule.applied or {})
-        handled: dict[str, str] = dict(applied.get("handled") or {})
         event = (await Event.filter(id=rule.event_id).using_db(conn).first()
                  if rule.event_id else None)
-        if applied.get("phase") and (event is None or event.status == EventStatus.RESOLVED):
-            # People resolved or deleted the incident: the alerts firing now are theirs.
-            firing = await AlertState.filter(rule_id=rule.id, firing=True).using_db(conn)
-            handled = {s.id: s.fired_at.isoformat() for s in firing if s.fired_at}
-            rule.event_id, rule.applied = None, {"handled": handled}
-            await rule.save(using_db=conn, update_fields=["event_id", "applied"])
-            return None
-        plan, firing = await _plan(rule, now, conn, handled)
+        everything = list(await AlertState.filter(rule_id=rule.id, firing=True).using_db(conn)
+                          .order_by("fired_at", "id"))
+        # Alerts firing when people resolved (or deleted) the incident are theirs until they
+        # fire anew; they neither open nor hold another incident.
+        before: dict[str, str] = dict(applied.get("handled") or {})
+        detached = bool(applied.get("phase")) and (
+            event is None or event.status == EventStatus.RESOLVED)
+        if detached:
+            before = {s.id: _stamp(s) for s in everything}
+            event, applied = None, {}
+            rule.event_id = None
+        handled = {s.id: _stamp(s) for s in everything if before.get(s.id) == _stamp(s)}
+        firing = [s for s in everything if s.id not in handled]
+        plan = await _plan(rule, firing, now, conn)
+        change = None
         if event is None:
-            if plan.phase != OPEN:
-                if handled and not firing:
-                    rule.applied = {}
-                    await rule.save(using_db=conn, update_fields=["applied"])
-                return None
-            return await _open(rule, plan, now, conn)
-        return await _follow(rule, event, plan, applied, now, conn)
+            if plan.phase == OPEN:
+                change = await _open(rule, plan, now, conn)
+        else:
+            change = await _follow(rule, event, plan, applied, now, conn)
+        if change is not None or detached or handled != applied.get("handled", {}):
+            rule.applied = {**(rule.applied if change is not None else applied),
+                            "handled": handled}
+            if not rule.applied["handled"]:
+                del rule.applied["handled"]
+            await rule.save(using_db=conn, update_fields=["event_id", "applied"])
+        return change
 
 
 async def _open(rule: AutomationRule, plan: Plan, now: datetime, conn: BaseDBAsyncClient
@@ -323,7 +334,6 @@ async def _open(rule: AutomationRule, plan: Plan, now: datetime, conn: BaseDBAsy
     rule.event_id = event.id
     rule.applied = {"phase": OPEN, "impacts": plan.impacts,
                     "alerts": [s.id for s in plan.alerts]}
-    await rule.save(using_db=conn, update_fields=["event_id", "applied"])
     return PageChange(rule.page_id, seq, "EVENT_PUBLISHED", event_id=event.id,
                       component_ids=touched(impacts))
 
@@ -390,14 +400,10 @@ async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[
     actor = _actor(integrations.get(source.integration_id) if source else None)
     seq = await finish(actor, event, "event.update", conn, status=status.value,
                        update=update.id, rule=rule.id, note=human)
-    if plan.phase == RESOLVED:
-        if human:
-            rule.applied = {"phase": RESOLVED, "impacts": {}, "alerts": []}
-        else:
-            rule.event_id, rule.applied = None, {}
+    if plan.phase == RESOLVED and not human:
+        rule.event_id, rule.applied = None, {}
     else:
         rule.applied = {"phase": plan.phase, "impacts": plan.impacts, "alerts": now_ids}
-    await rule.save(using_db=conn, update_fields=["event_id", "applied"])
     return PageChange(event.page_id, seq, "EVENT_UPDATED", event_id=event.id,
                       component_ids=touched(changed, impacts))
 

@@ -287,3 +287,36 @@ async def test_an_old_alert_backdates_the_incident_by_the_hold_down_at_most(
     [incident] = await incidents(gql)
     started = (await gql(EVENT_STARTED, {"id": incident["id"]}))["data"]["event"]["startedAt"]
     assert datetime.fromisoformat(started) >= before - timedelta(seconds=60)
+
+
+async def test_alerts_firing_when_a_person_resolved_stay_theirs(client: httpx.AsyncClient,
+                                                                gql: Any) -> None:
+    page_id, ids = await make_page(gql)
+    _, token = await make_integration(gql, page_id)
+    await make_rule(gql, page_id, componentIds=[ids["API"]])
+    await send(client, token, alert("x"))
+    await automation.step()
+    [first] = await incidents(gql)
+    await gql(POST_UPDATE, {"input": {"eventId": first["id"], "status": "RESOLVED",
+                                      "message": "Known noise; closing."}})
+    await automation.step()
+    await automation.run_timers()
+    assert [i["status"] for i in await incidents(gql)] == ["RESOLVED"]  # x fires on
+
+    # A new alert opens a new incident without x; its resolve resolves it though x fires.
+    await send(client, token, alert("x"), alert("y"))
+    await automation.step()
+    second = next(i for i in await incidents(gql) if i["id"] != first["id"])
+    assert "**y**" in second["updates"][0]["message"]
+    assert "**x**" not in second["updates"][0]["message"]
+    await send(client, token, alert("x"), alert("y", status="resolved"))
+    await automation.step()
+    assert [i["status"] for i in await incidents(gql)] == ["RESOLVED", "RESOLVED"]
+
+    # Once x resolves and fires anew, it is automation's again.
+    await send(client, token, alert("x", status="resolved"))
+    await automation.step()
+    await send(client, token, alert("x"))
+    await automation.step()
+    assert sorted(i["status"] for i in await incidents(gql)) == [
+        "INVESTIGATING", "RESOLVED", "RESOLVED"]
