@@ -365,15 +365,19 @@ async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[
         event_id=event.id, automatic=False).using_db(conn).exists()
     status = EventStatus(event.status)
     impacts = {cid: ComponentStatus(i) for cid, i in delta.items()}
+    wait = rule.resolve_after_seconds
     if plan.phase == MONITORING and applied.get("phase") != MONITORING:
-        wait = rule.resolve_after_seconds
         lines.append("All alerts have resolved." + (
             f" The incident resolves automatically if they stay resolved for {wait} s."
-            if wait else ""))
+            if wait and not human else ""))
         status = EventStatus.MONITORING
     elif plan.phase == RESOLVED:
-        lines.append("All alerts stayed resolved: the incident was resolved automatically."
-                     if not human else "All alerts have resolved.")
+        if human:
+            lines.append(f"All alerts have stayed resolved for {wait} s." if wait else
+                         "All alerts have resolved.")
+        else:
+            lines.append("All alerts stayed resolved: the incident was resolved "
+                         "automatically.")
         status, impacts = EventStatus.RESOLVED, {}
     elif plan.phase == OPEN and applied.get("phase") == MONITORING:
         status = EventStatus.INVESTIGATING

@@ -320,3 +320,25 @@ async def test_alerts_firing_when_a_person_resolved_stay_theirs(client: httpx.As
     await automation.step()
     assert sorted(i["status"] for i in await incidents(gql)) == [
         "INVESTIGATING", "RESOLVED", "RESOLVED"]
+
+
+async def test_after_a_person_took_over_the_hold_down_only_adds_notes(
+        client: httpx.AsyncClient, gql: Any) -> None:
+    page_id, ids = await make_page(gql)
+    _, token = await make_integration(gql, page_id)
+    await make_rule(gql, page_id, componentIds=[ids["API"]], resolveAfterSeconds=300)
+    await send(client, token, alert("a"))
+    await automation.step()
+    [incident] = await incidents(gql)
+    await gql(POST_UPDATE, {"input": {"eventId": incident["id"], "status": "IDENTIFIED",
+                                      "message": "On it."}})
+    await send(client, token, alert("a", status="resolved"))
+    resolved = utcnow()
+    await automation.step()
+    await automation.run_timers(resolved + timedelta(seconds=301))
+    [incident] = await incidents(gql)
+    assert incident["status"] == "IDENTIFIED"
+    assert (await statuses(gql))["API"] == "PARTIAL_OUTAGE"
+    notes = [u["message"] for u in incident["updates"][2:]]
+    assert len(notes) == 2 and "automatically" not in " ".join(notes)
+    assert "stayed resolved for 300 s" in notes[1]
