@@ -439,9 +439,10 @@ async def inbox_figures() -> tuple[int, int]:
 
 
 async def prune(now: datetime | None = None) -> int:
-    """Forget inbox rows applied more than a week ago."""
+    """Forget inbox rows applied, and alerts resolved, more than a week ago."""
     cutoff = (now or utcnow()) - KEEP_PROCESSED
-    return await AlertInbox.filter(processed_at__lt=cutoff).delete()
+    rows = await AlertInbox.filter(processed_at__lt=cutoff).delete()
+    return rows + await AlertState.filter(firing=False, resolved_at__lt=cutoff).delete()
 
 
 # ---- the loop -----------------------------------------------------------------------------

@@ -342,3 +342,17 @@ async def test_after_a_person_took_over_the_hold_down_only_adds_notes(
     notes = [u["message"] for u in incident["updates"][2:]]
     assert len(notes) == 2 and "automatically" not in " ".join(notes)
     assert "stayed resolved for 300 s" in notes[1]
+
+
+async def test_pruning_forgets_old_payloads_and_resolved_alerts_only(
+        client: httpx.AsyncClient, gql: Any) -> None:
+    page_id, ids = await make_page(gql)
+    _, token = await make_integration(gql, page_id)
+    await make_rule(gql, page_id, componentIds=[ids["API"]])
+    await send(client, token, alert("gone"), alert("on"))
+    await send(client, token, alert("gone", status="resolved"), alert("on"))
+    await automation.step()
+    assert await automation.prune() == 0
+    removed = await automation.prune(utcnow() + timedelta(days=8))
+    assert removed == 3  # two payloads and the resolved alert
+    assert await AlertState.filter(firing=True).values_list("key", flat=True) == ["on"]
