@@ -1,12 +1,11 @@
-"""Automation: apply accepted alert payloads (the inbox) to the alerts' state, and reconcile
-each rule's automated incident with the alerts it matches. The worker loop drives both, so
-hold-down timers run whether or not another alert arrives.
+"""Automation: reconcile each rule's automated incident with the alerts it matches, and the
+worker loop that applies the inbox (resolvers.alert_inbox) and runs the hold-down timers, so
+they pass whether or not another alert arrives.
 
-Every step is one transaction and derives what to do from stored state, so a crash or a
-second worker repeats nothing: an inbox row is applied with its `processed_at`; a rule is
-reconciled under its row lock and remembers what it last applied (`AutomationRule.applied`),
-so re-sent alerts change nothing. Incidents are written with the same steps as
-`resolvers.event` (update, ledger, sequence, outbox, audit, broadcast)."""
+Reconciling a rule is one transaction under the rule's row lock that derives what to do from
+stored state; the rule remembers what it last applied (`AutomationRule.applied`), so re-sent
+alerts, a crash or a second worker repeat nothing. Incidents are written with the same steps
+as `resolvers.event` (update, ledger, sequence, outbox, audit, broadcast)."""
 
 from __future__ import annotations
 
@@ -20,21 +19,13 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models import (
-    AlertInbox,
-    AlertState,
-    AutomationRule,
-    Component,
-    Event,
-    EventUpdate,
-    Integration,
-)
+from models import AlertState, AutomationRule, Component, Event, EventUpdate, Integration
 from models.base import utcnow
 from models.enums import ComponentStatus, EventKind, EventStatus
-from notifications import lease
-from resolvers.alert_payload import Alert
+from resolvers import alert_inbox
+from resolvers.alert_inbox import inbox_figures, prune
 from resolvers.auth import Actor
-from resolvers.automation_rule import components_for, impact_for, matches, render
+from resolvers.automation_rule import components_for, impact_for, render
 from resolvers.event import finish, touched, write_update
 from resolvers.ledger import rebuild
 from resolvers.sequence import PageChange, announce
@@ -42,150 +33,9 @@ from resolvers.sequence import PageChange, announce
 log = logging.getLogger("heliograph.automation")
 
 OPERATIONAL = ComponentStatus.OPERATIONAL
-LEASE_SECONDS = 10.0  # renewed every few seconds while a batch is being applied
-MAX_ATTEMPTS = 5
-BATCH = 200
 POLL_SECONDS = 0.5  # how soon a worker notices payloads accepted by another process
-KEEP_PROCESSED = timedelta(days=7)
 DEFAULT_TITLE = "{summary}"
 OPEN, MONITORING, RESOLVED = "OPEN", "MONITORING", "RESOLVED"
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-# ---- the inbox ----------------------------------------------------------------------------
-
-
-async def _due(now: datetime, limit: int) -> list[str]:
-    """Unprocessed rows, oldest first, each integration's only up to its first row still
-    leased by another worker: one integration's payloads apply in the order they arrived."""
-    rows = await (AlertInbox.filter(processed_at=None).order_by("received_at", "id")
-                  .limit(limit).values_list("id", "integration_id", "leased_until"))
-    blocked: set[str] = set()
-    due: list[str] = []
-    for rid, iid, until in rows:
-        if until is not None and until >= now:
-            blocked.add(iid)
-        elif iid not in blocked:
-            due.append(rid)
-    return due
-
-
-def _matching_rule(rules: list[AutomationRule], labels: dict[str, str]) -> str | None:
-    for rule in rules:
-        if rule.enabled and matches(rule.matchers, labels):
-            return rule.id
-    return None
-
-
-async def _apply_alert(integration: Integration, alert: Alert, received: datetime,
-                       rules: list[AutomationRule], conn: BaseDBAsyncClient) -> set[str]:
-    """Apply one notification to its alert's state; the rules whose incident may change."""
-    state = await AlertState.filter(integration_id=integration.id, key=alert.key).using_db(
-        conn).first()
-    if state is not None and state.seen_at > received:
-        return set()  # stale: a newer notification was applied already
-    if state is None:
-        if alert.status == "resolved":
-            return set()  # never seen firing: nothing to resolve
-        state = AlertState(integration_id=integration.id, page_id=integration.page_id,
-                           key=alert.key)
-    before = state.rule_id
-    state.name, state.labels = alert.name, alert.labels
-    state.summary, state.description = alert.summary, alert.description
-    state.seen_at = received
-    if alert.status == "firing":
-        if not state.firing:
-            started = _time(alert.starts_at)
-            state.firing = True
-            state.fired_at = min(started, received) if started else received
-            state.resolved_at = None
-            state.rule_id = _matching_rule(rules, alert.labels)
-        elif state.rule_id is None:
-            state.rule_id = _matching_rule(rules, alert.labels)
-    elif state.firing:
-        ended = _time(alert.ends_at)
-        state.firing = False
-        state.resolved_at = max(min(ended, received) if ended else received,
-                                state.fired_at or received)
-    await state.save(using_db=conn)
-    return {r for r in (before, state.rule_id) if r}
-
-
-async def _apply_row(row: AlertInbox, token: str) -> set[str]:
-    """Apply one inbox row in one transaction; the rules it touched."""
-    touched_rules: set[str] = set()
-    async with in_transaction() as conn:
-        integration = await Integration.filter(id=row.integration_id).using_db(conn).first()
-        if integration is not None:
-            rules = list(await AutomationRule.filter(page_id=integration.page_id).using_db(
-                conn).order_by("position", "created_at"))
-            for data in row.alerts:
-                touched_rules |= await _apply_alert(integration, Alert.from_json(data),
-                                                    row.received_at, rules, conn)
-        done = await AlertInbox.filter(id=row.id, lease_owner=token).using_db(conn).update(
-            processed_at=utcnow(), leased_until=None, lease_owner=None)
-        if not done:
-            raise RuntimeError("inbox lease lost")  # rolls back: the new holder applies it
-    return touched_rules
-
-
-async def _failed(row: AlertInbox, token: str, error: Exception) -> None:
-    attempts = row.attempts + 1
-    log.error("alert inbox row %s failed (attempt %d): %r", row.id, attempts, error)
-    await AlertInbox.filter(id=row.id, lease_owner=token).update(
-        attempts=attempts, last_error=repr(error)[:2000], leased_until=None, lease_owner=None,
-        processed_at=utcnow() if attempts >= MAX_ATTEMPTS else None)
-
-
-async def process_inbox(now: datetime | None = None, limit: int = BATCH) -> int:
-    """Claim and apply due inbox rows, then reconcile the rules they touched; the number of
-    rows applied."""
-    now = now or utcnow()
-    token = lease.claim_token()
-    claimed = await lease.claim(AlertInbox, await _due(now, limit), token, now,
-                                LEASE_SECONDS)
-    if not claimed:
-        return 0
-    heartbeat = asyncio.create_task(_heartbeat(token))
-    try:
-        return await _apply_claimed(claimed, token)
-    finally:
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
-
-
-async def _heartbeat(token: str) -> None:
-    while True:
-        await asyncio.sleep(LEASE_SECONDS / 3)
-        await lease.renew(AlertInbox, token, utcnow(), LEASE_SECONDS)
-
-
-async def _apply_claimed(claimed: list[AlertInbox], token: str) -> int:
-    touched_rules: set[str] = set()
-    applied = 0
-    stopped: set[str] = set()
-    for row in sorted(claimed, key=lambda r: (r.received_at, r.id)):
-        if row.integration_id in stopped:
-            # An earlier row of this integration failed: the later ones wait for it.
-            await AlertInbox.filter(id=row.id, lease_owner=token).update(
-                leased_until=None, lease_owner=None)
-            continue
-        try:
-            touched_rules |= await _apply_row(row, token)
-            applied += 1
-        except Exception as exc:  # recorded on the row; retried, then given up
-            stopped.add(row.integration_id)
-            await _failed(row, token, exc)
-    for rule_id in sorted(touched_rules):
-        await reconcile(rule_id)
-    return applied
-
-
-# ---- rules and their incidents ------------------------------------------------------------
 
 
 @dataclass
@@ -430,19 +280,13 @@ async def run_timers(now: datetime | None = None) -> int:
     return changes
 
 
-async def inbox_figures() -> tuple[int, int]:
-    """(payloads waiting to be applied, payloads set aside after failing) for /metrics."""
-    waiting = await AlertInbox.filter(processed_at__isnull=True).count()
-    failed = await AlertInbox.filter(processed_at__isnull=False,
-                                     last_error__isnull=False).count()
-    return waiting, failed
-
-
-async def prune(now: datetime | None = None) -> int:
-    """Forget inbox rows applied, and alerts resolved, more than a week ago."""
-    cutoff = (now or utcnow()) - KEEP_PROCESSED
-    rows = await AlertInbox.filter(processed_at__lt=cutoff).delete()
-    return rows + await AlertState.filter(firing=False, resolved_at__lt=cutoff).delete()
+async def process_inbox(now: datetime | None = None, limit: int = alert_inbox.BATCH) -> int:
+    """Apply due inbox rows, then reconcile the rules they touched; how many rows were
+    applied."""
+    applied, touched_rules = await alert_inbox.apply_due(now, limit)
+    for rule_id in sorted(touched_rules):
+        await reconcile(rule_id)
+    return applied
 
 
 # ---- the loop -----------------------------------------------------------------------------
@@ -492,3 +336,7 @@ async def run(stop: asyncio.Event) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+__all__ = ["inbox_figures", "process_inbox", "prune", "reconcile", "run", "run_timers",
+           "step", "wake"]

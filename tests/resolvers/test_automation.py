@@ -12,7 +12,7 @@ import httpx
 from models import AlertInbox, AlertState, AuditEntry, EventUpdate, NotificationJob
 from models.base import utcnow
 from notifications import lease
-from resolvers import automation
+from resolvers import alert_inbox, automation
 from tests.helpers.automation import (
     CREATE_RULE,
     DELETE_RULE,
@@ -175,7 +175,7 @@ async def test_a_restart_mid_burst_loses_and_repeats_nothing(
     before = await table_counts()
     row = await AlertInbox.get(id=first[0])
     try:
-        await automation._apply_row(row, "dead-worker#1")
+        await alert_inbox._apply_row(row, "dead-worker#1")
     except RuntimeError:
         pass
     assert await table_counts() == before
