@@ -290,3 +290,25 @@ async def test_metrics_show_the_inbox_backlog(client: httpx.AsyncClient,
     assert "heliograph_alert_inbox_failed 0" in body.splitlines()
     await automation.step()
     assert "heliograph_alert_inbox_backlog 0" in (await client.get("/metrics")).text
+
+
+async def test_automated_changes_are_announced_like_any_other(
+        client: httpx.AsyncClient, gql: Any, alertmanager: dict[str, Any]) -> None:
+    from realtime import PageChange, hub
+
+    seen: list[PageChange] = []
+    remove = hub.add_local_listener(seen.append)
+    try:
+        start = (await page_state(gql))["sequence"]
+        await deliver(client, "alertmanager", alertmanager["token"],
+                      am_payload(am_alert("fp1", **LABELS)))
+        await deliver(client, "alertmanager", alertmanager["token"],
+                      am_payload(am_alert("fp1", status="resolved", **LABELS)))
+    finally:
+        remove()
+    [incident] = await incidents(gql)
+    mine = [c for c in seen if c.page_id == alertmanager["page"]]
+    assert [(c.kind, c.sequence, c.event_id) for c in mine] == [
+        ("EVENT_PUBLISHED", start + 1, incident["id"]),
+        ("EVENT_UPDATED", start + 2, incident["id"])]
+    assert mine[0].component_ids == (alertmanager["ids"]["API"],)
