@@ -2,6 +2,7 @@
 
 from models.account import ALL_PAGES, ApiToken, RoleAssignment, Session, SignInAttempt, User
 from models.audit import AuditEntry
+from models.automation import AlertInbox, AlertState, AutomationRule, Integration
 from models.delivery import Delivery, NotificationJob
 from models.event import (
     Event,
@@ -21,13 +22,17 @@ MODEL_MODULES = [
     "models.subscriber",
     "models.delivery",
     "models.audit",
+    "models.automation",
 ]
 
 __all__ = [
     "ALL_PAGES",
     "MODEL_MODULES",
+    "AlertInbox",
+    "AlertState",
     "ApiToken",
     "AuditEntry",
+    "AutomationRule",
     "Component",
     "ComponentGroup",
     "Delivery",
@@ -36,6 +41,7 @@ __all__ = [
     "EventUpdate",
     "ImDestination",
     "ImpactSpan",
+    "Integration",
     "NotificationJob",
     "RoleAssignment",
     "Session",

@@ -115,3 +115,15 @@ class DeliveryStatus(str, Enum):
     FAILED = "FAILED"
     WAITING_QUOTA = "WAITING_QUOTA"
     CANCELLED = "CANCELLED"
+
+
+class IntegrationKind(str, Enum):
+    ALERTMANAGER = "ALERTMANAGER"
+    GRAFANA = "GRAFANA"
+    GENERIC = "GENERIC"
+
+
+class MatchOp(str, Enum):
+    EQUALS = "EQUALS"
+    REGEX = "REGEX"
+    EXISTS = "EXISTS"

@@ -23,7 +23,7 @@ async def record(
     """Append one audit entry (pass the transaction's connection)."""
     await AuditEntry.create(
         actor_id=actor.user_id,
-        actor_email=actor.user.email if actor.user else "",
+        actor_email=actor.user.email if actor.user else (actor.label or ""),
         action=action,
         target_type=target_type,
         target_id=target_id,

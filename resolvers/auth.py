@@ -19,6 +19,8 @@ class Actor:
     via: str | None = None  # "token", "session" or None
     token_id: str | None = None
     session_id: str | None = None
+    # Who acts when no user does, for the audit log (e.g. "integration:Prometheus").
+    label: str | None = None
 
     @property
     def authenticated(self) -> bool:

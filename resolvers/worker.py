@@ -1,5 +1,6 @@
 """The background work of `heliograph worker` (and of the web process in the embedded default):
-the maintenance timer beside the notification delivery loop."""
+the maintenance timer and the automation loop (alerts in, incidents out) beside the
+notification delivery loop."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ async def run(stop: asyncio.Event, grace: float = GRACE_SECONDS) -> None:
     """Run the maintenance timer and the delivery loop until `stop` is set, then let them end
     their current round (at most `grace` seconds)."""
     from notifications import worker as delivery
-    from resolvers import maintenance
+    from resolvers import automation, maintenance
 
     tasks = [
         asyncio.create_task(maintenance.run_timer(stop), name="maintenance-timer"),
+        asyncio.create_task(automation.run(stop), name="automation-loop"),
         asyncio.create_task(delivery.run(stop), name="delivery-loop"),
     ]
     try:

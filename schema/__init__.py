@@ -34,6 +34,7 @@ DOMAINS = (
     "schema.subscriber",
     "schema.account",
     "schema.admin",
+    "schema.automation",
     "schema.live",
 )
 SDL_PATH = Path(__file__).with_name("schema.graphql")

@@ -48,7 +48,8 @@ class EventUpdateType:
     status: EventStatus
     message: str = strawberry.field(description="Markdown (render it safely).")
     notify: bool = strawberry.field(description="Whether subscribers were notified.")
-    automatic: bool = strawberry.field(description="Posted by the maintenance timer.")
+    automatic: bool = strawberry.field(
+        description="Posted by Heliograph itself: the maintenance timer or an alert rule.")
     edited_at: datetime | None
     components: list[ComponentImpact] = strawberry.field(
         description="The impacts this update set (a delta over the earlier updates)."

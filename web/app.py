@@ -18,7 +18,7 @@ from tortoise import connections
 from models.db import close_db, init_db
 from realtime import hub
 from settings import Settings, get_settings
-from web import api_v2, console, feeds, pages, subscription
+from web import api_v2, console, feeds, integrations, pages, subscription
 from web.graphql import graphql_routes
 from web.metrics import RequestCounter, metrics
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *api_v2.routes,
         *feeds.routes,
         *subscription.routes,
+        *integrations.routes,
         *console.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]

@@ -217,6 +217,24 @@ def _im_subscription(sub: dict[str, Any], pages: dict[str, dict[str, Any]],
             "scope": scope, "createdAt": sub["createdAt"]}
 
 
+async def automation(request: Request) -> Response:
+    """The page's alert integrations and automation rules (docs/automation.md)."""
+    if (redirect := await _signed_in(request)) is not None:
+        return redirect
+    found, answer = await _page(request)
+    if found is None:
+        return not_found(request)
+    listing = await run(request, q.AUTOMATION, {"pageId": found["id"]})
+    names = {c["id"]: c["name"] for c in found["components"]}
+    return _view(request, "automation.html", {
+        "viewer": answer.data.get("viewer"), "page": found, **(listing.data or {}),
+        "component_names": names, "errors": listing.errors,
+        "kinds": {"ALERTMANAGER": "Prometheus Alertmanager", "GRAFANA": "Grafana alerting",
+                  "GENERIC": "Generic JSON"},
+        "alert_impacts": INCIDENT_IMPACTS[:3], "match_ops": ["EQUALS", "REGEX", "EXISTS"],
+    })
+
+
 routes = [
     Route("/manage", home),
     Route("/manage/users", users),
@@ -228,4 +246,5 @@ routes = [
     Route("/manage/p/{slug}/templates", templates),
     Route("/manage/p/{slug}/subscribers", subscribers),
     Route("/manage/p/{slug}/deliveries", deliveries),
+    Route("/manage/p/{slug}/automation", automation),
 ]

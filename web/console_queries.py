@@ -106,3 +106,16 @@ def im_events(count: int) -> str:
     params = ", ".join(f"$e{i}: ID!" for i in range(count))
     fields = " ".join(f"e{i}: event(id: $e{i}) {{ id title }}" for i in range(count))
     return f"query ConsoleImEvents({params}) {{ {fields} }}"
+
+AUTOMATION = """
+query ConsoleAutomation($pageId: ID!) {
+  integrations(pageId: $pageId) {
+    id name kind webhookUrl tokenPrefix createdAt lastUsedAt revokedAt
+  }
+  automationRules(pageId: $pageId) {
+    id name position enabled matchers { label op value } componentIds componentLabel impact
+    impactLabel impactMap { value impact } titleTemplate notify openAfterSeconds
+    resolveAfterSeconds humanWins incident { id title status }
+  }
+}
+"""

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from models import Delivery, NotificationJob
 from models.enums import DeliveryStatus
 from realtime import hub
+from resolvers import automation
 from web.live_ws import open_subscriptions
 
 _requests: Counter[tuple[str, int]] = Counter()
@@ -56,6 +57,7 @@ async def metrics(request: Request) -> PlainTextResponse:
     ).count()
     failed = await Delivery.filter(status=DeliveryStatus.FAILED).count()
     jobs = await NotificationJob.filter(expanded_at__isnull=True).count()
+    alerts_waiting, alerts_failed = await automation.inbox_figures()
     lines += [
         "# HELP heliograph_live_subscribers Open live subscriptions in this process.",
         "# TYPE heliograph_live_subscribers gauge",
@@ -69,6 +71,12 @@ async def metrics(request: Request) -> PlainTextResponse:
         "# HELP heliograph_outbox_failed Deliveries that failed permanently.",
         "# TYPE heliograph_outbox_failed gauge",
         f"heliograph_outbox_failed {failed}",
+        "# HELP heliograph_alert_inbox_backlog Alert payloads accepted, not yet applied.",
+        "# TYPE heliograph_alert_inbox_backlog gauge",
+        f"heliograph_alert_inbox_backlog {alerts_waiting}",
+        "# HELP heliograph_alert_inbox_failed Alert payloads set aside after failing.",
+        "# TYPE heliograph_alert_inbox_failed gauge",
+        f"heliograph_alert_inbox_failed {alerts_failed}",
     ]
     return PlainTextResponse("\n".join(lines) + "\n",
                              media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -191,6 +191,21 @@ async def _deactivated_user(w: World) -> str:
     return user.id
 
 
+async def _integration(w: World, page: str, actor: str) -> dict[str, Any]:
+    result = await w.admin("createIntegration", "CreateIntegrationInput", {
+        "pageId": w.pages[page], "name": unique("i"), "kind": "ALERTMANAGER"},
+        "... on CreateIntegrationPayload { integration { id } }")
+    return {"id": result["integration"]["id"]}
+
+
+async def _rule(w: World, page: str) -> str:
+    result = await w.admin("createAutomationRule", "CreateAutomationRuleInput", {
+        "pageId": w.pages[page], "name": unique("r"), "impact": "DEGRADED",
+        "componentIds": [await w.component(page)]},
+        "... on CreateAutomationRulePayload { rule { id } }")
+    return str(result["rule"]["id"])
+
+
 async def _subscribe(w: World, page: str, actor: str) -> dict[str, Any]:
     from resolvers.subscriber import reset_rate_limits
 
@@ -237,6 +252,17 @@ TABLE: dict[str, Case] = {
     "deleteComponent": Case("page", lambda w, p, a: _with(w.component(p), lambda c: {
         "id": c})),
     "reorderComponents": Case("page", _reorder_components),
+    # automation: integrations and rules are part of setting a page up
+    "createIntegration": Case("page", lambda w, p, a: _const(
+        {"pageId": w.pages[p], "name": unique("i"), "kind": "GRAFANA"})),
+    "revokeIntegration": Case("page", _integration),
+    "createAutomationRule": Case("page", lambda w, p, a: _with(w.component(p), lambda c: {
+        "pageId": w.pages[p], "name": unique("r"), "impact": "FULL_OUTAGE",
+        "componentIds": [c]})),
+    "updateAutomationRule": Case("page", lambda w, p, a: _with(_rule(w, p), lambda r: {
+        "id": r, "openAfterSeconds": 60})),
+    "deleteAutomationRule": Case("page", lambda w, p, a: _with(_rule(w, p), lambda r: {
+        "id": r})),
     # events, updates, templates
     "createIncident": Case("event", lambda w, p, a: _const(
         {"pageId": w.pages[p], "title": "Down", "message": "Looking", "notify": False})),

@@ -143,3 +143,26 @@
   } catch (e) { /* no storage, nothing carried over */ }
   sync();
 })();
+
+// Automation: show a new integration's token once; rules carry their matcher rows
+(function () {
+  "use strict";
+  var integration = document.getElementById("integration-form");
+  if (integration) {
+    integration.addEventListener("mutation-done", function (event) {
+      var out = document.getElementById("new-integration");
+      out.textContent = "Token (shown once): " + event.detail.token + " — post to " +
+        event.detail.integration.webhookUrl;
+      out.hidden = false;
+    });
+  }
+  var rule = document.getElementById("rule-form");
+  if (!rule) return;
+  rule.heliographExtra = function (input) {
+    input.matchers = [];
+    rule.querySelectorAll(".matcher").forEach(function (row) {
+      var get = function (k) { return row.querySelector('[data-matcher="' + k + '"]').value; };
+      if (get("label").trim()) input.matchers.push({ label: get("label"), op: get("op"), value: get("value") });
+    });
+  };
+})();
