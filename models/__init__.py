@@ -13,6 +13,7 @@ from models.event import (
 )
 from models.page import Component, ComponentGroup, StatusPage
 from models.subscriber import ImDestination, Subscriber, SubscriberComponent
+from models.throttle import RateCounter
 
 MODEL_MODULES = [
     "models.page",
@@ -21,6 +22,7 @@ MODEL_MODULES = [
     "models.subscriber",
     "models.delivery",
     "models.audit",
+    "models.throttle",
 ]
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "ImDestination",
     "ImpactSpan",
     "NotificationJob",
+    "RateCounter",
     "RoleAssignment",
     "Session",
     "SignInAttempt",
