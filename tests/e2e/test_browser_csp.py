@@ -66,6 +66,12 @@ async def test_pages_work_under_the_policy_without_a_single_violation() -> None:
             await expect(page.locator("#subscribe-form .form-message")).to_contain_text(
                 "confirm", timeout=LIVE)
 
+            event_path = await page.locator("a[href*='/events/']").first.get_attribute("href")
+            assert event_path and event_path.startswith("/p/demo/events/"), event_path
+            for path in ("/p/demo/history", event_path, "/subscriptions/manage/x", "/p/nosuch"):
+                await page.goto(f"{base}{path}")
+                await page.wait_for_load_state("networkidle")
+
             await page.goto(f"{base}/signin?next=/manage")
             await page.get_by_label("Email").fill(DEMO_ADMIN)
             await page.get_by_label("Password").fill("heliograph-demo")
