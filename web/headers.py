@@ -8,8 +8,8 @@ websockets pass untouched. Headers a route set itself (the subscription pages' s
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from settings import Settings
@@ -40,6 +40,9 @@ def _host(scope: Scope) -> str | None:
     return None
 
 
+Header = tuple[bytes, bytes]
+
+
 class SecurityHeaders:
     """Adds the headers to every HTTP response of the wrapped app."""
 
@@ -47,6 +50,8 @@ class SecurityHeaders:
         self.app = app
         self.hsts_for_all = settings.production and settings.base_url.startswith("https://")
         self.production = settings.production
+        # The headers for one kind of response, built once (a bounded cache: hosts vary).
+        self.headers_for = lru_cache(maxsize=256)(self._headers_for)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,22 +60,33 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                self._add(scope, MutableHeaders(scope=message))
+                message = self._with_headers(scope, message)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _add(self, scope: Scope, headers: MutableHeaders) -> None:
-        headers.setdefault("x-content-type-options", "nosniff")
+    def _with_headers(self, scope: Scope, message: Message) -> Message:
+        headers: list[Header] = list(message.get("headers", ()))
+        present = set()
+        html = False
+        for name, value in headers:  # ASGI header names are lower-case
+            present.add(name)
+            if name == b"content-type" and value.startswith(b"text/html"):
+                html = True
         https = scope.get("scheme") == "https"
+        page = "graphiql" if scope.get("path") == "/graphql" else "page"
+        extra = self.headers_for(html, page, https, _host(scope) if html else None)
+        headers.extend(h for h in extra if h[0] not in present)
+        return {**message, "headers": headers}
+
+    def _headers_for(self, html: bool, page: str, https: bool, host: str | None
+                     ) -> tuple[Header, ...]:
+        found: list[tuple[str, str]] = [("x-content-type-options", "nosniff")]
         if self.production and (https or self.hsts_for_all):
-            headers.setdefault("strict-transport-security", HSTS)
-        if not headers.get("content-type", "").startswith("text/html"):
-            return
-        host = _host(scope)
-        ws = f" {'wss' if https else 'ws'}://{host}" if host else ""
-        graphiql = scope.get("path") == "/graphql"
-        policy = (GRAPHIQL_POLICY if graphiql else PAGE_POLICY).format(ws=ws)
-        headers.setdefault("content-security-policy", policy)
-        headers.setdefault("x-frame-options", "DENY")
-        headers.setdefault("referrer-policy", REFERRER_POLICY)
+            found.append(("strict-transport-security", HSTS))
+        if html:
+            ws = f" {'wss' if https else 'ws'}://{host}" if host else ""
+            policy = GRAPHIQL_POLICY if page == "graphiql" else PAGE_POLICY
+            found += [("content-security-policy", policy.format(ws=ws)),
+                      ("x-frame-options", "DENY"), ("referrer-policy", REFERRER_POLICY)]
+        return tuple((name.encode(), value.encode("latin-1")) for name, value in found)
