@@ -31,6 +31,8 @@ VARIABLES: dict[str, str] = {
     "EMBEDDED_WORKER": "run the worker inside the web process (default: on unless production)",
     "ALLOWED_ORIGINS": "comma-separated origins allowed for websockets and cookie writes",
     "EMAIL_MONTHLY_QUOTA": "mails per page per UTC month (default 10000, 0 = unlimited)",
+    "SUBSCRIBE_MAIL_BUDGET": "confirmation and manage-link mails per page per clock hour "
+                             "(default 500, 0 = unlimited)",
     "GRAPHIQL": "serve GraphiQL and introspection (default: on unless production)",
     "VAR_DIR": "where the embedded database and generated secret live (default `./var`)",
     "LOG_LEVEL": "`debug`, `info` (default), `warning`, `error`",
@@ -69,6 +71,7 @@ class Settings:
     embedded_worker: bool
     allowed_origins: tuple[str, ...]
     email_monthly_quota: int
+    subscribe_mail_budget: int
     graphiql: bool
     var_dir: Path
     log_level: str
@@ -217,6 +220,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         embedded_worker=_bool(env, "EMBEDDED_WORKER", not production),
         allowed_origins=origins,
         email_monthly_quota=_int(env, "EMAIL_MONTHLY_QUOTA", 10000),
+        subscribe_mail_budget=_int(env, "SUBSCRIBE_MAIL_BUDGET", 500),
         graphiql=_bool(env, "GRAPHIQL", not production),
         var_dir=var_dir,
         log_level=level,

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('heliograph', '0001_initial')]
+    dependencies = [('heliograph', '0002_rate_counter')]
 
     initial = False
 

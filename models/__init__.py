@@ -14,6 +14,7 @@ from models.event import (
 )
 from models.page import Component, ComponentGroup, StatusPage
 from models.subscriber import ImDestination, Subscriber, SubscriberComponent
+from models.throttle import RateCounter
 
 MODEL_MODULES = [
     "models.page",
@@ -22,6 +23,7 @@ MODEL_MODULES = [
     "models.subscriber",
     "models.delivery",
     "models.audit",
+    "models.throttle",
     "models.automation",
 ]
 
@@ -43,6 +45,7 @@ __all__ = [
     "ImpactSpan",
     "Integration",
     "NotificationJob",
+    "RateCounter",
     "RoleAssignment",
     "Session",
     "SignInAttempt",

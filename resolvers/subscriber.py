@@ -3,13 +3,14 @@ changing scope and leaving — by the subscriber through signed links, or by pag
 
 from __future__ import annotations
 
+import enum
 import re
 import time
-from collections import defaultdict, deque
-from datetime import timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import (
@@ -32,10 +33,11 @@ from models.enums import (
 )
 from notifications import links
 from notifications.expand import message_id
-from resolvers import audit
+from resolvers import audit, throttle
 from resolvers.auth import Actor, require_authenticated, require_role
 from resolvers.errors import RATE_LIMITED, DomainError, invalid, not_found
 from resolvers.page import visible_page
+from settings import get_settings
 
 CONFIRM_HOURS = 48
 EMAIL_MESSAGE = ("Thanks! If this address can receive mail from us, a message is on its way: "
@@ -44,37 +46,72 @@ EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z0-9-]{2,
 OUTSTANDING = (DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA)
 
 
-class RateLimiter:
-    """A sliding-window counter per key, in this process (each process counts its own)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-
-    def hit(self, key: str) -> bool:
-        """Count one hit; False when the key is over its limit."""
-        now = time.monotonic()
-        hits = self.hits[key]
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        return True
-
-    def clear(self) -> None:
-        self.hits.clear()
+# Subscription abuse limits, shared by every process (resolvers/throttle.py; see
+# docs/notifications.md).
+NETWORK_PER_HOUR = 30  # subscribe requests per client network (IPv4 /24, IPv6 /64): RATE_LIMITED
+MAILBOX_PER_HOUR = 5  # confirmation / manage-link mails per mailbox (any page): silently none
+MAILBOX_PER_DAY = 10
+UNLIMITED = 2**31 - 1
 
 
-PER_IP = RateLimiter(limit=20, window=3600.0)
-PER_ADDRESS = RateLimiter(limit=5, window=3600.0)
-# Across processes too: at most this many confirmation / manage-link mails per address an hour.
-MAILS_PER_ADDRESS_HOUR = 3
+class Refusal(enum.Enum):
+    NETWORK = "network"  # answered RATE_LIMITED: the caller learns about their own network
+    MAILBOX = "mailbox"  # answered like a success: nothing is said about an address
+    BUDGET = "budget"  # answered RATE_LIMITED: the page's hourly mail budget is spent
 
 
-def _rate_limited(what: str) -> DomainError:
-    return DomainError(RATE_LIMITED, f"Too many subscription requests from {what}; "
+@dataclass(frozen=True)
+class SubscribeBudget:
+    limit: int | None  # None: unlimited
+    sent_this_hour: int
+    resets_at: datetime
+
+
+def budget_limit(page_id: str) -> throttle.Limit:
+    """The page's hourly budget of confirmation and manage-link mails."""
+    budget = get_settings().subscribe_mail_budget
+    return throttle.Limit(f"budget:{page_id}", budget or UNLIMITED, throttle.HOUR)
+
+
+def _mailbox_limits(address: str) -> list[throttle.Limit]:
+    key = throttle.mailbox_key(address)
+    return [throttle.Limit(key + ":h", MAILBOX_PER_HOUR, throttle.HOUR),
+            throttle.Limit(key + ":d", MAILBOX_PER_DAY, throttle.DAY)]
+
+
+async def _admit(page: StatusPage, address: str, ip: str | None, now: float,
+                 conn: BaseDBAsyncClient) -> Refusal | None:
+    """Count this request against the limits (in the caller's transaction); the refusal,
+    if any. A refused hit counts nothing, and no mail is counted that will not be sent."""
+    if ip and not await throttle.hit(throttle.Limit(
+            "network:" + throttle.network(ip), NETWORK_PER_HOUR, throttle.HOUR), conn, now):
+        return Refusal.NETWORK
+    counted: list[throttle.Limit] = []
+    for limit in (*_mailbox_limits(address), budget_limit(page.id)):
+        if not await throttle.hit(limit, conn, now):
+            for earlier in counted:
+                await throttle.unhit(earlier, conn, now)
+            return Refusal.BUDGET if limit.key.startswith("budget:") else Refusal.MAILBOX
+        counted.append(limit)
+    return None
+
+
+async def subscribe_budget(*, actor: Actor, page_id: str) -> SubscribeBudget:
+    """The page's confirmation-mail budget and what this clock hour has used (managers)."""
+    require_role(actor, Role.PAGE_MANAGEMENT, page_id)
+    limit = budget_limit(page_id)
+    now = time.time()
+    start = throttle.window_of(limit, now)
+    return SubscribeBudget(limit=get_settings().subscribe_mail_budget or None,
+                           sent_this_hour=await throttle.hits(limit, now),
+                           resets_at=datetime.fromtimestamp(start + limit.window, UTC))
+
+
+def _rate_limited(refusal: Refusal) -> DomainError:
+    if refusal is Refusal.BUDGET:
+        return DomainError(RATE_LIMITED, "This page has sent all the confirmation mails it "
+                                         "may this hour; try again later")
+    return DomainError(RATE_LIMITED, "Too many subscription requests from your network; "
                                      "try again later")
 
 
@@ -134,12 +171,6 @@ async def _mail(subscriber: Subscriber, kind: DeliveryKind, payload: dict[str, o
                           message_id=message_id(delivery_id), using_db=conn)
 
 
-async def _recent_mails(subscriber_id: str) -> int:
-    since = utcnow() - timedelta(hours=1)
-    return await Delivery.filter(
-        subscriber_id=subscriber_id, update_id=None, created_at__gte=since).count()
-
-
 async def subscribe(*, actor: Actor, page_slug: str, email: str | None = None,
                     im_destination_id: str | None = None,
                     component_ids: list[str] | None = None, event_id: str | None = None,
@@ -164,42 +195,46 @@ async def _subscribe_email(page: StatusPage, email: str, component_ids: list[str
         raise invalid("This page takes IM subscriptions, not email", "email")
     address = normalise_email(email)
     ids, event = await _scope(page, component_ids, event_id)
-    if ip and not PER_IP.hit(ip):
-        raise _rate_limited("your network")
-    if not PER_ADDRESS.hit(address):
-        raise _rate_limited("this address")
     now = utcnow()
     async with in_transaction() as conn:
-        subscriber = await (Subscriber.filter(page_id=page.id, email=address).using_db(conn)
-                            .select_for_update().first())
-        if subscriber is not None and await _recent_mails(subscriber.id) >= \
-                MAILS_PER_ADDRESS_HOUR:
-            raise _rate_limited("this address")
-        if subscriber is not None and subscriber.state == SubscriberState.CONFIRMED:
-            # Already confirmed: change nothing, mail a manage link instead.
-            await _mail(subscriber, DeliveryKind.MANAGE_LINK,
-                        {"link": links.manage_url(subscriber.id)}, conn)
-        else:
-            token, token_hash = links.new_confirm_token()
-            fields = dict(state=SubscriberState.PENDING, confirm_token_hash=token_hash,
-                          confirm_expires_at=now + timedelta(hours=CONFIRM_HOURS),
-                          event_id=event.id if event else None, updated_at=now,
-                          unsubscribed_at=None)
-            if subscriber is None:
-                try:
-                    subscriber = await Subscriber.create(
-                        page_id=page.id, channel=SubscriberChannel.EMAIL, email=address,
-                        using_db=conn, **fields)
-                except IntegrityError:  # a concurrent request for the same address won
-                    return EMAIL_MESSAGE
-            else:
-                await Subscriber.filter(id=subscriber.id).using_db(conn).update(**fields)
-            await _set_components(subscriber.id, ids, conn)
-            await _mail(subscriber, DeliveryKind.CONFIRMATION, {
-                "link": links.confirm_url(token), "hours": CONFIRM_HOURS,
-                "scope": await _scope_words(ids, event)}, conn)
-    _wake_worker()
+        # The counters and the subscription are one transaction: a request either counts and
+        # queues its mail, or is refused having counted only what it was refused at.
+        refusal = await _admit(page, address, ip, now.timestamp(), conn)
+        if refusal is None:
+            await _queue_mail(page, address, ids, event, now, conn)
+    await throttle.prune()
+    if refusal in (Refusal.NETWORK, Refusal.BUDGET):
+        raise _rate_limited(refusal)
+    if refusal is None:
+        _wake_worker()
     return EMAIL_MESSAGE
+
+
+async def _queue_mail(page: StatusPage, address: str, ids: list[str], event: Event | None,
+                      now: datetime, conn: BaseDBAsyncClient) -> None:
+    """A pending address gets a (new) confirmation mail; a confirmed one its manage link."""
+    # No race on creating the row: `_admit` has locked this mailbox's counter row (the
+    # upsert), so a concurrent request for the same address waits for this commit.
+    subscriber = await (Subscriber.filter(page_id=page.id, email=address).using_db(conn)
+                        .select_for_update().first())
+    if subscriber is not None and subscriber.state == SubscriberState.CONFIRMED:
+        # Already confirmed: change nothing, mail a manage link instead.
+        await _mail(subscriber, DeliveryKind.MANAGE_LINK,
+                    {"link": links.manage_url(subscriber.id)}, conn)
+        return
+    token, token_hash = links.new_confirm_token()
+    fields = dict(state=SubscriberState.PENDING, confirm_token_hash=token_hash,
+                  confirm_expires_at=now + timedelta(hours=CONFIRM_HOURS),
+                  event_id=event.id if event else None, updated_at=now, unsubscribed_at=None)
+    if subscriber is None:
+        subscriber = await Subscriber.create(page_id=page.id, channel=SubscriberChannel.EMAIL,
+                                             email=address, using_db=conn, **fields)
+    else:
+        await Subscriber.filter(id=subscriber.id).using_db(conn).update(**fields)
+    await _set_components(subscriber.id, ids, conn)
+    await _mail(subscriber, DeliveryKind.CONFIRMATION, {
+        "link": links.confirm_url(token), "hours": CONFIRM_HOURS,
+        "scope": await _scope_words(ids, event)}, conn)
 
 
 async def _subscribe_im(actor: Actor, page: StatusPage, destination_id: str,
@@ -353,13 +388,6 @@ async def end(subscriber: Subscriber) -> None:
 async def component_ids_of(subscriber_id: str) -> list[str]:
     return [str(c) for c in await SubscriberComponent.filter(
         subscriber_id=subscriber_id).values_list("component_id", flat=True)]
-
-
-def reset_rate_limits() -> None:
-    """Forget the in-process counters (tests)."""
-    PER_IP.clear()
-    PER_ADDRESS.clear()
-
 
 
 async def pending_for(token: str) -> Subscriber | None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from schema.availability import Availability
     from schema.component import ComponentGroupType, ComponentType
     from schema.event import EventConnection
+    from schema.subscriber import SubscribeBudget
 
 
 @strawberry.type(name="StatusPage")
@@ -105,6 +106,15 @@ class StatusPageType:
         from schema.availability import page_availability
 
         return await page_availability(info, self.model, from_, to)
+
+    @strawberry.field(description="This hour's budget of confirmation mails and what it has "
+                                  "used (page management; null with FORBIDDEN otherwise).")
+    async def subscribe_budget(self, info: Info) -> Annotated[
+        SubscribeBudget, strawberry.lazy("schema.subscriber")
+    ] | None:
+        from schema.subscriber import SubscribeBudget
+
+        return await SubscribeBudget.of(info, self.model.id)
 
 
 @strawberry.input

@@ -138,6 +138,21 @@ class EmailQuota:
     waiting: int
 
 
+@strawberry.type(description="Confirmation and manage-link mails this page may send per clock "
+                             "hour (UTC) to addresses given to `subscribe`; over it, "
+                             "`subscribe` answers RATE_LIMITED and sends nothing.")
+class SubscribeBudget:
+    limit: int | None = strawberry.field(description="Mails per hour; null: unlimited.")
+    sent_this_hour: int = strawberry.field(description="Mails queued in this clock hour.")
+    resets_at: datetime
+
+    @classmethod
+    async def of(cls, info: Info, page_id: str) -> SubscribeBudget:
+        found = await subscribers.subscribe_budget(actor=info.context.actor, page_id=page_id)
+        return cls(limit=found.limit, sent_this_hour=found.sent_this_hour,
+                   resets_at=found.resets_at)
+
+
 @strawberry.type
 class DeliverySummary:
     pending: int

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 from tortoise import connections
 
 from models.db import close_db, init_db
@@ -20,6 +21,7 @@ from realtime import hub
 from settings import Settings, get_settings
 from web import api_v2, console, feeds, integrations, pages, subscription
 from web.graphql import graphql_routes
+from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
 
 log = logging.getLogger("heliograph.web")
@@ -36,6 +38,12 @@ async def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"database": "unreachable", "error": type(exc).__name__},
                             status_code=503)
     return JSONResponse({"database": "ok"})
+
+
+class HeliographApp(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's error middleware, so a crash's 500 carries the headers too.
+        return SecurityHeaders(super().build_middleware_stack(), self.state.settings)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -76,7 +84,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *console.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)])
+    app = HeliographApp(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)])
     app.state.settings = settings
     return app
 

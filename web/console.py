@@ -134,10 +134,12 @@ async def subscribers(request: Request) -> Response:
     found, answer = await _page(request, q.PAGE_HEAD)
     if found is None:
         return not_found(request)
-    listing = await run(request, q.SUBSCRIBERS, {"pageId": found["id"]})
+    listing = await run(request, q.SUBSCRIBERS, {"pageId": found["id"], "slug": found["slug"]})
+    data = listing.data or {}
     return _view(request, "subscribers.html", {
         "viewer": answer.data.get("viewer"), "page": found,
-        "subscribers": (listing.data or {}).get("subscribers"), "errors": listing.errors,
+        "subscribers": data.get("subscribers"), "errors": listing.errors,
+        "budget": (data.get("page") or {}).get("subscribeBudget"),
     })
 
 

@@ -56,11 +56,12 @@ query ConsolePageHead($slug: String!) {{
 """
 
 SUBSCRIBERS = """
-query ConsoleSubscribers($pageId: ID!) {
+query ConsoleSubscribers($pageId: ID!, $slug: String!) {
   subscribers(pageId: $pageId, first: 100) {
     totalCount
     nodes { id channel email state componentIds eventId createdAt confirmedAt unsubscribedAt }
   }
+  page(slug: $slug) { subscribeBudget { limit sentThisHour resetsAt } }
 }
 """
 

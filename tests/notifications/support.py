@@ -168,13 +168,6 @@ async def receiver() -> AsyncIterator[Receiver]:
 # ---- driving the worker in this process ----------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    from resolvers.subscriber import reset_rate_limits
-
-    reset_rate_limits()
-
-
 async def drain(rounds: int = 200) -> None:
     """Run delivery rounds until nothing is due (what `heliograph worker` does, inline)."""
     from notifications.worker import step

@@ -10,9 +10,7 @@ from models.base import utcnow
 from models.enums import Role, SubscriberChannel, SubscriberState
 from notifications import links
 from resolvers.account import create_user, issue_token
-from tests.notifications.support import _fresh_rate_limits, drain, make_page, open_incident
-
-__all__ = ["_fresh_rate_limits"]
+from tests.notifications.support import drain, make_page, open_incident
 
 SUBSCRIBERS = """query($p: ID!) { subscribers(pageId: $p) {
   totalCount nodes { id email state channel componentIds eventId } } }"""
