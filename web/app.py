@@ -18,7 +18,7 @@ from tortoise import connections
 from models.db import close_db, init_db
 from realtime import hub
 from settings import Settings, get_settings
-from web import api_v2, console, feeds, pages, subscription
+from web import api_v2, console, errors, feeds, pages, subscription
 from web.graphql import graphql_routes
 from web.metrics import RequestCounter, metrics
 
@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *console.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)],
+                    exception_handlers=errors.handlers)
     app.state.settings = settings
     return app
 
