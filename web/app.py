@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await close_db()
 
     routes: list[Any] = [
+        *pages.status_routes,
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

@@ -199,12 +199,17 @@ def _copy_cookies(source: Response, target: Response) -> None:
             target.raw_headers.append((key, value))
 
 
+# First in the app: the busiest pages should not be matched against every other route first.
+# (Neither pattern matches any other route's paths.)
+status_routes = [
+    Route("/", status_html.StatusPage(default=True), methods=["GET"]),
+    Route("/p/{slug}", status_html.StatusPage(default=False), methods=["GET"]),
+]
+
 routes = [
     Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
-    Route("/", status_html.StatusPage(default=True), methods=["GET"]),
     Route("/signin", signin, methods=["GET", "POST"]),
     Route("/signout", signout, methods=["GET", "POST"]),
-    Route("/p/{slug}", status_html.StatusPage(default=False), methods=["GET"]),
     Route("/p/{slug}/live", status_html.live_fragment),
     *bars.routes,
     Route("/p/{slug}/subscribe", subscribe, methods=["POST"]),
