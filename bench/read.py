@@ -331,6 +331,8 @@ def _parse_wrk(output: str) -> dict[str, float]:
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if not rps or not float(rps.group(1)):  # nothing answered within wrk's timeout
+        return {"rps": 0.0, "p50": float("inf"), "p99": float("inf"), "errors": 0.0}
     return {"rps": float(rps.group(1)) if rps else float("nan"),
             "p50": latency_ms("50"), "p99": latency_ms("99"),
             "errors": float(errors.group(1)) if errors else 0.0}

@@ -11,6 +11,7 @@ served under a visible notice."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -116,7 +117,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
 
         entry = await cache.entry(meta, variant, MEDIA_TYPE, render,
                                   max_age=None if live else MAX_AGE,
-                                  stale_ok=not live and at_least is None)
+                                  stale_ok=at_least is None)
         if entry is None:
             return not_found_page(path)
         if _not_modified(scope, entry):
@@ -142,15 +143,23 @@ class StatusPage:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         slug = None if self.default else scope["path_params"]["slug"]
-        await (await serve_html(scope, slug=slug))(scope, receive, send)
+        await (await serve_html(scope, slug=slug, at_least=_sequence(scope)))(
+            scope, receive, send)
+
+
+def _sequence(scope: Scope) -> int | None:
+    """`?sequence=N`: live.js asks for a rendering of sequence N or later."""
+    query: bytes = scope.get("query_string", b"")
+    if not query:
+        return None
+    raw = parse_qs(query.decode("latin-1")).get("sequence", [""])[0]
+    return int(raw) if raw.isdigit() else None
 
 
 async def live_fragment(request: Request) -> Response:
-    """The events parts of the status page, re-fetched by live.js after an event changes;
-    `?sequence=N` asks for a rendering of sequence N or later."""
-    raw = request.query_params.get("sequence", "")
+    """The events parts of the status page, re-fetched by live.js after an event changes."""
     return await serve_html(request.scope, slug=request.path_params["slug"], live=True,
-                            at_least=int(raw) if raw.isdigit() else None)
+                            at_least=_sequence(request.scope))
 
 
 async def status_context_for(request: Request, slug: str) -> dict[str, Any] | None:

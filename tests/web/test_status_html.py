@@ -144,6 +144,19 @@ async def test_the_live_part_asked_for_a_sequence_is_never_older(client: Any, gq
     assert "Fresh events" in fragment.text
 
 
+async def test_the_page_asked_for_a_sequence_is_never_older(client: Any, gql: Any) -> None:
+    """live.js reloads the page after a layout change with the sequence it was pushed."""
+    from models import StatusPage
+
+    demo = await load_demo()
+    api = await component_id("API")
+    await client.get("/p/demo")
+    await outage(gql, demo.id, api)
+    sequence = (await StatusPage.get(id=demo.id)).sequence
+    page = await client.get(f"/p/demo?sequence={sequence}")
+    assert badge_of(page.text, api) == "FULL_OUTAGE"
+
+
 async def test_bars_are_compact_and_show_each_days_status(client: Any, gql: Any) -> None:
     demo = await load_demo()
     api = await component_id("API")
