@@ -43,7 +43,7 @@ REFRESH_SECONDS = 1.0
 STALE_GRACE = 0.5
 # The JSON and feeds answer a change at once (a tool reads back what it wrote): their render
 # is small, and callers share the one in flight. The HTML page (web/status_html.py) does not.
-STALE_FORMATS = False
+STALE_FORMATS = True
 MAX_SLUGS = 1024
 T = TypeVar("T")
 Render = Callable[[PageSnapshot], bytes | Awaitable[bytes | None] | None]
