@@ -2,6 +2,12 @@
 Statuspage `summary.json`, from the anonymous GraphQL page query and from the HTML page.
 
     .venv/bin/python -m bench.read [--duration 5] [--connections 32] [--database-url URL]
+                                   [--components 200] [--change-pairs 10]
+
+Besides the steady rounds: the HTML page against `/bench/raw-html` (its own bytes), and
+summary.json against `/bench/raw` while the page changes every second (a `postEventUpdate`
+per second, one visitor reloading the HTML page), with the time from each mutation's response
+until summary.json and the HTML show the new state.
 
 One uvicorn process (uvloop + httptools, access log off) serves the real app with one extra
 route, `/bench/raw`, that answers the bytes `summary.json` returned, through the same middleware.
