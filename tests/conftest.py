@@ -144,6 +144,7 @@ async def app(db: str) -> AsyncIterator[Any]:
     application = create_app(get_settings(), manage_database=False)
     async with application.router.lifespan_context(application):
         yield application
+        await readcache.cache.idle()  # renders a test started finish inside it
 
 
 @pytest.fixture

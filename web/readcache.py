@@ -141,12 +141,14 @@ class ReadCache:
         self._good_metas.clear()
         self._good_default = None
 
-    def _saw(self, page_id: str, sequence: int) -> None:
+    def _saw(self, page_id: str, sequence: int, *, late: bool = False) -> None:
+        """Note a page's sequence. `late`: read back from the database, up to a second after
+        another process committed it, so no grace is left for serving the previous body."""
         known = self._learned.get(page_id)
         if known is None or sequence > known[0]:
             if len(self._learned) >= MAX_SLUGS:
                 self._learned.clear()
-            self._learned[page_id] = (sequence, time.monotonic())
+            self._learned[page_id] = (sequence, time.monotonic() - (STALE_GRACE if late else 0))
 
     def _within_grace(self, meta: PageMeta) -> bool:
         """Whether the previous body may still stand in for `meta.sequence` while it renders."""
@@ -214,7 +216,7 @@ class ReadCache:
             if meta is None:
                 self._good_metas.pop(slug, None)
             else:
-                self._saw(meta.id, meta.sequence)
+                self._saw(meta.id, meta.sequence, late=True)
                 self._good_metas[slug] = meta
             if generation == self._generation:
                 self._metas[slug] = (meta, time.monotonic())

@@ -212,3 +212,25 @@ async def test_bar_details_of_an_internal_page_are_a_404_to_anonymous_visitors(
     assert anonymous.status_code == unknown.status_code == 404
     assert anonymous.content == unknown.content
     assert "Secret" not in anonymous.text and json.loads(anonymous.text)["error"] == "not_found"
+
+
+async def test_a_change_read_back_from_the_database_is_served_at_once(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change committed by another process is learned from the page's sequence, re-read up
+    to a second late: no previous body stands in for it then."""
+    from tortoise.expressions import F
+
+    from models import StatusPage
+
+    demo = await load_demo()
+    assert "Heliograph Demo" in (await client.get("/p/demo")).text
+    assert (await client.get("/p/demo/api/v2/summary.json")).json()["page"]["name"] \
+        == "Heliograph Demo"
+    # as another process would: committed, but never announced to this one
+    await StatusPage.filter(id=demo.id).update(name="Renamed Elsewhere",
+                                               sequence=F("sequence") + 1)
+    monkeypatch.setattr(readcache.cache, "refresh", 0.0)  # the once-a-second re-read is due
+    summary = (await client.get("/p/demo/api/v2/summary.json")).json()
+    assert summary["page"]["name"] == "Renamed Elsewhere"
+    assert "Renamed Elsewhere" in (await client.get("/p/demo")).text
