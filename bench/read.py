@@ -2,6 +2,12 @@
 Statuspage `summary.json`, from the anonymous GraphQL page query and from the HTML page.
 
     .venv/bin/python -m bench.read [--duration 5] [--connections 32] [--database-url URL]
+                                   [--components 200] [--change-pairs 10]
+
+Besides the steady rounds: the HTML page against `/bench/raw-html` (its own bytes), and
+summary.json against `/bench/raw` while the page changes every second (a `postEventUpdate`
+per second, one visitor reloading the HTML page), with the time from each mutation's response
+until summary.json and the HTML show the new state.
 
 One uvicorn process (uvloop + httptools, access log off) serves the real app with one extra
 route, `/bench/raw`, that answers the bytes `summary.json` returned, through the same middleware.
@@ -61,7 +67,55 @@ def bench_app() -> Any:
         return Response(body[0], media_type="application/json; charset=utf-8")
 
     app.router.routes.insert(0, Route("/bench/raw", raw))
+    app.router.routes.insert(0, raw_html_route(path.with_suffix(".html")))
     return app
+
+
+def raw_html_route(path: Path) -> Any:
+    """`/bench/raw-html`: the bytes the HTML status page returned, as a plain route."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body: list[bytes] = []
+
+    async def raw_html(request: Request) -> Response:
+        if not body:
+            body.append(await asyncio.to_thread(path.read_bytes))
+        return Response(body[0], media_type="text/html; charset=utf-8",
+                        headers={"cache-control": "no-cache"})
+
+    return Route("/bench/raw-html", raw_html)
+
+
+def measure_html_pairs(base: str, body_file: Path, measure: Any, pairs: int,
+                       connections: int) -> dict[str, Any]:
+    """The cached HTML page against `/bench/raw-html` (its own bytes) in back-to-back pairs."""
+    html = _get(f"{base}/p/{SLUG}")
+    body_file.with_suffix(".html").write_bytes(html)
+    assert _get(f"{base}/bench/raw-html") == html
+    runs: dict[str, list[dict[str, float]]] = {"raw": [], "html": []}
+    paths = {"raw": "/bench/raw-html", "html": f"/p/{SLUG}"}
+    for index in range(pairs):
+        for name in (["raw", "html"] if index % 2 == 0 else ["html", "raw"]):
+            runs[name].append(measure(base + paths[name], 1.0, connections))
+    return {"size": len(html), "runs": runs,
+            "ratios": [h["rps"] / r["rps"] for r, h in zip(runs["raw"], runs["html"],
+                                                           strict=True) if r["rps"]]}
+
+
+def print_html_pairs(result: dict[str, Any]) -> None:
+    runs = result["runs"]
+    print(f"-- HTML status page ({result['size']} bytes, no change during the run) against a "
+          f"raw route serving the same bytes, {len(result['ratios'])} back-to-back 1 s pairs")
+    for label, name in (("raw Starlette, same HTML", "raw"), ("HTML status page", "html")):
+        rows = runs[name]
+        print(f"{label:32} {statistics.median([r['rps'] for r in rows]):8.0f} "
+              f"{statistics.median([r['p50'] for r in rows]):8.2f} "
+              f"{statistics.median([r['p99'] for r in rows]):8.2f}")
+    ratio = statistics.median(result["ratios"])
+    print(f"HTML / raw per pair: {' '.join(f'{x:.0%}' for x in result['ratios'])}; median "
+          f"{ratio:.0%} — target >= 80%: {'met' if ratio >= 0.8 else 'NOT met'}")
 
 
 async def _setup() -> None:
@@ -107,8 +161,167 @@ async def _setup() -> None:
         await event.post_event_update(actor=actor, event_id=window.id,
                                       status=EventStatus.IN_PROGRESS,
                                       message="Started early.", notify=False)
+        await _setup_under_change(actor, page.id, incident.id)
     finally:
         await close_db()
+
+
+# ---- under change: a bigger page, a mutation per second, freshness ------------------------------
+
+COMPONENTS_ENV = "READ_BENCH_COMPONENTS"
+CHANGE_ENV = "READ_BENCH_CHANGE"  # a file: "<token> <incident id> <API component id>"
+
+
+async def _setup_under_change(actor: Any, page_id: str, incident_id: str) -> None:
+    """Grow the demo page to READ_BENCH_COMPONENTS components (groups of 20) and leave what
+    the mutator needs: an admin API token, the open incident and the API component."""
+    from models import Component, User
+    from resolvers import component
+    from resolvers.account import issue_token
+
+    have = await Component.filter(page_id=page_id).count()
+    wanted = int(os.environ.get(COMPONENTS_ENV) or 0)
+    group_id = ""
+    for index in range(max(0, wanted - have)):
+        if index % 20 == 0:
+            group = await component.create_group(actor=actor, page_id=page_id,
+                                                 name=f"Region {index // 20 + 1}")
+            group_id = group.id
+        await component.create_component(actor=actor, page_id=page_id,
+                                         name=f"Service {index + 1}", group_id=group_id)
+    user = await User.get(id=actor.user.id)
+    secret, _ = await issue_token(user=user, name="bench")
+    api = await Component.get(page_id=page_id, name="API")
+    await asyncio.to_thread(Path(os.environ[CHANGE_ENV]).write_text,
+                            f"{secret} {incident_id} {api.id}")
+
+
+POST_UPDATE = """mutation($input: PostEventUpdateInput!) { postEventUpdate(input: $input) {
+  __typename ... on Error { code message } } }"""
+HTML_STATUS = {"FULL_OUTAGE": "major_outage", "PARTIAL_OUTAGE": "partial_outage"}
+
+
+class Changer:
+    """A mutation per second (the API component flips between partial and major outage),
+    and after each mutation's response, how long until summary.json and the HTML show it."""
+
+    def __init__(self, base: str, change_file: Path) -> None:
+        import threading
+
+        self.base = base
+        self.token, self.incident_id, self.component_id = change_file.read_text().split()
+        self.stop = threading.Event()
+        self.lags: dict[str, list[float]] = {"summary.json": [], "HTML": []}
+        self.mutations = 0
+        self.failures = 0
+        self._flip = 0
+        self._threads: list[Any] = []
+
+    def _mutate(self, client: Any) -> str:
+        self._flip += 1
+        impact = "FULL_OUTAGE" if self._flip % 2 else "PARTIAL_OUTAGE"
+        answer = client.post(f"{self.base}/graphql", json={"query": POST_UPDATE, "variables": {
+            "input": {"eventId": self.incident_id, "status": "IDENTIFIED", "notify": False,
+                      "message": f"Change {self._flip}",
+                      "components": [{"componentId": self.component_id, "impact": impact}]}}},
+            headers={"authorization": f"Bearer {self.token}"}, timeout=30)
+        answer.raise_for_status()
+        assert "Error" not in answer.text, answer.text
+        return impact
+
+    def _shows(self, client: Any, what: str, impact: str) -> bool:
+        if what == "summary.json":
+            body = client.get(f"{self.base}/p/{SLUG}/api/v2/summary.json", timeout=30).json()
+            return any(c["id"] == self.component_id and c["status"] == HTML_STATUS[impact]
+                       for c in body["components"])
+        html = client.get(f"{self.base}/p/{SLUG}", timeout=30).text
+        found = re.search(rf'id="component-{self.component_id}".*?data-status="([A-Z_]*)"',
+                          html, re.S)
+        return found is not None and found.group(1) == impact
+
+    def _run(self) -> None:
+        import httpx
+
+        with httpx.Client() as client:
+            while not self.stop.is_set():
+                began = time.monotonic()
+                impact = self._mutate(client)
+                answered = time.monotonic()
+                self.mutations += 1
+                for what, lags in self.lags.items():
+                    while not self._shows(client, what, impact):
+                        if time.monotonic() - answered > 30:
+                            self.failures += 1
+                            break
+                    lags.append(time.monotonic() - answered)
+                self.stop.wait(max(0.0, 1.0 - (time.monotonic() - began)))
+
+    def _visit_html(self) -> None:
+        """One visitor reloading the HTML page back to back, as during an incident."""
+        import httpx
+
+        with httpx.Client() as client:
+            while not self.stop.is_set():
+                client.get(f"{self.base}/p/{SLUG}", timeout=30)
+
+    def __enter__(self) -> Changer:
+        import threading
+
+        for target in (self._run, self._visit_html):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+
+def measure_under_change(base: str, change_file: Path, measure: Any, pairs: int,
+                         connections: int) -> dict[str, Any]:
+    """raw and summary.json in back-to-back pairs while the page changes every second (and
+    one visitor reloads the HTML page): req/s, p99 and the freshness lag after mutations."""
+    runs: dict[str, list[dict[str, float]]] = {"raw": [], "summary": []}
+    paths = {"raw": "/bench/raw", "summary": f"/p/{SLUG}/api/v2/summary.json"}
+    with Changer(base, change_file) as changer:
+        for index in range(pairs):
+            order = ["raw", "summary"] if index % 2 == 0 else ["summary", "raw"]
+            for name in order:
+                runs[name].append(measure(base + paths[name], 2.0, connections))
+    ratios = [s["rps"] / r["rps"] for r, s in zip(runs["raw"], runs["summary"], strict=True)
+              if r["rps"]]
+    return {"runs": runs, "ratios": ratios, "lags": changer.lags,
+            "mutations": changer.mutations, "failures": changer.failures}
+
+
+def print_under_change(result: dict[str, Any], components: int) -> None:
+    runs, ratios = result["runs"], result["ratios"]
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values) if values else float("nan")
+
+    print(f"-- under change: {components} components, a mutation per second "
+          f"({result['mutations']} mutations, {result['failures']} never shown), one visitor "
+          f"reloading the HTML page, {len(ratios)} back-to-back 2 s pairs")
+    print(f"{'path':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'worst p99':>9}")
+    for label, name in (("raw Starlette, same bytes", "raw"), ("summary.json", "summary")):
+        rows = runs[name]
+        print(f"{label:32} {median([r['rps'] for r in rows]):8.0f} "
+              f"{median([r['p50'] for r in rows]):8.2f} {median([r['p99'] for r in rows]):8.2f} "
+              f"{max(r['p99'] for r in rows):9.2f}")
+    ratio = median(ratios)
+    p99 = median([r["p99"] for r in runs["summary"]])
+    print(f"summary.json / raw per pair: {' '.join(f'{x:.0%}' for x in ratios)}; median "
+          f"{ratio:.0%} — target >= 80%: {'met' if ratio >= 0.8 else 'NOT met'}; "
+          f"p99 {p99:.1f} ms — target < 50 ms: {'met' if p99 < 50 else 'NOT met'}")
+    for what, lags in result["lags"].items():
+        if lags:
+            print(f"freshness {what}: after a mutation's response the new state showed within "
+                  f"max {max(lags) * 1000:.0f} ms (median {median(lags) * 1000:.0f} ms, "
+                  f"{len(lags)} mutations) — target <= 1000 ms: "
+                  f"{'met' if max(lags) <= 1.0 else 'NOT met'}")
 
 
 # ---- load generation -------------------------------------------------------------------------
@@ -124,6 +337,8 @@ def _parse_wrk(output: str) -> dict[str, float]:
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if not rps or not float(rps.group(1)):  # nothing answered within wrk's timeout
+        return {"rps": 0.0, "p50": float("inf"), "p99": float("inf"), "errors": 0.0}
     return {"rps": float(rps.group(1)) if rps else float("nan"),
             "p50": latency_ms("50"), "p99": latency_ms("99"),
             "errors": float(errors.group(1)) if errors else 0.0}
@@ -251,6 +466,10 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=20, help="raw/summary.json 1 s pairs")
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
+    parser.add_argument("--components", type=int, default=0,
+                        help="grow the demo page to this many components (e.g. 200)")
+    parser.add_argument("--change-pairs", type=int, default=10,
+                        help="raw/summary.json 2 s pairs while the page changes every second")
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -275,6 +494,7 @@ def main() -> int:
         "DATABASE_URL": args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}",
         "BROADCAST_URL": "memory://", "EMBEDDED_WORKER": "false", "VAR_DIR": str(scratch),
         "BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning", BODY_ENV: str(body_file),
+        COMPONENTS_ENV: str(args.components), CHANGE_ENV: str(scratch / "change"),
     })
     for name in ("DEFAULT_PAGE", "SMTP_URL", "GRAPHIQL"):
         env.pop(name, None)
@@ -314,6 +534,10 @@ def main() -> int:
                      for path in order}
             if rates[targets[0][1]]:
                 pairs.append(rates[targets[1][1]] / rates[targets[0][1]])
+        html_pairs = measure_html_pairs(base, body_file, measure, args.pairs, args.connections)
+        _settle(base)
+        under_change = measure_under_change(base, scratch / "change", measure,
+                                            args.change_pairs, args.connections)
 
     def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
         return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
@@ -336,6 +560,8 @@ def main() -> int:
           f"{' '.join(f'{x:.0%}' for x in pairs)}")
     print(f"median {ratio:.0%} — target summary.json >= 80% of raw: "
           f"{'met' if ratio >= 0.8 else 'NOT met'}")
+    print_html_pairs(html_pairs)
+    print_under_change(under_change, sum(not c["group"] for c in json.loads(summary)["components"]))
     shutil.rmtree(scratch, ignore_errors=True)
     return 0
 

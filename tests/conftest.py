@@ -135,11 +135,16 @@ async def db(database: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def app(db: str) -> AsyncIterator[Any]:
     """The ASGI app with its lifespan running (database connections are the test's)."""
+    from web import figures, readcache
     from web.app import create_app
 
+    # The read caches are per process: a test's pages must not meet an earlier test's.
+    readcache.cache.clear()
+    figures.cache.clear()
     application = create_app(get_settings(), manage_database=False)
     async with application.router.lifespan_context(application):
         yield application
+        await readcache.cache.idle()  # renders a test started finish inside it
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tortoise import connections
 from models.db import close_db, init_db
 from realtime import hub
 from settings import Settings, get_settings
-from web import api_v2, console, feeds, integrations, pages, subscription
+from web import api_v2, console, errors, feeds, integrations, pages, subscription
 from web.graphql import graphql_routes
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await close_db()
 
     routes: list[Any] = [
+        *pages.status_routes,
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *console.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]
-    app = HeliographApp(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)])
+    app = HeliographApp(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)],
+                        exception_handlers=errors.handlers)
     app.state.settings = settings
     return app
 

@@ -1,16 +1,15 @@
 """The GraphQL documents behind the public pages, and what each page shows from their answers.
 
-The status page reads in three parts (layout, figures, events), so a part the API cannot answer
-leaves the rest of the page intact."""
+The status page itself is rendered from the page's snapshot (web/status_html.py); history and
+event pages read through the API."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 
-from web import htmlcache
 from web.present import parse_dt
 from web.query import run
 
@@ -33,28 +32,6 @@ query Layout($slug: String!) {
 }
 fragment Shown on Component { id name description status showcase onlyShowIfDegraded }
 """
-
-BAR_FIELDS = "availability { ratio } dailyBars { date status availability { ratio } " \
-             "events { id title kind } }"
-FIGURES = f"""
-query Figures($slug: String!) {{
-  page(slug: $slug) {{
-    groups {{ id {BAR_FIELDS} }}
-    components {{ id {BAR_FIELDS} }}
-  }}
-}}
-"""
-
-EVENTS = """
-query Events($slug: String!) {
-  page(slug: $slug) {
-    slug timeZone sequence
-    active: events(state: ACTIVE, first: 50) { nodes { ...EventFields } }
-    upcoming: events(state: UPCOMING, first: 20) { nodes { ...EventFields } }
-    past: events(state: PAST, first: 50) { nodes { ...EventFields } }
-  }
-}
-""" + EVENT_FIELDS
 
 EVENT = """
 query Event($slug: String!, $id: ID!) {
@@ -80,13 +57,6 @@ query Active($slug: String!) {
 }
 """ + EVENT_FIELDS
 
-PAGE_ONLY = "query($slug: String!) { page(slug: $slug) { slug timeZone sequence } }"
-
-DEFAULT_PAGE = "query { pages { slug visibility } }"
-
-RECENT_DAYS = 14
-
-
 def event_start(event: dict[str, Any]) -> datetime | None:
     """When an event began (or is planned to), for ordering and month pages."""
     return parse_dt(event.get("startedAt") or event.get("scheduledStart"))
@@ -97,85 +67,8 @@ def latest_update(event: dict[str, Any]) -> dict[str, Any] | None:
     return updates[-1] if updates else None
 
 
-async def status_page(request: Request, slug: str) -> dict[str, Any] | None:
-    """Everything the status page shows, or None when the visitor may not see the page."""
-    layout = await run(request, LAYOUT, {"slug": slug})
-    page = (layout.data or {}).get("page")
-    if page is None:
-        return None
-    key = (page["id"], page["sequence"])
-    known = htmlcache.figures.get(key)
-    if known is None:
-        figures = await run(request, FIGURES, {"slug": slug})
-        known = (figures.data or {}).get("page") if figures.ok else None
-        if known is not None:
-            htmlcache.figures.put(key, known)
-    _merge_figures(page, known if isinstance(known, dict) else None)
-    hidden = _hide_quiet_components(page)
-    ungrouped = [c for c in page["components"] if not c.get("group")]
-    return {
-        "viewer": (layout.data or {}).get("viewer"),
-        "page": page,
-        "ungrouped": ungrouped,
-        "hidden_ids": hidden,
-        "figures_ok": known is not None,
-        **await events_part(request, slug),
-    }
-
-
-async def events_part(request: Request, slug: str) -> dict[str, Any]:
-    """The status page's events: active incidents, maintenance, the past 14 days."""
-    events = await run(request, EVENTS, {"slug": slug})
-    found = (events.data or {}).get("page") if events.ok else None
-    active = _nodes(found, "active")
-    upcoming = _nodes(found, "upcoming")
-    since = datetime.now(UTC) - timedelta(days=RECENT_DAYS)
-    recent = [e for e in _nodes(found, "past")
-              if (parse_dt(e.get("endedAt")) or event_start(e) or since) >= since]
-    return {
-        "events_ok": events.ok,
-        "events_page": (events.data or {}).get("page"),
-        "incidents": [e for e in active if e["kind"] == "INCIDENT"],
-        "maintenance": [e for e in active if e["kind"] == "MAINTENANCE"] + upcoming,
-        "recent": recent,
-    }
-
-
-def _hide_quiet_components(page: dict[str, Any]) -> list[str]:
-    """Statuspage's `only_show_if_degraded`: such a component shows only while not operational
-    (groups left empty disappear too). Returns the hidden components' ids."""
-    def quiet(c: dict[str, Any]) -> bool:
-        return bool(c.get("onlyShowIfDegraded")) and c["status"] == "OPERATIONAL"
-
-    hidden = [c["id"] for c in page["components"] if quiet(c)]
-    page["components"] = [c for c in page["components"] if not quiet(c)]
-    for group in page["groups"]:
-        group["components"] = [c for c in group["components"] if not quiet(c)]
-    page["groups"] = [g for g in page["groups"] if g["components"]]
-    return hidden
-
-
 def _nodes(found: dict[str, Any] | None, name: str) -> list[dict[str, Any]]:
     return list(((found or {}).get(name) or {}).get("nodes") or [])
-
-
-def _merge_figures(page: dict[str, Any], figures: dict[str, Any] | None) -> None:
-    by_id: dict[str, dict[str, Any]] = {}
-    for item in (figures or {}).get("groups", []) + (figures or {}).get("components", []):
-        by_id[item["id"]] = item
-    for group in page["groups"]:
-        group.update(_figures_of(by_id.get(group["id"])))
-        for component in group["components"]:
-            component.update(_figures_of(by_id.get(component["id"])))
-    for component in page["components"]:
-        component.update(_figures_of(by_id.get(component["id"])))
-
-
-def _figures_of(item: dict[str, Any] | None) -> dict[str, Any]:
-    if item is None:
-        return {"ratio": None, "bars": [], "has_figures": False}
-    return {"ratio": (item.get("availability") or {}).get("ratio"),
-            "bars": item.get("dailyBars") or [], "has_figures": True}
 
 
 async def event_page(request: Request, slug: str, event_id: str) -> dict[str, Any] | None:

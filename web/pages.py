@@ -3,6 +3,7 @@ GraphQL schema executed in-process with the visitor's actor; live.js enhances th
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web import pagedata
-from web.htmlcache import cache
+from web import bars, pagedata, status_html
 from web.markdown import render as markdown
 from web.present import register
 from web.query import actor_of, run
@@ -23,7 +23,8 @@ from web.templating import templates
 
 STATIC_DIR = Path(__file__).with_name("static")
 register(templates.env)
-templates.env.globals["markdown"] = markdown
+# Update messages repeat on every rendering of a page: sanitise each text once.
+templates.env.globals["markdown"] = functools.lru_cache(maxsize=4096)(markdown)
 
 
 def page_response(request: Request, name: str, context: dict[str, Any],
@@ -37,50 +38,6 @@ def page_response(request: Request, name: str, context: dict[str, Any],
 def not_found(request: Request) -> HTMLResponse:
     """The one 404 page: unknown slugs and pages the visitor may not see look the same."""
     return page_response(request, "not_found.html", {}, status_code=404)
-
-
-async def home(request: Request) -> Response:
-    slug = request.app.state.settings.default_page
-    if not slug:
-        answer = await run(request, pagedata.DEFAULT_PAGE)
-        public = [p for p in (answer.data or {}).get("pages") or []
-                  if p["visibility"] == "PUBLIC"]
-        slug = public[0]["slug"] if public else None
-    if not slug:
-        return not_found(request)
-    return await _status(request, slug)
-
-
-async def status(request: Request) -> Response:
-    return await _status(request, request.path_params["slug"])
-
-
-async def _status(request: Request, slug: str) -> Response:
-    variant = "status:" + request.url.path
-    cacheable = not (await actor_of(request)).authenticated
-    if not cacheable:
-        return await _render_status(request, slug, variant, cacheable)
-    if (body := await cache.get(slug, variant)) is not None:
-        return cached(body)
-    async with cache.lock(slug, variant):
-        if (body := await cache.get(slug, variant)) is not None:
-            return cached(body)
-        return await _render_status(request, slug, variant, cacheable)
-
-
-async def _render_status(request: Request, slug: str, variant: str,
-                         cacheable: bool) -> Response:
-    data = await pagedata.status_page(request, slug)
-    if data is None:
-        return not_found(request)
-    response = page_response(request, "status.html", data)
-    if cacheable and data["page"]["visibility"] == "PUBLIC":
-        cache.put(slug, variant, data["page"]["sequence"], bytes(response.body))
-    return response
-
-
-def cached(body: bytes) -> HTMLResponse:
-    return HTMLResponse(body, headers={"cache-control": "no-cache"})
 
 
 SUBSCRIBE = """
@@ -107,7 +64,7 @@ async def subscribe(request: Request) -> Response:
         data = await pagedata.event_page(request, slug, event_id)
         name = "event.html"
     else:
-        data = await pagedata.status_page(request, slug)
+        data = await status_html.status_context_for(request, slug)
         name = "status.html"
     if data is None:
         return not_found(request)
@@ -118,30 +75,6 @@ async def subscribe(request: Request) -> Response:
     message = result.get("message") or "; ".join(answer.errors) or "Something went wrong"
     data["subscribe_errors"] = {result.get("field") or "form": message}
     return page_response(request, name, data, status_code=400)
-
-
-async def live_fragment(request: Request) -> Response:
-    """The events parts of the status page, re-fetched by live.js after an event changes;
-    `?sequence=N` asks for a rendering of sequence N or later."""
-    slug = request.path_params["slug"]
-    raw = request.query_params.get("sequence", "")
-    wanted = int(raw) if raw.isdigit() else None
-    cacheable = not (await actor_of(request)).authenticated
-    if cacheable and (body := await cache.get(slug, "live", wanted)) is not None:
-        return cached(body)
-    part = await pagedata.events_part(request, slug)
-    page = part["events_page"]
-    if page is None:  # the events API could not answer: is the page itself visible?
-        answer = await run(request, pagedata.PAGE_ONLY, {"slug": slug})
-        page = (answer.data or {}).get("page")
-        if page is None:
-            return not_found(request)
-    response = page_response(request, "_live_fragment.html", {**part, "page": page})
-    if cacheable and part["events_page"] is not None:
-        meta = await cache.meta(slug)
-        if meta is not None and meta.visibility.value == "PUBLIC":
-            cache.put(slug, "live", page["sequence"], bytes(response.body))
-    return response
 
 
 async def event(request: Request) -> Response:
@@ -266,13 +199,19 @@ def _copy_cookies(source: Response, target: Response) -> None:
             target.raw_headers.append((key, value))
 
 
+# First in the app: the busiest pages should not be matched against every other route first.
+# (Neither pattern matches any other route's paths.)
+status_routes = [
+    Route("/", status_html.StatusPage(default=True), methods=["GET"]),
+    Route("/p/{slug}", status_html.StatusPage(default=False), methods=["GET"]),
+]
+
 routes = [
     Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
-    Route("/", home),
     Route("/signin", signin, methods=["GET", "POST"]),
     Route("/signout", signout, methods=["GET", "POST"]),
-    Route("/p/{slug}", status),
-    Route("/p/{slug}/live", live_fragment),
+    Route("/p/{slug}/live", status_html.live_fragment),
+    *bars.routes,
     Route("/p/{slug}/subscribe", subscribe, methods=["POST"]),
     Route("/p/{slug}/history", history),
     Route("/p/{slug}/events/{event_id}", event),

@@ -4,14 +4,22 @@ A process learns new sequences at once from the changes it publishes itself
 (`hub.add_local_listener`), and re-reads a page's sequence from the database at most once a
 second, so a change committed by another process is served within a second. Internal pages
 are answered only to signed-in callers, and anonymous callers get exactly the unknown-page 404.
+
+Rendering a new sequence never makes callers queue behind it: a body is rendered in its own
+task, and while that render is in flight the previous body of the page is served, for at most
+`STALE_GRACE` seconds after the new sequence became known here (then callers wait for it).
+When the database cannot be read, a public page's last body is served with `X-Heliograph-Stale`
+(and a `Warning`), never an internal page's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
+import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
@@ -27,19 +35,31 @@ from realtime import PageChange, hub
 from resolvers.statuspage import PageMeta, PageSnapshot, default_slug, page_meta, snapshot
 from web.auth import actor_from_request
 
+log = logging.getLogger("heliograph.web")
+
 REFRESH_SECONDS = 1.0
+# How long after a new sequence became known the previous body may still be served while the
+# new one renders: with a change learned at once here, well inside "nothing older than 1 s".
+STALE_GRACE = 0.5
+# The JSON and feeds answer a change at once (a tool reads back what it wrote): their render
+# is small, and callers share the one in flight. The HTML page (web/status_html.py) does not.
+STALE_FORMATS = True
 MAX_SLUGS = 1024
 T = TypeVar("T")
-Render = Callable[[PageSnapshot], bytes | None]
+Render = Callable[[PageSnapshot], bytes | Awaitable[bytes | None] | None]
 
 CORS = [
     (b"access-control-allow-origin", b"*"),
-    (b"access-control-expose-headers", b"ETag, Last-Modified"),
+    (b"access-control-expose-headers", b"ETag, Last-Modified, Warning, X-Heliograph-Stale"),
 ]
+# The last good state, served while the database cannot be read.
+STALE = [(b"x-heliograph-stale", b"1"), (b"warning", b'110 - "Response is Stale"')]
 # Internal data is never shared cross-origin nor by shared caches; it varies with the caller.
 PRIVATE = [(b"cache-control", b"private, no-cache"), (b"vary", b"Authorization, Cookie")]
 PUBLIC = [(b"cache-control", b"public, no-cache"), *CORS]
 NOT_FOUND_BODY = b'{"error":"not_found","message":"Not found"}'
+UNAVAILABLE_BODY = (b'{"error":"unavailable","message":"The status data cannot be read right '
+                    b'now; try again shortly."}')
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,7 @@ class Entry:
     etag: str
     last_modified: str
     headers: list[tuple[bytes, bytes]]  # without content-length
+    made: float = 0.0  # time.monotonic() when rendered
 
 
 class CachedResponse(Response):
@@ -73,6 +94,14 @@ def not_found() -> Response:
     ])
 
 
+def unavailable() -> Response:
+    """503 in JSON: the database cannot be read and there is no last good state to serve."""
+    return CachedResponse(UNAVAILABLE_BODY, 503, [
+        (b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+        (b"retry-after", b"5"),
+    ])
+
+
 class ReadCache:
     """Page metadata (re-read at most once a second), snapshots and bodies by sequence."""
 
@@ -84,6 +113,11 @@ class ReadCache:
         self._entries: dict[tuple[str, str], Entry] = {}
         self._inflight: dict[Any, asyncio.Future[Any]] = {}
         self._floor: dict[str, int] = {}  # page id -> the latest sequence announced here
+        # page id -> (the newest sequence seen here, when it was first seen)
+        self._learned: dict[str, tuple[int, float]] = {}
+        # The last page identities read, kept while the database is down (never expire).
+        self._good_metas: dict[str, PageMeta] = {}
+        self._good_default: str | None = None
         self._unlisten: Callable[[], None] | None = None
         # Bumped by every local change: a load that began before it does not store its result.
         self._generation = 0
@@ -103,12 +137,33 @@ class ReadCache:
         self._floor.clear()
         self._snapshots.clear()
         self._entries.clear()
+        self._learned.clear()
+        self._good_metas.clear()
+        self._good_default = None
+
+    def _saw(self, page_id: str, sequence: int, *, late: bool = False) -> None:
+        """Note a page's sequence. `late`: read back from the database, up to a second after
+        another process committed it, so no grace is left for serving the previous body."""
+        known = self._learned.get(page_id)
+        if known is None or sequence > known[0]:
+            if len(self._learned) >= MAX_SLUGS:
+                self._learned.clear()
+            self._learned[page_id] = (sequence, time.monotonic() - (STALE_GRACE if late else 0))
+
+    def _within_grace(self, meta: PageMeta) -> bool:
+        """Whether the previous body may still stand in for `meta.sequence` while it renders."""
+        known = self._learned.get(meta.id)
+        return known is not None and time.monotonic() - known[1] < STALE_GRACE
 
     def on_change(self, change: PageChange) -> None:
         """A change committed by this process: forget what we knew of that page."""
         self._generation += 1
         self._default = None
         self._floor[change.page_id] = max(change.sequence, self._floor.get(change.page_id, 0))
+        self._saw(change.page_id, change.sequence)
+        if change.kind == "PAGE_EDITED":  # visibility may have changed: no stale copy of it
+            self._good_metas = {slug: m for slug, m in self._good_metas.items()
+                                if m.id != change.page_id}
         # Unknown slugs go too: a new or renamed page may now own one we remember as absent.
         self._metas = {slug: known for slug, known in self._metas.items()
                        if known[0] is not None and known[0].id != change.page_id}
@@ -117,6 +172,17 @@ class ReadCache:
     async def _once(self, key: Any, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """One load per key at a time, in its own task: concurrent callers share its result,
         and a caller that goes away (client disconnect) does not cancel it for the others."""
+        result: T = await asyncio.shield(self._start(key, load))
+        return result
+
+    async def idle(self) -> None:
+        """Wait until no load or render is in flight (for tests: "once the render is done")."""
+        while self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
+    def _start(self, key: Any, load: Callable[[], Coroutine[Any, Any, T]]
+               ) -> asyncio.Future[T]:
+        """The task loading `key`: the one in flight, or a new one."""
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.ensure_future(load())
@@ -129,14 +195,15 @@ class ReadCache:
                     finished.exception()  # retrieved: whoever awaits it re-raises it
 
             task.add_done_callback(done)
-        result: T = await asyncio.shield(task)
-        return result
+        return task
 
-    async def meta(self, slug: str) -> PageMeta | None:
+    async def meta(self, slug: str, at_least: int | None = None) -> PageMeta | None:
+        """The page's identity and sequence, at most a second old (or `at_least` this one)."""
         known = self._metas.get(slug)
         if known is not None and time.monotonic() - known[1] < self.refresh:
             meta = known[0]
-            if meta is None or meta.sequence >= self._floor.get(meta.id, 0):
+            if meta is None or meta.sequence >= max(self._floor.get(meta.id, 0),
+                                                    at_least or 0):
                 return meta
 
         async def load() -> PageMeta | None:
@@ -144,6 +211,13 @@ class ReadCache:
             meta = await page_meta(slug=slug)
             if len(self._metas) >= MAX_SLUGS:
                 self._metas.clear()  # unknown slugs are remembered too: keep that bounded
+            if len(self._good_metas) >= MAX_SLUGS:
+                self._good_metas.clear()
+            if meta is None:
+                self._good_metas.pop(slug, None)
+            else:
+                self._saw(meta.id, meta.sequence, late=True)
+                self._good_metas[slug] = meta
             if generation == self._generation:
                 self._metas[slug] = (meta, time.monotonic())
             return meta
@@ -158,6 +232,7 @@ class ReadCache:
         async def load() -> str | None:
             generation = self._generation
             slug = await default_slug()
+            self._good_default = slug
             if generation == self._generation:
                 self._default = (slug, time.monotonic())
             return slug
@@ -177,21 +252,55 @@ class ReadCache:
 
         return await self._once(("snapshot", meta.id, meta.sequence), load)
 
-    async def entry(self, meta: PageMeta, variant: str, media_type: str, render: Render
-                    ) -> Entry | None:
+    async def entry(self, meta: PageMeta, variant: str, media_type: str, render: Render,
+                    *, max_age: float | None = None, stale_ok: bool = True) -> Entry | None:
+        """The body of `variant` for the page's sequence (rendered at most `max_age` ago).
+
+        While a newer one renders, the previous body answers (`stale_ok`): for the same
+        sequence when only `max_age` ran out, for an older one within `STALE_GRACE`."""
         key = (meta.id, variant)
         known = self._entries.get(key)
-        if known is not None and known.sequence == meta.sequence \
-                and known.visibility == meta.visibility:
+        if known is not None and known.visibility == meta.visibility \
+                and known.sequence >= meta.sequence:
+            if max_age is None or time.monotonic() - known.made < max_age:
+                return known
+        task = self._start(("entry", key, meta.sequence),
+                           lambda: self._render(meta, variant, media_type, render))
+        if stale_ok and known is not None and known.visibility == meta.visibility and (
+                known.sequence >= meta.sequence or self._within_grace(meta)):
             return known
-        snap = await self.snapshot(meta)
-        if snap is None:
-            return None
-        body = render(snap)
+        return await asyncio.shield(task)
+
+    async def _render(self, meta: PageMeta, variant: str, media_type: str, render: Render
+                      ) -> Entry | None:
+        key = (meta.id, variant)
+        try:
+            snap = await self.snapshot(meta)
+            if snap is None:
+                return None
+            body = render(snap)
+            if inspect.isawaitable(body):
+                body = await body
+        except Exception:
+            log.warning("rendering %s of page %s failed", variant, meta.slug, exc_info=True)
+            raise
         if body is None:
             return None
         entry = _entry(meta, body, media_type)
-        self._entries[key] = entry
+        current = self._entries.get(key)
+        if current is None or current.sequence <= entry.sequence:
+            self._entries[key] = entry
+        return entry
+
+    def last_good(self, slug: str | None, variant: str) -> Entry | None:
+        """For when the database cannot be read: the last body of a page last seen public."""
+        slug = slug if slug is not None else self._good_default
+        meta = self._good_metas.get(slug) if slug is not None else None
+        if meta is None or meta.visibility != Visibility.PUBLIC:
+            return None
+        entry = self._entries.get((meta.id, variant))
+        if entry is None or entry.visibility != Visibility.PUBLIC:
+            return None
         return entry
 
 
@@ -205,7 +314,8 @@ def _entry(meta: PageMeta, body: bytes, media_type: str) -> Entry:
         (b"last-modified", last_modified.encode()),
         *(PUBLIC if meta.visibility == Visibility.PUBLIC else PRIVATE),
     ]
-    return Entry(meta.sequence, meta.visibility, body, etag, last_modified, headers)
+    return Entry(meta.sequence, meta.visibility, body, etag, last_modified, headers,
+                 time.monotonic())
 
 
 def _conditional_headers(scope: Scope) -> tuple[bytes | None, bytes | None]:
@@ -244,6 +354,20 @@ async def serve(scope: Scope, *, slug: str | None, variant: str, media_type: str
                 render: Render) -> Response:
     """Answer a GET for one page's format from the cache (slug None: the default page)."""
     cache.listen()
+    try:
+        return await _serve(scope, slug=slug, variant=variant, media_type=media_type,
+                            render=render)
+    except Exception:
+        # The database (or a render) failed: the last good body of a public page, marked.
+        log.warning("serving %s from the last good state", variant, exc_info=True)
+        entry = cache.last_good(slug, variant)
+        if entry is None:
+            return unavailable()
+        return CachedResponse(entry.body, 200, [*entry.headers, *STALE])
+
+
+async def _serve(scope: Scope, *, slug: str | None, variant: str, media_type: str,
+                 render: Render) -> Response:
     if slug is None:
         slug = await cache.default_slug()
         if slug is None:
@@ -255,7 +379,7 @@ async def serve(scope: Scope, *, slug: str | None, variant: str, media_type: str
         actor = await actor_from_request(Request(scope))
         if not actor.authenticated:
             return not_found()
-    entry = await cache.entry(meta, variant, media_type, render)
+    entry = await cache.entry(meta, variant, media_type, render, stale_ok=STALE_FORMATS)
     if entry is None:
         return not_found()
     if _not_modified(scope, entry):

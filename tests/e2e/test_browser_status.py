@@ -82,3 +82,31 @@ async def test_without_javascript_the_page_renders_fully_and_the_form_still_work
             from models import Subscriber
 
             assert await Subscriber.filter(email="nojs@example.com").count() == 1
+
+
+async def test_a_bars_tooltip_reads_the_days_events_on_demand() -> None:
+    from models import Component, User
+    from models.enums import ComponentStatus
+    from resolvers import event
+    from resolvers.auth import load_actor
+    from resolvers.demo import DEMO_ADMIN
+
+    demo = await load_demo()
+    actor = await load_actor(await User.get(email=DEMO_ADMIN), via="cli")
+    api_id = (await Component.get(page_id=demo.id, name="API")).id
+    await event.create_incident(actor=actor, page_id=demo.id, title="Slow API answers",
+                                message="Investigating.", notify=False,
+                                components=[(api_id, ComponentStatus.DEGRADED)])
+    with running_server() as base:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(f"{base}/p/demo")
+            api = page.locator(f"#component-{api_id}")
+            today = api.locator(".bars .bar.today")
+            assert await today.get_attribute("data-status") == "DEGRADED"
+            await today.focus()
+            tip = today.locator(".tip")
+            assert "Degraded performance" in await tip.inner_text()
+            # the events are not in the page: the tooltip asks for them when it opens
+            await tip.locator(".tip-event").wait_for(timeout=10_000)
+            assert await tip.locator(".tip-event").inner_text() == "Incident: Slow API answers"

@@ -93,7 +93,7 @@
 
   function reloadPage() {
     // components were added or removed: take the server's whole rendering of the page
-    return fetch(location.pathname, { credentials: "same-origin" })
+    return fetch(location.pathname + "?sequence=" + sequence, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;

@@ -1,0 +1,174 @@
+"""The status page in HTML (`/`, `/p/{slug}`) and its events part for live.js (`/p/{slug}/live`).
+
+Rendered from the page's snapshot and compact figures (web/statuspage_view.py), never through
+a GraphQL round trip. Anonymous visitors of a public page get bytes from the read cache
+(web/readcache.py): per page and sequence, re-rendered at most every `MAX_AGE` seconds because
+bars move with the clock, in a task of its own while the previous bytes keep answering. Signed-
+in visitors (internal pages, or the account menu) get a rendering of their own from the same
+cached snapshot and figures. With the database unreadable, a public page's last rendering is
+served under a visible notice."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from models.enums import Visibility
+from resolvers.auth import ANONYMOUS, Actor
+from resolvers.session import COOKIE_NAME
+from resolvers.statuspage import PageMeta, PageSnapshot
+from web import figures as page_figures
+from web.auth import actor_from_request
+from web.readcache import STALE, CachedResponse, _not_modified, cache, log
+from web.statuspage_view import events_context, page_dict, status_context
+from web.templating import templates
+
+MEDIA_TYPE = "text/html; charset=utf-8"
+MAX_AGE = 30.0
+STALE_NOTICE = (
+    b'<main id="main" class="wrap"><p class="stale-notice" role="status">'
+    b"This page could not be refreshed just now: what it shows may be out of date.</p>")
+NO_CACHE = [(b"content-type", MEDIA_TYPE.encode()), (b"cache-control", b"no-cache")]
+
+
+def _has_credentials(scope: Scope) -> bool:
+    """Whether the request may carry a session or a token (else it is anonymous, cheaply)."""
+    cookie = COOKIE_NAME.encode()
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie" and cookie in value):
+            return True
+    return False
+
+
+async def visitor(scope: Scope) -> Actor:
+    """The request's actor; no database read for a request without credentials."""
+    return await actor_from_request(Request(scope)) if _has_credentials(scope) else ANONYMOUS
+
+
+def _viewer(actor: Actor) -> dict[str, Any] | None:
+    if not actor.authenticated or actor.user is None:
+        return None
+    user = actor.user
+    return {"id": user.id, "email": user.email, "name": user.name, "isAdmin": user.is_admin}
+
+
+def render_page(context: dict[str, Any], path: str, name: str = "status.html") -> bytes:
+    context.setdefault("signin_next", path)
+    return templates.env.get_template(name).render(context).encode()
+
+
+async def status_body(snap: PageSnapshot, path: str, actor: Actor = ANONYMOUS) -> bytes:
+    """The status page of this snapshot as `actor` sees it."""
+    figures = await page_figures.cache.get(snap)
+    return render_page(status_context(snap, figures, _viewer(actor)), path)
+
+
+def live_body(snap: PageSnapshot, path: str) -> bytes:
+    return render_page({**events_context(snap), "page": page_dict(snap)}, path,
+                       "_live_fragment.html")
+
+
+def not_found_page(path: str, actor: Actor = ANONYMOUS) -> Response:
+    """The one 404 page (unknown slugs and pages the visitor may not see look the same)."""
+    body = render_page({"viewer": _viewer(actor)}, path, "not_found.html")
+    return CachedResponse(body, 404, NO_CACHE)
+
+
+async def _page(slug: str | None, at_least: int | None, actor: Actor
+                ) -> tuple[PageMeta, str] | None:
+    """The page's identity when `actor` may see it, and its slug."""
+    if slug is None:
+        slug = await cache.default_slug()
+        if slug is None:
+            return None
+    meta = await cache.meta(slug, at_least)
+    if meta is None or (meta.visibility != Visibility.PUBLIC and not actor.authenticated):
+        return None
+    return meta, slug
+
+
+async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
+                     at_least: int | None = None) -> Response:
+    """The status page (or its live part) of `slug` (None: the default page)."""
+    cache.listen()
+    path: str = scope["path"]
+    variant = ("live" if live else "html:") + ("" if live else path)
+    try:
+        actor = await visitor(scope)
+        found = await _page(slug, at_least, actor)
+        if found is None:
+            return not_found_page(path, actor)
+        meta, slug = found
+        if actor.authenticated:
+            # The account menu names the visitor: rendered for them, from the shared parts.
+            snap = await cache.snapshot(meta)
+            if snap is None:
+                return not_found_page(path, actor)
+            body = live_body(snap, path) if live else await status_body(snap, path, actor)
+            return CachedResponse(body, 200, [
+                *NO_CACHE, (b"vary", b"Cookie, Authorization")])
+
+        async def render(snap: PageSnapshot) -> bytes:
+            return live_body(snap, path) if live else await status_body(snap, path)
+
+        entry = await cache.entry(meta, variant, MEDIA_TYPE, render,
+                                  max_age=None if live else MAX_AGE,
+                                  stale_ok=at_least is None)
+        if entry is None:
+            return not_found_page(path)
+        if _not_modified(scope, entry):
+            return CachedResponse(b"", 304, [h for h in entry.headers
+                                             if h[0] != b"content-type"])
+        return CachedResponse(entry.body, 200, entry.headers)
+    except Exception:
+        log.warning("serving %s from the last good state", path, exc_info=True)
+        stale = cache.last_good(slug, variant)
+        if stale is None:
+            body = render_page({}, path, "unavailable.html")
+            return CachedResponse(body, 503, [*NO_CACHE, (b"retry-after", b"5")])
+        body = stale.body if live else stale.body.replace(
+            b'<main id="main" class="wrap">', STALE_NOTICE, 1)
+        return CachedResponse(body, 200, [*stale.headers, *STALE])
+
+
+class StatusPage:
+    """ASGI endpoint of `/` (default) and `/p/{slug}`: no Request object on the cached path."""
+
+    def __init__(self, *, default: bool) -> None:
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        slug = None if self.default else scope["path_params"]["slug"]
+        await (await serve_html(scope, slug=slug, at_least=_sequence(scope)))(
+            scope, receive, send)
+
+
+def _sequence(scope: Scope) -> int | None:
+    """`?sequence=N`: live.js asks for a rendering of sequence N or later."""
+    query: bytes = scope.get("query_string", b"")
+    if not query:
+        return None
+    raw = parse_qs(query.decode("latin-1")).get("sequence", [""])[0]
+    return int(raw) if raw.isdigit() else None
+
+
+async def live_fragment(request: Request) -> Response:
+    """The events parts of the status page, re-fetched by live.js after an event changes."""
+    return await serve_html(request.scope, slug=request.path_params["slug"], live=True,
+                            at_least=_sequence(request.scope))
+
+
+async def status_context_for(request: Request, slug: str) -> dict[str, Any] | None:
+    """The status page's context for one visitor (the subscribe form answers on the page)."""
+    actor = await visitor(request.scope)
+    found = await _page(slug, None, actor)
+    if found is None:
+        return None
+    snap = await cache.snapshot(found[0])
+    if snap is None:
+        return None
+    return status_context(snap, await page_figures.cache.get(snap), _viewer(actor))
