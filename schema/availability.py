@@ -95,8 +95,6 @@ class Availability:
                                                               "(excluded from both sides).")
     total_seconds: float = strawberry.field(description="Σ over components of the window's "
                                                         "length after clipping to `since`.")
-    start: datetime = strawberry.field(description="The earliest counted instant.")
-    end: datetime = strawberry.field(description="The window's end (never after now).")
     figures: strawberry.Private[Figures]
     page_model: strawberry.Private[StatusPage]
 
@@ -106,9 +104,17 @@ class Availability:
             ratio=figures.ratio, uptime_seconds=figures.seconds(figures.uptime_us),
             downtime_seconds=figures.seconds(figures.downtime_us),
             maintenance_seconds=figures.seconds(figures.maintenance_us),
-            total_seconds=figures.seconds(figures.total_us), start=figures.start,
-            end=figures.end, figures=figures, page_model=page,
+            total_seconds=figures.seconds(figures.total_us), figures=figures, page_model=page,
         )
+
+    # Computed when asked for: a page's 200 × 90 bars rarely ask, and they add up.
+    @strawberry.field(description="The earliest counted instant.")
+    def start(self) -> datetime:
+        return self.figures.start
+
+    @strawberry.field(description="The window's end (never after now).")
+    def end(self) -> datetime:
+        return self.figures.end
 
     @strawberry.field(description="What the figures were computed from: per component, in "
                                   "time order, covering its counted window without gaps.")
