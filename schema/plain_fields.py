@@ -23,6 +23,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -32,6 +33,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
 _REGULAR = object()  # "take graphql-core's path for this field"
+LEAF_STEP, LIST_STEP, OBJECT_STEP, OBJECTS_STEP = 0, 1, 2, 3
 LEAF = (GraphQLScalarType, GraphQLEnumType)
 Plain = dict[str, tuple[Callable[[Any], Any], GraphQLOutputType]]  # name -> (read, type)
 _plans: dict[GraphQLObjectType, Plain] = {}
@@ -59,36 +61,193 @@ def _reader(field: GraphQLField) -> Callable[[Any], Any]:
 
 
 def _leaf(leaf: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
-    coerced = leaf.coerce_output_value(value)
+    try:
+        coerced = leaf.coerce_output_value(value)
+    except Exception:
+        return _REGULAR  # graphql-core raises it again, located
     return _REGULAR if coerced is None or coerced is Undefined else coerced
+
+
+# (response name, read, step kind, required, leaf or item type or object type, field details)
+Step = tuple[str, Callable[[Any], Any], int, bool, Any, FieldDetailsList]
+
+
+class Compiled:
+    """One selection set on one type: its plain fields as steps, the others as graphql-core
+    sees them. `pure`: nothing but steps (whole objects can be built without graphql-core)."""
+
+    __slots__ = ("grouped", "pure", "regular", "steps")
+
+    def __init__(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> None:
+        plain = _plain(parent_type)
+        self.grouped = grouped  # kept alive: plans are keyed by its id
+        self.steps: list[Step] = []
+        self.regular: GroupedFieldSet = {}
+        for name, details in grouped.items():
+            known = plain.get(details[0].node.name.value)
+            step = _step(name, known, details) if known is not None else None
+            if step is None:
+                self.regular[name] = details
+            else:
+                self.steps.append(step)
+        self.pure = not self.regular
+
+
+def _step(name: str, known: tuple[Callable[[Any], Any], GraphQLOutputType],
+          details: FieldDetailsList) -> Step | None:
+    read, return_type = known
+    required = isinstance(return_type, GraphQLNonNull)
+    kind = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    if isinstance(kind, LEAF):
+        return (name, read, LEAF_STEP, required, kind, details)
+    if isinstance(kind, GraphQLList):
+        item = kind.of_type
+        leaf = item.of_type if isinstance(item, GraphQLNonNull) else item
+        if isinstance(leaf, LEAF):
+            return (name, read, LIST_STEP, required, item, details)
+        if isinstance(leaf, GraphQLObjectType):
+            return (name, read, OBJECTS_STEP, required, item, details)
+        return None
+    if isinstance(kind, GraphQLObjectType):
+        return (name, read, OBJECT_STEP, required, kind, details)
+    return None
 
 
 class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor with a direct path for strawberry's basic fields."""
 
+    _compiled: dict[tuple[GraphQLObjectType, int], Compiled]
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Compiled:
+        try:
+            cache = self._compiled
+        except AttributeError:
+            cache = self._compiled = {}
+        key = (parent_type, id(grouped))
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = Compiled(parent_type, grouped)
+        return found
+
+    def _plain_allowed(self) -> bool:
+        """Schema extensions with a `resolve` hook see every field: then no shortcut."""
+        manager = self.middleware_manager
+        return manager is None or not manager.middlewares
+
+    def _sub_plan(self, kind: GraphQLObjectType, details: FieldDetailsList) -> Compiled | None:
+        grouped, deferred, forbidden = self.collect_subfields(kind, details)
+        return None if deferred or forbidden else self._plan(kind, grouped)
+
+    def _row(self, plan: Compiled, source: Any) -> Any:
+        """The whole object of a pure plan, or _REGULAR at the first thing out of the way."""
+        row: dict[str, Any] = {}
+        for name, read, step, required, kind, details in plan.steps:
+            try:
+                value = read(source)
+            except Exception:
+                return _REGULAR
+            if value is None:
+                if required:
+                    return _REGULAR
+                row[name] = None
+            elif step == LEAF_STEP:
+                value = _leaf(kind, value)
+                if value is _REGULAR:
+                    return _REGULAR
+                row[name] = value
+            elif step == LIST_STEP:
+                value = _leaves(kind, value)
+                if value is _REGULAR:
+                    return _REGULAR
+                row[name] = value
+            elif step == OBJECTS_STEP:
+                value = self._objects(kind, details, value)
+                if value is _REGULAR:
+                    return _REGULAR
+                row[name] = value
+            else:
+                sub = self._sub_plan(kind, details)
+                if sub is None or not sub.pure or (
+                        kind.is_type_of is not None and kind.is_type_of(value, None) is not True):
+                    return _REGULAR
+                value = self._row(sub, value)
+                if value is _REGULAR:
+                    return _REGULAR
+                row[name] = value
+        return row
+
+    def complete_list_value(self, return_type: GraphQLList[GraphQLOutputType],
+                            field_details_list: FieldDetailsList, info: GraphQLResolveInfo,
+                            path: Path, result: Any, position_context: Any
+                            ) -> AwaitableOrValue[list[Any]]:
+        """A list of objects whose selection is all plain fields: built row by row."""
+        item = return_type.of_type
+        kind = item.of_type if isinstance(item, GraphQLNonNull) else item
+        if isinstance(kind, GraphQLObjectType) and isinstance(result, list | tuple) \
+                and self._plain_allowed() \
+                and self.get_stream_usage(field_details_list, path) is None:
+            plan = self._sub_plan(kind, field_details_list)
+            if plan is not None and plan.pure:
+                rows = self._rows(plan, kind, isinstance(item, GraphQLNonNull), result)
+                if rows is not _REGULAR:
+                    return rows  # type: ignore[no-any-return]
+        return super().complete_list_value(return_type, field_details_list, info, path, result,
+                                           position_context)
+
+    def _objects(self, item: GraphQLOutputType, details: FieldDetailsList, values: Any) -> Any:
+        """A plain list of objects whose selection is all plain fields, or _REGULAR."""
+        kind = item.of_type if isinstance(item, GraphQLNonNull) else item
+        if not isinstance(kind, GraphQLObjectType) or not isinstance(values, list | tuple):
+            return _REGULAR
+        plan = self._sub_plan(kind, details)
+        if plan is None or not plan.pure:
+            return _REGULAR
+        return self._rows(plan, kind, isinstance(item, GraphQLNonNull), values)
+
+    def _rows(self, plan: Compiled, kind: GraphQLObjectType, required: bool,
+              items: list[Any] | tuple[Any, ...]) -> Any:
+        is_type_of = kind.is_type_of
+        rows: list[Any] = []
+        for value in items:
+            if value is None:
+                if required:
+                    return _REGULAR
+                rows.append(None)
+                continue
+            if is_type_of is not None and is_type_of(value, None) is not True:
+                return _REGULAR
+            row = self._row(plan, value)
+            if row is _REGULAR:
+                return _REGULAR
+            rows.append(row)
+        return rows
+
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any,
                        path: Path | None, grouped_field_set: GroupedFieldSet,
                        position_context: Any) -> AwaitableOrValue[dict[str, Any]]:
-        manager = self.middleware_manager
-        plain = _plain(parent_type)
-        if not plain or (manager is not None and manager.middlewares):
+        if not self._plain_allowed():
             return super().execute_fields(parent_type, source_value, path, grouped_field_set,
                                           position_context)
+        plan = self._plan(parent_type, grouped_field_set)
+        if not plan.steps:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set,
+                                          position_context)
+        if plan.pure:
+            row = self._row(plan, source_value)
+            if row is not _REGULAR:
+                return row  # type: ignore[no-any-return]
         results: dict[str, Any] = {}
-        regular: GroupedFieldSet = {}
+        regular: GroupedFieldSet = dict(plan.regular)
         awaitable: list[str] = []
-        for response_name, details in grouped_field_set.items():
-            known = plain.get(details[0].node.name.value)
-            value = _REGULAR
-            if known is not None:
-                value = self._complete(known, source_value, parent_type, path, response_name,
-                                       details, position_context)
+        for name, read, step, required, kind, details in plan.steps:
+            value = self._complete(read, step, required, kind, details, source_value,
+                                   parent_type, path, name, position_context)
             if value is _REGULAR:
-                regular[response_name] = details
+                regular[name] = details
                 continue
-            results[response_name] = value
+            results[name] = value
             if self.is_awaitable(value):
-                awaitable.append(response_name)
+                awaitable.append(name)
         if not regular and not awaitable:
             return results
         rest = super().execute_fields(parent_type, source_value, path, regular,
@@ -115,38 +274,34 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         return {name: plain[name] if name in plain else others[name]
                 for name in grouped_field_set if name in plain or name in others}
 
-    def _complete(self, known: tuple[Any, GraphQLOutputType], source: Any,
-                  parent_type: GraphQLObjectType, path: Path | None, response_name: str,
-                  details: FieldDetailsList, position_context: Any) -> Any:
-        resolve, return_type = known
+    def _complete(self, read: Callable[[Any], Any], step: int, required: bool, kind: Any,
+                  details: FieldDetailsList, source: Any, parent_type: GraphQLObjectType,
+                  path: Path | None, response_name: str, position_context: Any) -> Any:
         try:
-            value = resolve(source)
+            value = read(source)
         except Exception:
             return _REGULAR  # graphql-core raises it again, located, with its rules
-        kind = return_type
-        if isinstance(kind, GraphQLNonNull):
-            if value is None:
-                return _REGULAR
-            kind = kind.of_type
-        elif value is None:
-            return None
-        if isinstance(kind, LEAF):
+        if value is None:
+            return _REGULAR if required else None
+        if step == LEAF_STEP:
             return _leaf(kind, value)
-        if isinstance(kind, GraphQLList):
-            return self._leaves(kind.of_type, value)
-        if isinstance(kind, GraphQLObjectType) and (kind.is_type_of is None
-                                                    or kind.is_type_of(value, None) is True):
-            field_path = Path(path, response_name, parent_type.name)
-            try:
-                completed = self.collect_and_execute_subfields(kind, details, field_path,
-                                                               value, position_context)
-            except Exception as error:
-                self.handle_field_error(error, return_type, details, field_path)
-                return None
-            if self.is_awaitable(completed):
-                return self._guarded(completed, return_type, details, field_path)
-            return completed
-        return _REGULAR
+        if step == LIST_STEP:
+            return _leaves(kind, value)
+        if step == OBJECTS_STEP:
+            return self._objects(kind, details, value)
+        if kind.is_type_of is not None and kind.is_type_of(value, None) is not True:
+            return _REGULAR
+        field_path = Path(path, response_name, parent_type.name)
+        return_type = GraphQLNonNull(kind) if required else kind
+        try:
+            completed = self.collect_and_execute_subfields(kind, details, field_path, value,
+                                                           position_context)
+        except Exception as error:
+            self.handle_field_error(error, return_type, details, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._guarded(completed, return_type, details, field_path)
+        return completed
 
     async def _guarded(self, completed: Any, return_type: GraphQLOutputType,
                        details: FieldDetailsList, path: Path) -> Any:
@@ -156,22 +311,22 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(error, return_type, details, path)
             return None
 
-    @staticmethod
-    def _leaves(item: GraphQLOutputType, values: Any) -> Any:
-        """A list of scalars or enums, or _REGULAR for anything else."""
-        required = isinstance(item, GraphQLNonNull)
-        leaf = item.of_type if isinstance(item, GraphQLNonNull) else item
-        if not isinstance(leaf, LEAF) or isinstance(values, str | bytes | dict):
-            return _REGULAR
-        out = []
-        for value in values:
-            if value is None:
-                if required:
-                    return _REGULAR
-                out.append(None)
-                continue
-            coerced = _leaf(leaf, value)
-            if coerced is _REGULAR:
+
+def _leaves(item: GraphQLOutputType, values: Any) -> Any:
+    """A list of scalars or enums, or _REGULAR for anything else."""
+    required = isinstance(item, GraphQLNonNull)
+    leaf = item.of_type if isinstance(item, GraphQLNonNull) else item
+    if not isinstance(leaf, LEAF) or isinstance(values, str | bytes | dict):
+        return _REGULAR
+    out = []
+    for value in values:
+        if value is None:
+            if required:
                 return _REGULAR
-            out.append(coerced)
-        return out
+            out.append(None)
+            continue
+        coerced = _leaf(leaf, value)
+        if coerced is _REGULAR:
+            return _REGULAR
+        out.append(coerced)
+    return out
