@@ -174,7 +174,8 @@ async def components_daily_bars(info: Info, page: StatusPage, components: list[C
         DailyBar(date=bar.date, status=bar.status,
                  availability=Availability.from_figures(bar.figures, page),
                  event_ids=bar.event_ids,  # type: ignore[arg-type]  # ids are str
-                 events=[events[e] for e in bar.figures.touched if e in events],
+                 events=[events[e] for e in bar.figures.touched if e in events]
+                 if events and bar.figures.touched else [],
                  page_model=page)
         for bar in found
     ]

@@ -12,6 +12,7 @@ with a `resolve` hook — takes graphql-core's own path, so answers and errors a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -60,12 +61,61 @@ def _reader(field: GraphQLField) -> Callable[[Any], Any]:
     return lambda source: resolve(source, None)  # type: ignore[misc]
 
 
-def _leaf(leaf: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
+def _slow_leaf(leaf: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
     try:
         coerced = leaf.coerce_output_value(value)
     except Exception:
         return _REGULAR  # graphql-core raises it again, located
     return _REGULAR if coerced is None or coerced is Undefined else coerced
+
+
+_coercers: dict[Any, Callable[[Any], Any]] = {}
+MEMO_SIZE = 4096
+MAX_INT = 2**31
+
+
+def _coercer(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+    """The leaf's output coercion, with the common cases answered without calling it: the
+    built-in scalars for values already of their type (what graphql-core returns for them),
+    and a memo of earlier answers for enums and dates (statuses and days repeat)."""
+    exact = {"String": str, "ID": str, "Boolean": bool, "Float": float}.get(leaf.name)
+    if exact is not None and leaf.coerce_output_value.__module__.startswith("graphql."):
+        finite = leaf.name == "Float"
+
+        def builtin(value: Any) -> Any:
+            if value.__class__ is exact and (not finite or math.isfinite(value)):
+                return value
+            return _slow_leaf(leaf, value)
+
+        return builtin
+    if leaf.name == "Int":
+        return lambda value: value if value.__class__ is int and -MAX_INT <= value < MAX_INT \
+            else _slow_leaf(leaf, value)
+    if not isinstance(leaf, GraphQLEnumType) and leaf.name != "Date":
+        # Not DateTime: equal aware datetimes in different zones print differently.
+        return lambda value: _slow_leaf(leaf, value)
+    memo: dict[tuple[type, Any], Any] = {}
+
+    def remembered(value: Any) -> Any:
+        key = (value.__class__, value)  # 1, 1.0 and True are equal; their answers are not
+        try:
+            return memo[key]
+        except KeyError:
+            coerced = memo[key] = _slow_leaf(leaf, value)
+            if len(memo) > MEMO_SIZE:
+                memo.clear()
+            return coerced
+        except TypeError:  # unhashable
+            return _slow_leaf(leaf, value)
+
+    return remembered
+
+
+def _leaf(leaf: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
+    coerce = _coercers.get(leaf)
+    if coerce is None:
+        coerce = _coercers[leaf] = _coercer(leaf)
+    return coerce(value)
 
 
 # (response name, read, step kind, required, leaf or item type or object type, field details)
