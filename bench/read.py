@@ -68,6 +68,7 @@ def bench_app() -> Any:
 
     app.router.routes.insert(0, Route("/bench/raw", raw))
     app.router.routes.insert(0, raw_html_route(path.with_suffix(".html")))
+    _add_graphql_raw_route(app)
     return app
 
 
@@ -470,6 +471,8 @@ def main() -> int:
                         help="grow the demo page to this many components (e.g. 200)")
     parser.add_argument("--change-pairs", type=int, default=10,
                         help="raw/summary.json 2 s pairs while the page changes every second")
+    parser.add_argument("--graphql-status-page", action="store_true",
+                        help="only the anonymous status-page GraphQL query against raw")
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -484,6 +487,9 @@ def main() -> int:
                                    args.duration, args.connections))
         print(json.dumps(result))
         return 0
+
+    if args.graphql_status_page:
+        return graphql_status_page(args)
 
     scratch = Path(tempfile.mkdtemp(prefix="heliograph-bench-read-"))
     body_file = scratch / "summary.json"
@@ -563,6 +569,109 @@ def main() -> int:
     print_html_pairs(html_pairs)
     print_under_change(under_change, sum(not c["group"] for c in json.loads(summary)["components"]))
     shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+# ---- the anonymous status-page GraphQL query (web/graphql_cache.py) ---------------------------
+
+# What a status page reads: the page, components with their group, availability and 90 daily
+# bars with their events (the documents of web/pagedata.py, in one query).
+STATUS_PAGE_QUERY = """query StatusPage($slug: String!) { page(slug: $slug) {
+  id slug name status statusDescription timeZone
+  groups { id name status availability { ratio } }
+  components { id name status group { id name }
+    availability { ratio uptimeSeconds downtimeSeconds maintenanceSeconds totalSeconds }
+    dailyBars { date status availability { ratio } events { id title kind } } } } }"""
+GRAPHQL_BODY_ENV = "READ_BENCH_GRAPHQL_BODY"
+
+
+def _add_graphql_raw_route(app: Any) -> None:
+    """`/bench/raw-graphql`: the bytes the status-page query answered, from a plain route."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    source = os.environ.get(GRAPHQL_BODY_ENV)
+    if not source:
+        return
+    body: list[bytes] = []
+
+    async def raw(request: Request) -> Response:
+        if not body:
+            body.append(await asyncio.to_thread(Path(source).read_bytes))
+        return Response(body[0], media_type="application/json")
+
+    app.router.routes.insert(0, Route("/bench/raw-graphql", raw))
+
+
+def graphql_status_page(args: argparse.Namespace) -> int:
+    """Anonymous GraphQL GET of the status-page query vs a raw route with the same bytes."""
+    scratch = Path(tempfile.mkdtemp(prefix="heliograph-bench-gql-"))
+    body_file = scratch / "graphql.json"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+    env.update({
+        "HELIOGRAPH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}",
+        "BROADCAST_URL": "memory://", "EMBEDDED_WORKER": "false", "VAR_DIR": str(scratch),
+        "BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning",
+        BODY_ENV: str(scratch / "unused.json"), GRAPHQL_BODY_ENV: str(body_file),
+    })
+    for name in ("DEFAULT_PAGE", "SMTP_URL", "GRAPHIQL"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "bench.read", "--setup"], env=env, cwd=ROOT,
+                   check=True, timeout=120)
+    use_wrk = shutil.which("wrk") is not None and not args.python_load
+    measure = run_wrk if use_wrk else run_python_load
+    variables = json.dumps({"slug": SLUG})
+    graphql = f"/graphql?query={quote(STATUS_PAGE_QUERY)}&variables={quote(variables)}"
+    with _server(env, port) as base:
+        import httpx
+
+        began = time.perf_counter()
+        cold = _get(base + graphql)
+        cold_ms = (time.perf_counter() - began) * 1000
+        assert b'"errors"' not in cold and len(json.loads(cold)["data"]["page"]["components"])
+        body_file.write_bytes(cold)
+        assert _get(f"{base}/bench/raw-graphql") == cold
+        # Signed-in-like requests bypass the cache: the uncached cost in the same run.
+        uncached = []
+        for _ in range(5):
+            began = time.perf_counter()
+            httpx.get(base + graphql, headers={"authorization": "Bearer nosuchtoken"},
+                      timeout=30).raise_for_status()
+            uncached.append((time.perf_counter() - began) * 1000)
+        targets = [("raw Starlette, same bytes", "/bench/raw-graphql"),
+                   ("GraphQL status-page query", graphql)]
+        results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in targets}
+        for _name, path in targets:
+            measure(base + path, 2.0, 4)
+            _settle(base)
+        for _ in range(args.rounds):
+            for name, path in targets:
+                results[name].append(measure(base + path, args.duration, args.connections))
+                _settle(base)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+        return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+
+    typical = {name: median_run(runs) for name, runs in results.items()}
+    raw = typical[targets[0][0]]["rps"]
+    print(f"bench/read.py --graphql-status-page — load: {'wrk -t1' if use_wrk else 'python'} "
+          f"-c{args.connections}, {args.rounds} interleaved rounds of {args.duration:g}s, "
+          f"demo page (7 components, 90 bars each), body {len(cold)} bytes, anonymous GET")
+    print(f"first (cold) request {cold_ms:.0f} ms; uncached (Bearer, bypasses the cache) "
+          f"median {statistics.median(uncached):.0f} ms")
+    print(f"{'path':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs raw':>7}  rounds")
+    for name, _ in targets:
+        r = typical[name]
+        rounds = " ".join(f"{x['rps']:.0f}" for x in results[name])
+        errors = f"  ({r['errors']:.0f} errors)" if r["errors"] else ""
+        print(f"{name:32} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
+              f"{r['rps'] / raw:7.0%}  {rounds}{errors}")
+    ratio = typical[targets[1][0]]["rps"] / raw
+    print(f"target GraphQL status-page query >= 50% of raw: {'met' if ratio >= 0.5 else 'NOT met'}")
     return 0
 
 

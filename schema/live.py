@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from models import Component, Event, StatusPage
 from models.enums import ComponentStatus as Status
@@ -31,6 +30,7 @@ from resolvers.page import visible_page
 from schema.context import Context, Info
 from schema.loaders import Loaders
 from schema.page import StatusPageType
+from schema.plain_fields import PlainFieldsExecutor
 
 if TYPE_CHECKING:
     from schema.event import EventType
@@ -226,7 +226,7 @@ def viewer_key(actor: Actor) -> Hashable:
     return (actor.user_id, actor.is_admin, actor.roles)
 
 
-class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+class SharedEventExecutor(PlainFieldsExecutor):
     """Executes a live message once per (document, variables, viewer) for all its streams.
 
     graphql-core executes every subscription event once per subscriber; for a message shared by

@@ -127,8 +127,13 @@ async def empty_all_tables() -> None:
 
 @pytest.fixture
 async def db(database: str) -> AsyncIterator[str]:
-    """An empty database for this test."""
+    """An empty database for this test (and no page remembered from an earlier one)."""
+    from web.graphql_cache import cache as graphql_cache
+    from web.readcache import cache as read_cache
+
     await empty_all_tables()
+    read_cache.clear()
+    graphql_cache.clear()
     yield database
 
 

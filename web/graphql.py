@@ -20,6 +20,7 @@ from schema import build_schema
 from schema.context import Context
 from settings import Settings
 from web.auth import actor_from_request
+from web.graphql_cache import GraphQLCache
 from web.live_ws import LiveTransportWSHandler
 from web.security import GraphQLHttpGuard
 
@@ -55,6 +56,8 @@ def graphql_routes(settings: Settings) -> list[Any]:
     )
     # Route + WebSocketRoute on one path: a Mount would 307 POSTs and refuse the websocket.
     return [
-        Route("/graphql", GraphQLHttpGuard(app, settings), methods=["GET", "POST"]),
+        # Anonymous reads of public pages are answered from memory (web.graphql_cache).
+        Route("/graphql", GraphQLHttpGuard(GraphQLCache(app), settings),
+              methods=["GET", "POST"]),
         WebSocketRoute("/graphql", app),
     ]
