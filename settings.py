@@ -32,6 +32,8 @@ VARIABLES: dict[str, str] = {
     "ALLOWED_ORIGINS": "comma-separated origins allowed for websockets and cookie writes",
     "EMAIL_MONTHLY_QUOTA": "mails per page per UTC month (default 10000, 0 = unlimited)",
     "GRAPHIQL": "serve GraphiQL and introspection (default: on unless production)",
+    "GRAPHQL_MAX_RESPONSE_BYTES": "largest GraphQL answer over HTTP; larger ones become an "
+                                  "error (default 10000000)",
     "VAR_DIR": "where the embedded database and generated secret live (default `./var`)",
     "LOG_LEVEL": "`debug`, `info` (default), `warning`, `error`",
 }
@@ -72,6 +74,7 @@ class Settings:
     graphiql: bool
     var_dir: Path
     log_level: str
+    graphql_max_response_bytes: int = 10_000_000
 
     @property
     def production(self) -> bool:
@@ -218,6 +221,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         email_monthly_quota=_int(env, "EMAIL_MONTHLY_QUOTA", 10000),
         graphiql=_bool(env, "GRAPHIQL", not production),
+        graphql_max_response_bytes=_int(env, "GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000,
+                                        minimum=1_000),
         var_dir=var_dir,
         log_level=level,
     )
