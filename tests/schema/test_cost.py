@@ -1,0 +1,176 @@
+"""What one GraphQL request may cost: documents that loop through the schema are refused before
+anything runs (QUERY_TOO_COSTLY, with the cost and the budget), while a real status page's query
+on a 200-component page is answered; oversized answers and overlong executions become one error;
+production suggests no field names."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import httpx
+import pytest
+
+from schema import limits
+from schema.cost import MAX_COST
+from settings import get_settings
+from web.pagedata import FIGURES, LAYOUT
+
+
+def hops(inner: str, down: str, up: str, times: int) -> str:
+    for _ in range(times):
+        inner = f"{down} {{ {up} {{ {inner} }} }}"
+    return inner
+
+
+# The issue's documents: ~150–220 bytes each, one trip round a loop per hop.
+PAGE_LOOP = '{ page(slug: "big") { ' + hops("id", "components", "page", 5) + " } }"
+GROUP_LOOP = ('{ page(slug: "big") { groups { '
+              + hops("id status", "components", "group", 4) + " } } }")
+BAR_LOOP = ('{ page(slug: "big") { components { dailyBars { events { components { component { '
+            'dailyBars { events { components { component { dailyBars { events { id } } } } } } '
+            '} } } } } } }')
+# Signed in, a trip round the loop is refused by its cost alone; inside a mutation, before the
+# mutation runs.
+CREATE_AND_LOOP = ('mutation { createPage(input: {slug: "loop", name: "Loop"}) { '
+                   '... on CreatePagePayload { page { ' + hops("id", "components", "page", 3)
+                   + " } } } }")
+LOOPS = [PAGE_LOOP, GROUP_LOOP, BAR_LOOP]
+
+
+async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
+               token: str | None = None) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = await client.post("/graphql", json={"query": query,
+                                                   "variables": variables or {}},
+                                 headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def refused(body: dict[str, Any], code: str) -> dict[str, Any]:
+    assert body.get("data") is None, body
+    errors = body["errors"]
+    assert [e["extensions"]["code"] for e in errors] == [code], errors
+    return errors[0]  # type: ignore[no-any-return]
+
+
+async def big_page(admin: Any, components: int = 200, groups: int = 10) -> None:
+    """Page `big`: `components` components spread over `groups` groups."""
+    from resolvers.auth import load_actor
+    from resolvers.component import create_component, create_group
+    from resolvers.page import create_page
+
+    actor = await load_actor(admin, via="token")
+    page = await create_page(actor=actor, slug="big", name="Big")
+    made = [await create_group(actor=actor, page_id=page.id, name=f"Group {g}")
+            for g in range(groups)]
+    for i in range(components):
+        await create_component(actor=actor, page_id=page.id, name=f"Component {i}",
+                               group_id=made[i % groups].id)
+
+
+@pytest.fixture
+async def big(admin: Any) -> None:
+    await big_page(admin)
+
+
+@pytest.mark.parametrize("document", LOOPS, ids=["page", "group", "bars"])
+async def test_looping_documents_are_refused_for_anonymous_callers(
+        client: httpx.AsyncClient, big: None, document: str) -> None:
+    assert len(document) < 300
+    error = refused(await post(client, document), "QUERY_TOO_COSTLY")
+    assert "loop back" in error["message"] or "would cost" in error["message"], error
+
+
+@pytest.mark.parametrize("document", LOOPS, ids=["page", "group", "bars"])
+async def test_looping_documents_cost_too_much_for_signed_in_callers(
+        client: httpx.AsyncClient, big: None, admin_token: str, document: str) -> None:
+    error = refused(await post(client, document, token=admin_token), "QUERY_TOO_COSTLY")
+    cost, budget = error["extensions"]["cost"], error["extensions"]["budget"]
+    assert budget == MAX_COST and cost > budget, error
+    assert f"{cost:,}" in error["message"] and f"{budget:,}" in error["message"]
+
+
+async def test_a_refused_mutation_does_not_run(client: httpx.AsyncClient, admin_token: str
+                                               ) -> None:
+    refused(await post(client, CREATE_AND_LOOP, token=admin_token), "QUERY_TOO_COSTLY")
+    body = await post(client, '{ page(slug: "loop") { id } }', token=admin_token)
+    assert body == {"data": {"page": None}}
+
+
+async def test_the_status_page_query_answers_on_a_200_component_page(
+        client: httpx.AsyncClient, big: None, admin_token: str) -> None:
+    for token in (None, admin_token):
+        layout = await post(client, LAYOUT, {"slug": "big"}, token=token)
+        assert "errors" not in layout, layout["errors"]
+        page = layout["data"]["page"]
+        assert len(page["components"]) == 200 and len(page["groups"]) == 10
+        assert all(len(g["components"]) == 20 for g in page["groups"])
+        figures = await post(client, FIGURES, {"slug": "big"}, token=token)
+        assert "errors" not in figures, figures["errors"]
+        page = figures["data"]["page"]
+        assert len(page["components"]) == 200 and len(page["groups"]) == 10
+        for part in page["components"] + page["groups"]:
+            assert len(part["dailyBars"]) == 90
+            assert part["availability"]["ratio"] == 1.0
+    html = await client.get("/p/big")
+    assert html.status_code == 200 and "Component 199" in html.text
+
+
+async def test_an_oversized_answer_becomes_an_error(admin_token: str) -> None:
+    from web.app import create_app
+
+    settings = dataclasses.replace(get_settings(), graphql_max_response_bytes=2_000)
+    app = create_app(settings, manage_database=False)
+    async with app.router.lifespan_context(app), _client(app) as client:
+        body = await post(client, 'mutation($d: String) { createPage(input: {slug: "wordy", '
+                                  'name: "Wordy", description: $d}) { __typename } }',
+                          {"d": "word " * 900}, token=admin_token)
+        assert body["data"]["createPage"]["__typename"] == "CreatePagePayload", body
+        small = await post(client, '{ page(slug: "wordy") { name } }')
+        assert small == {"data": {"page": {"name": "Wordy"}}}
+        response = await client.post("/graphql",
+                                     json={"query": '{ page(slug: "wordy") { description } }'})
+        assert response.status_code == 200
+        assert int(response.headers["content-length"]) == len(response.content) < 2_000
+        error = refused(response.json(), "RESPONSE_TOO_LARGE")
+        assert error["extensions"]["limit"] == 2_000 and error["extensions"]["bytes"] > 4_000
+
+
+async def test_an_execution_that_runs_too_long_is_stopped(client: httpx.AsyncClient, big: None,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setattr(limits, "MAX_EXECUTION_SECONDS", 0.0)
+    error = refused(await post(client, FIGURES, {"slug": "big"}), "QUERY_TIMEOUT")
+    assert "was stopped" in error["message"]
+    monkeypatch.setattr(limits, "MAX_EXECUTION_SECONDS", 10.0)
+    assert (await post(client, '{ page(slug: "big") { slug } }'))["data"]["page"]["slug"] == "big"
+
+
+TYPO = '{ page(slug: "a") { nme } }'
+ENUM_TYPO = 'query($s: EventState) { page(slug: "a") { events(state: $s) { nodes { id } } } }'
+
+
+async def test_production_suggests_no_field_names(db: str) -> None:
+    from web.app import create_app
+
+    development = get_settings()
+    production = dataclasses.replace(development, env="production", graphiql=False)
+    answers: dict[str, list[str]] = {}
+    for settings in (development, production):
+        app = create_app(settings, manage_database=False)
+        async with app.router.lifespan_context(app), _client(app) as client:
+            typo = await post(client, TYPO)
+            enum = await post(client, ENUM_TYPO, {"s": "ACTIV"})
+            answers[settings.env] = [e["message"] for e in typo["errors"] + enum["errors"]]
+    assert all("Did you mean" in m for m in answers[development.env]), answers
+    assert len(answers["production"]) == 2, answers
+    assert not any("Did you mean" in m for m in answers["production"]), answers
+    assert "nme" in answers["production"][0] and "ACTIV" in answers["production"][1]
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
