@@ -30,8 +30,7 @@ def _validate(schema: GraphQLSchema, document: DocumentNode,
 
 
 def _signed_in(context: Any) -> bool:
-    actor = getattr(context, "actor", None)
-    return actor is not None and getattr(actor, "user", None) is not None
+    return bool(getattr(getattr(context, "actor", None), "authenticated", False))
 
 
 class CheckedValidation(SchemaExtension):
