@@ -6,6 +6,7 @@ production suggests no field names."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -57,18 +58,21 @@ def refused(body: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 async def big_page(admin: Any, components: int = 200, groups: int = 10) -> None:
-    """Page `big`: `components` components spread over `groups` groups."""
+    """Page `big`: `components` components (counted from 10 days ago) over `groups` groups,
+    inserted in bulk (one createComponent per component would take minutes on PostgreSQL)."""
+    from models import Component, ComponentGroup
+    from models.base import new_id, utcnow
     from resolvers.auth import load_actor
-    from resolvers.component import create_component, create_group
     from resolvers.page import create_page
 
-    actor = await load_actor(admin, via="token")
-    page = await create_page(actor=actor, slug="big", name="Big")
-    made = [await create_group(actor=actor, page_id=page.id, name=f"Group {g}")
+    page = await create_page(actor=await load_actor(admin, via="token"), slug="big", name="Big")
+    made = [ComponentGroup(id=new_id(), page_id=page.id, name=f"Group {g}", position=g)
             for g in range(groups)]
-    for i in range(components):
-        await create_component(actor=actor, page_id=page.id, name=f"Component {i}",
-                               group_id=made[i % groups].id)
+    await ComponentGroup.bulk_create(made)
+    since = utcnow() - timedelta(days=10)
+    await Component.bulk_create([
+        Component(id=new_id(), page_id=page.id, name=f"Component {n}", position=n // groups,
+                  group_id=made[n % groups].id, since=since) for n in range(components)])
 
 
 @pytest.fixture
