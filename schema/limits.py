@@ -17,7 +17,9 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from schema.cost import AnonymousCostLimit, CostLimit
 
 TIMEOUT_CODE = "QUERY_TIMEOUT"
-MAX_EXECUTION_SECONDS = 10.0
+# A backstop, not a target: a 200-component page's figures took up to 6.3 s here on a loaded
+# 2-core machine (load 6), and the HTML pages execute the same way in-process.
+MAX_EXECUTION_SECONDS = 20.0
 
 
 @lru_cache(maxsize=512)
