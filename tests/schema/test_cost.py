@@ -6,6 +6,7 @@ production suggests no field names."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -121,6 +122,33 @@ async def test_the_status_page_query_answers_on_a_200_component_page(
             assert part["availability"]["ratio"] == 1.0
     html = await client.get("/p/big")
     assert html.status_code == 200 and "Component 199" in html.text
+
+
+def project_queries() -> list[tuple[str, str]]:
+    """Every query document the web pages and the console send (web/pagedata.py,
+    web/console_queries.py); the live script's subscription is tested in
+    tests/e2e/test_live_cost.py."""
+    from web import console_queries, pagedata
+
+    found = [(f"{module.__name__}.{name}", value)
+             for module in (pagedata, console_queries) for name, value in vars(module).items()
+             if isinstance(value, str) and re.match(r"\s*(query\b|\{)", value)]
+    found.append(("web.console_queries.im_events(20)", console_queries.im_events(20)))
+    return found
+
+
+async def test_every_query_the_project_sends_is_within_its_budget(
+        client: httpx.AsyncClient, admin_token: str) -> None:
+    documents = project_queries()
+    assert len(documents) >= 15, documents
+    for name, document in documents:
+        for token in (None, admin_token):
+            variables = {"slug": "none", "id": "none", "pageId": "none",
+                         **{f"e{i}": "none" for i in range(20)}}
+            body = await post(client, document, variables, token=token)
+            # Validated and executed: any error comes from a field (a path), e.g. no such page.
+            errors = body.get("errors", [])
+            assert all("path" in e for e in errors), (name, token is not None, errors)
 
 
 async def test_an_oversized_answer_becomes_an_error(admin_token: str) -> None:
