@@ -34,6 +34,8 @@ VARIABLES: dict[str, str] = {
     "SUBSCRIBE_MAIL_BUDGET": "confirmation and manage-link mails per page per clock hour "
                              "(default 500, 0 = unlimited)",
     "GRAPHIQL": "serve GraphiQL and introspection (default: on unless production)",
+    "GRAPHQL_MAX_RESPONSE_BYTES": "largest GraphQL answer over HTTP; larger ones become an "
+                                  "error (default 10000000)",
     "VAR_DIR": "where the embedded database and generated secret live (default `./var`)",
     "LOG_LEVEL": "`debug`, `info` (default), `warning`, `error`",
 }
@@ -75,6 +77,7 @@ class Settings:
     graphiql: bool
     var_dir: Path
     log_level: str
+    graphql_max_response_bytes: int = 10_000_000
 
     @property
     def production(self) -> bool:
@@ -222,6 +225,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         email_monthly_quota=_int(env, "EMAIL_MONTHLY_QUOTA", 10000),
         subscribe_mail_budget=_int(env, "SUBSCRIBE_MAIL_BUDGET", 500),
         graphiql=_bool(env, "GRAPHIQL", not production),
+        graphql_max_response_bytes=_int(env, "GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000,
+                                        minimum=1_000),
         var_dir=var_dir,
         log_level=level,
     )

@@ -89,6 +89,17 @@ class MemoryBackend:
         return None
 
 
+async def _cancel_until_done(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it has ended. redis-py's `get_message` can swallow a
+    cancellation and read on (seen as a shutdown that hung forever with the reader
+    "cancelling" in get_message), so the cancellation is repeated until the task is done."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
+
+
 class RedisBackend:
     """Redis pub/sub on redis.asyncio: one publishing client, one supervised subscriber."""
 
@@ -245,9 +256,7 @@ class RedisBackend:
             finally:
                 reader = self._reader
                 if reader is not None and not reader.done():
-                    reader.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await reader
+                    await _cancel_until_done(reader)
                 await self._close_subscriber()
             await asyncio.sleep(delay * (1 + random.random() / 4))
             delay = min(delay * 2, BACKOFF_MAX)

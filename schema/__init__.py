@@ -14,7 +14,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -24,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
 from schema.errors import CodedErrors
+from schema.limits import BoundedExecution, CheckedValidation, HiddenSuggestions
 
 DOMAINS = (
     "schema.page",
@@ -73,7 +73,9 @@ def extensions(production: bool) -> list:
     rules = list(_validation_rules(production))
     return [
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        # Cached like strawberry's ValidationCache, plus the cost limit chosen by the caller
+        # (schema.cost) and, in production, no "Did you mean …?" suggestions.
+        lambda: CheckedValidation(hide_suggestions=production),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CodedErrors,
@@ -104,7 +106,6 @@ def _unexpected(error: GraphQLError) -> bool:
 def build_schema(production: bool = False) -> strawberry.Schema:
     """The schema; built once per mode."""
     subscription_parts = _parts("Subscription")
-    from schema.live import SharedEventExecutor
 
     return HeliographSchema(
         query=merge_types("Query", _parts("Query")),
@@ -113,9 +114,25 @@ def build_schema(production: bool = False) -> strawberry.Schema:
         if subscription_parts else None,
         extensions=extensions(production),
         config=StrawberryConfig(auto_camel_case=True),
-        # Live messages shared by many sockets execute once (queries/mutations unaffected).
-        execution_context_class=SharedEventExecutor,
+        execution_context_class=_executor(production),
     )
+
+
+def _executor(production: bool) -> type:
+    """Live messages shared by many sockets execute once (schema.live); every execution stops
+    after its time limit; production hides suggestions in variable errors too."""
+    from schema.live import SharedEventExecutor
+
+    class Executor(BoundedExecution, SharedEventExecutor):
+        pass
+
+    if not production:
+        return Executor
+
+    class ProductionExecutor(HiddenSuggestions, Executor):
+        pass
+
+    return ProductionExecutor
 
 
 def export_sdl() -> str:

@@ -2,7 +2,8 @@
 
 HTTP writes pass `web.security.GraphQLHttpGuard` first: JSON only, at most 100 KB, no batches,
 and same-origin for cookie-authenticated requests. Queries over GET stay allowed (strawberry
-refuses mutations over GET); introspection and GraphiQL are off in production."""
+refuses mutations over GET); introspection and GraphiQL are off in production. An answer
+larger than `GRAPHQL_MAX_RESPONSE_BYTES` is replaced by one RESPONSE_TOO_LARGE error."""
 
 from __future__ import annotations
 
@@ -24,10 +25,21 @@ from web.graphql_cache import GraphQLCache
 from web.live_ws import LiveTransportWSHandler
 from web.security import GraphQLHttpGuard
 
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+
 
 class HeliographGraphQL(GraphQL[Context, None]):
     # `pageUpdates` streams of the same kind share one execution and encoding per change.
     graphql_transport_ws_handler_class = LiveTransportWSHandler
+    max_response_bytes = 10_000_000
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if len(response.body) > self.max_response_bytes:
+            response.body = self.encode_json(_too_large(len(response.body),
+                                                        self.max_response_bytes)).encode()
+            response.headers["content-length"] = str(len(response.body))
+        return response
 
     async def get_context(self, request: Request | WebSocket,
                           response: Response | WebSocket) -> Context:
@@ -42,6 +54,14 @@ class HeliographGraphQL(GraphQL[Context, None]):
         return await hook(context) if hook is not None else None
 
 
+def _too_large(size: int, limit: int) -> dict[str, Any]:
+    return {"data": None, "errors": [{
+        "message": f"The answer would be {size:,} bytes; the limit is {limit:,}. Select fewer "
+                   "fields or smaller lists.",
+        "extensions": {"code": RESPONSE_TOO_LARGE, "bytes": size, "limit": limit},
+    }]}
+
+
 def graphql_routes(settings: Settings) -> list[Any]:
     app = HeliographGraphQL(
         build_schema(settings.production),
@@ -54,6 +74,7 @@ def graphql_routes(settings: Settings) -> list[Any]:
         max_subscriptions_per_connection=20,
         allowed_origins=[settings.base_url, *settings.allowed_origins],
     )
+    app.max_response_bytes = settings.graphql_max_response_bytes
     # Route + WebSocketRoute on one path: a Mount would 307 POSTs and refuse the websocket.
     return [
         # Anonymous reads of public pages are answered from memory (web.graphql_cache).
