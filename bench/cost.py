@@ -39,7 +39,7 @@ def hops(inner: str, down: str, up: str, times: int) -> str:
 
 def cases() -> list[tuple[str, str, bool]]:
     """(name, document, signed in)."""
-    from web.pagedata import FIGURES, LAYOUT
+    from tests.helpers.status_queries import FIGURES, LAYOUT
 
     demo_loop = '{ page(slug: "demo") { ' + hops("id", "components", "page", 5) + " } }"
     group_loop = ('{ page(slug: "hundred") { groups { ' + hops("id status", "components",

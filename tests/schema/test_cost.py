@@ -16,7 +16,7 @@ import pytest
 from schema import limits
 from schema.cost import MAX_COST
 from settings import get_settings
-from web.pagedata import FIGURES, LAYOUT
+from tests.helpers.status_queries import FIGURES, LAYOUT
 
 
 def hops(inner: str, down: str, up: str, times: int) -> str:
