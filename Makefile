@@ -29,13 +29,13 @@ schema: install
 fmt: install
 	$(BIN)/ruff check --fix .
 
-# The SQLite pass runs everything that does not need Redis; the PostgreSQL + Redis pass (when
+# The SQLite pass runs everything that does not need Redis or a PostgreSQL server; the PostgreSQL + Redis pass (when
 # HELIOGRAPH_TEST_DATABASE_URL / HELIOGRAPH_TEST_REDIS_URL are set) runs every test that depends
 # on the database or the broadcast (not the dialect-independent `onepass` ones).
 test: check
 	@echo "=== pytest: SQLite, memory broadcast ==="
 	env -u HELIOGRAPH_TEST_DATABASE_URL -u HELIOGRAPH_TEST_REDIS_URL \
-		$(BIN)/python -m pytest -q -m "not redis" -p no:cacheprovider
+		$(BIN)/python -m pytest -q -m "not redis and not pgserver" -p no:cacheprovider
 	@if [ -n "$$HELIOGRAPH_TEST_DATABASE_URL" ]; then \
 		echo "=== pytest: PostgreSQL + Redis ==="; \
 		$(BIN)/python -m pytest -q -m "not onepass" -p no:cacheprovider || exit 1; \

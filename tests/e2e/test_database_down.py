@@ -25,8 +25,9 @@ import pytest
 from tests.conftest import TEST_DB
 from tests.helpers.server import ROOT, free_port, running_server
 
-pytestmark = pytest.mark.skipif(
-    not TEST_DB, reason="needs a PostgreSQL server that can go away (the PostgreSQL pass)")
+# `make test` runs these in the PostgreSQL pass only; the skip is for a bare `pytest` run.
+pytestmark = [pytest.mark.pgserver, pytest.mark.skipif(
+    not TEST_DB, reason="needs a PostgreSQL server that can go away (the PostgreSQL pass)")]
 
 CREATE_PAGE = """mutation($input: CreatePageInput!) { createPage(input: $input) {
   ... on CreatePagePayload { page { id } } } }"""
