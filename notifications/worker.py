@@ -24,6 +24,17 @@ def wake() -> None:
         _wake.set()
 
 
+async def nap(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """An idle loop's wait: until `stop`, a `wake` set after this call, or `seconds`."""
+    wake.clear()
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
+    await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def step(client: httpx.AsyncClient) -> bool:
     """One round: expand pending jobs, send one batch; True when there was work."""
     jobs = await expand_pending()
@@ -42,12 +53,5 @@ async def run(stop: asyncio.Event) -> None:
                 busy = await step(client)
             except Exception:  # a bad round must not end the loop; the rows stay owed
                 log.exception("delivery round failed")
-            if busy:
-                continue
-            _wake.clear()
-            waits = [asyncio.create_task(stop.wait()), asyncio.create_task(_wake.wait())]
-            await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-            for task in waits:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if not busy:
+                await nap(stop, _wake, POLL_SECONDS)

@@ -10,7 +10,6 @@ as `resolvers.event` (update, ledger, sequence, outbox, audit, broadcast)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from tortoise.transactions import in_transaction
 from models import AlertState, AutomationRule, Component, Event, EventUpdate, Integration
 from models.base import utcnow
 from models.enums import ComponentStatus, EventKind, EventStatus
+from notifications.worker import nap
 from resolvers import alert_inbox
 from resolvers.alert_inbox import inbox_figures, prune
 from resolvers.auth import Actor
@@ -327,15 +327,8 @@ async def run(stop: asyncio.Event) -> None:
                 await prune()
         except Exception:  # a bad round must not end the loop; the rows stay owed
             log.exception("automation round failed")
-        if busy:
-            continue
-        _wake.clear()
-        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(_wake.wait())]
-        await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        for task in waits:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if not busy:
+            await nap(stop, _wake, POLL_SECONDS)
 
 
 __all__ = ["inbox_figures", "process_inbox", "prune", "reconcile", "run", "run_timers",
