@@ -128,24 +128,22 @@ async def empty_all_tables() -> None:
 @pytest.fixture
 async def db(database: str) -> AsyncIterator[str]:
     """An empty database for this test (and no page remembered from an earlier one)."""
-    from web.graphql_cache import cache as graphql_cache
-    from web.readcache import cache as read_cache
+    from web import figures, graphql_cache, readcache
 
     await empty_all_tables()
-    read_cache.clear()
-    graphql_cache.clear()
+    # The read caches are per process: a test's pages must not meet an earlier test's.
+    readcache.cache.clear()
+    graphql_cache.cache.clear()
+    figures.cache.clear()
     yield database
 
 
 @pytest.fixture
 async def app(db: str) -> AsyncIterator[Any]:
     """The ASGI app with its lifespan running (database connections are the test's)."""
-    from web import figures, readcache
+    from web import readcache
     from web.app import create_app
 
-    # The read caches are per process: a test's pages must not meet an earlier test's.
-    readcache.cache.clear()
-    figures.cache.clear()
     application = create_app(get_settings(), manage_database=False)
     async with application.router.lifespan_context(application):
         yield application
