@@ -459,6 +459,25 @@ def _server(env: dict[str, str], port: int) -> Iterator[str]:
             process.kill()
 
 
+def _prepared_server_env(args: argparse.Namespace, scratch: Path, port: int,
+                         extra: dict[str, str]) -> dict[str, str]:
+    """The bench server's environment (production mode, a scratch database unless one is
+    given), with the demo page (grown to `--components`) set up in that database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+    env.update({
+        "HELIOGRAPH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}",
+        "BROADCAST_URL": "memory://", "EMBEDDED_WORKER": "false", "VAR_DIR": str(scratch),
+        "BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning",
+        COMPONENTS_ENV: str(args.components), CHANGE_ENV: str(scratch / "change"), **extra,
+    })
+    for name in ("DEFAULT_PAGE", "SMTP_URL", "GRAPHIQL"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "bench.read", "--setup"], env=env, cwd=ROOT,
+                   check=True, timeout=120)
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
@@ -494,18 +513,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="heliograph-bench-read-"))
     body_file = scratch / "summary.json"
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
-    env.update({
-        "HELIOGRAPH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}",
-        "BROADCAST_URL": "memory://", "EMBEDDED_WORKER": "false", "VAR_DIR": str(scratch),
-        "BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning", BODY_ENV: str(body_file),
-        COMPONENTS_ENV: str(args.components), CHANGE_ENV: str(scratch / "change"),
-    })
-    for name in ("DEFAULT_PAGE", "SMTP_URL", "GRAPHIQL"):
-        env.pop(name, None)
-    subprocess.run([sys.executable, "-m", "bench.read", "--setup"], env=env, cwd=ROOT,
-                   check=True, timeout=120)
+    env = _prepared_server_env(args, scratch, port, {BODY_ENV: str(body_file)})
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     measure = run_wrk if use_wrk else run_python_load
 
@@ -609,18 +617,8 @@ def graphql_status_page(args: argparse.Namespace) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="heliograph-bench-gql-"))
     body_file = scratch / "graphql.json"
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
-    env.update({
-        "HELIOGRAPH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}",
-        "BROADCAST_URL": "memory://", "EMBEDDED_WORKER": "false", "VAR_DIR": str(scratch),
-        "BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning",
-        BODY_ENV: str(scratch / "unused.json"), GRAPHQL_BODY_ENV: str(body_file),
-    })
-    for name in ("DEFAULT_PAGE", "SMTP_URL", "GRAPHIQL"):
-        env.pop(name, None)
-    subprocess.run([sys.executable, "-m", "bench.read", "--setup"], env=env, cwd=ROOT,
-                   check=True, timeout=120)
+    env = _prepared_server_env(args, scratch, port, {
+        BODY_ENV: str(scratch / "unused.json"), GRAPHQL_BODY_ENV: str(body_file)})
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     measure = run_wrk if use_wrk else run_python_load
     variables = json.dumps({"slug": SLUG})
