@@ -9,7 +9,7 @@ import httpx
 
 from models import ImDestination
 from models.enums import ImProvider
-from notifications.outcome import SENT, Outcome, failed
+from notifications.outcome import SENT, Outcome, failed, judge_http
 from notifications.render import Notice
 
 KIND = ImProvider.SLACK
@@ -42,8 +42,6 @@ def request(notice: Notice, destination: ImDestination, now: datetime
 
 
 def judge(response: httpx.Response) -> Outcome:
-    from notifications.im import judge_http
-
     verdict = judge_http(response)
     if verdict is not None:
         return verdict

@@ -10,7 +10,7 @@ import httpx
 
 from models import ImDestination
 from models.enums import ImProvider
-from notifications.outcome import Outcome
+from notifications.outcome import Outcome, judge_code
 from notifications.render import Notice
 
 KIND = ImProvider.WECOM
@@ -32,6 +32,4 @@ def request(notice: Notice, destination: ImDestination, now: datetime
 
 
 def judge(response: httpx.Response) -> Outcome:
-    from notifications.im import judge_code
-
     return judge_code(response, ("errcode",), THROTTLING)

@@ -26,9 +26,9 @@ from resolvers import alert_inbox
 from resolvers.alert_inbox import inbox_figures, prune
 from resolvers.auth import Actor
 from resolvers.automation_rule import components_for, impact_for, render
-from resolvers.event import finish, touched, write_update
 from resolvers.ledger import rebuild
 from resolvers.sequence import PageChange, announce
+from resolvers.timeline import finish, touched, write_update
 
 log = logging.getLogger("heliograph.automation")
 

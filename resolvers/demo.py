@@ -9,6 +9,7 @@ from models.base import utcnow
 from models.enums import Visibility
 from resolvers.account import create_user
 from resolvers.auth import Actor
+from resolvers.history import demo_history
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin@example.com"
@@ -44,16 +45,7 @@ async def load_demo(admin_password: str = "heliograph-demo") -> StatusPage:
                                              group_id=group.id, since=since)
     for name in UNGROUPED:
         await component.create_component(actor=actor, page_id=page.id, name=name, since=since)
-    await _demo_history(actor, page)
-    return await StatusPage.get(id=page.id)
-
-
-async def _demo_history(actor: Actor, page: StatusPage) -> None:
-    """A little history (retrospective events) once the events domain provides it."""
-    try:
-        from resolvers.event import demo_history
-    except ImportError:
-        return
     components = await Component.filter(page_id=page.id)
     groups = await ComponentGroup.filter(page_id=page.id)
     await demo_history(actor=actor, page=page, components=components, groups=groups)
+    return await StatusPage.get(id=page.id)

@@ -1,4 +1,5 @@
-"""Events: publish incidents, post updates, retitle and delete events; the shared write steps.
+"""Events: publish incidents, post updates, retitle and delete events; the steps every event
+kind shares are in `resolvers.timeline`.
 
 Decisions (PRODUCT.md §3, §10): an open incident takes any incident status, backwards too;
 after RESOLVED only message-only RESOLVED updates or a reopen (a non-final status whose update
@@ -7,148 +8,42 @@ OPERATIONAL impacts. Retrospective events are edited (editEventUpdate), not post
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models import Component, Event, EventComponent, EventUpdate, StatusPage, UpdateImpact
+from models import Event, EventUpdate, StatusPage
 from models.base import utcnow
 from models.enums import (
-    INCIDENT_IMPACTS,
-    INCIDENT_STATUSES,
-    MAINTENANCE_IMPACTS,
     MAINTENANCE_STATUSES,
     ComponentStatus,
     EventKind,
     EventStatus,
     Role,
 )
-from notifications import outbox
-from resolvers import audit, validate
-from resolvers.auth import Actor, require_authenticated, require_role
-from resolvers.errors import BEFORE_SINCE, DomainError, invalid, not_found
+from resolvers.auth import Actor, can_view
+from resolvers.errors import invalid
 from resolvers.ledger import rebuild
 from resolvers.page import managed_page
-from resolvers.sequence import PageChange, announce, bump
-
-Impact = tuple[str, ComponentStatus]
-OPERATIONAL = ComponentStatus.OPERATIONAL
-
-
-# ---- shared steps ---------------------------------------------------------------------------
-
-
-def check_status(kind: EventKind, status: EventStatus, field: str = "status") -> None:
-    """Incident statuses only on incidents, maintenance statuses only on maintenance."""
-    allowed = INCIDENT_STATUSES if kind == EventKind.INCIDENT else MAINTENANCE_STATUSES
-    if status not in allowed:
-        raise invalid(f"{status.value} is not a status of {kind.value.lower()}s", field)
-
-
-async def check_impacts(page_id: str, kind: EventKind, impacts: Sequence[Impact] | None,
-                        at: datetime, conn: BaseDBAsyncClient | None = None,
-                        field: str = "components") -> dict[str, ComponentStatus]:
-    """Validate impacts (kind, page, duplicates, `since`); return them as a dict in order."""
-    result: dict[str, ComponentStatus] = {}
-    allowed = INCIDENT_IMPACTS if kind == EventKind.INCIDENT else MAINTENANCE_IMPACTS
-    for cid, impact in impacts or ():
-        if cid in result:
-            raise invalid("Each component may appear once", field)
-        if impact not in allowed:
-            raise invalid(f"{impact.value} is not an impact of {kind.value.lower()}s", field)
-        result[cid] = impact
-    if not result:
-        return result
-    rows = await Component.filter(id__in=list(result), page_id=page_id).using_db(conn)
-    if len(rows) != len(result):
-        raise invalid("Every component must belong to the event's page", field)
-    for row in rows:
-        if row.since > at:
-            raise DomainError(
-                BEFORE_SINCE,
-                f"{row.name} is counted from {row.since.isoformat()}: no impact before that",
-                field,
-            )
-    return result
-
-
-def message_text(value: str | None, field: str = "message") -> str:
-    return validate.text(value, field, maximum=validate.MESSAGE_MAX)
-
-
-def title_text(value: str | None, field: str = "title") -> str:
-    return validate.text(value, field, maximum=validate.TITLE_MAX)
-
-
-def not_future(value: datetime, field: str, now: datetime) -> datetime:
-    value = validate.aware(value, field)
-    if value > now:
-        raise invalid(f"{field} cannot be in the future", field)
-    return value
-
-
-async def write_update(event: Event, *, actor: Actor | None, at: datetime, status: EventStatus,
-                       message: str, impacts: dict[str, ComponentStatus], notify: bool,
-                       conn: BaseDBAsyncClient, automatic: bool = False) -> EventUpdate:
-    """Insert one update and its impacts; enqueue its notification when it notifies."""
-    update = await EventUpdate.create(
-        event_id=event.id, at=at, status=status, message=message, notify=notify,
-        automatic=automatic, author_id=actor.user_id if actor else None, using_db=conn,
-    )
-    if impacts:
-        await UpdateImpact.bulk_create(
-            [UpdateImpact(update_id=update.id, component_id=cid, impact=impact)
-             for cid, impact in impacts.items()],
-            using_db=conn,
-        )
-    if notify:
-        await outbox.enqueue(update, event.page_id, conn)
-    return update
-
-
-async def finish(actor: Actor, event: Event, action: str, conn: BaseDBAsyncClient,
-                 **detail: object) -> int:
-    """Audit the change and bump the page's sequence (inside the transaction)."""
-    await audit.record(actor, action, target_type="event", target_id=event.id,
-                       page_id=event.page_id, detail={"title": event.title, **detail},
-                       conn=conn)
-    return await bump(event.page_id, conn)
-
-
-async def affected_ids(event_id: str, conn: BaseDBAsyncClient | None = None) -> set[str]:
-    rows = await EventComponent.filter(event_id=event_id).using_db(conn).values_list(
-        "component_id", flat=True
-    )
-    return {str(r) for r in rows}
-
-
-async def managed_event(actor: Actor, event_id: str, field: str = "eventId") -> Event:
-    """Load an event for a management action: authorise on its page, else NOT_FOUND."""
-    event = await Event.filter(id=event_id).first()
-    if event is None:
-        require_authenticated(actor)
-        raise not_found("Event", field)
-    require_role(actor, Role.EVENT_MANAGEMENT, event.page_id)
-    return event
-
-
-async def locked(event_id: str, conn: BaseDBAsyncClient) -> Event:
-    """Re-read the event inside the transaction, locking its row where the database can."""
-    event = await Event.filter(id=event_id).using_db(conn).select_for_update().first()
-    if event is None:
-        raise not_found("Event", "eventId")
-    return event
-
-
-def touched(*groups: Iterable[str]) -> tuple[str, ...]:
-    """The components a change touched, for PageChange.component_ids."""
-    found: set[str] = set()
-    for group in groups:
-        found.update(group)
-    return tuple(sorted(found))
-
+from resolvers.sequence import PageChange, announce
+from resolvers.template import template_values
+from resolvers.timeline import (
+    OPERATIONAL,
+    Impact,
+    affected_ids,
+    check_impacts,
+    check_status,
+    finish,
+    locked,
+    managed_event,
+    message_text,
+    not_future,
+    planned_impacts,
+    title_text,
+    touched,
+    write_update,
+)
 
 # ---- incidents ----------------------------------------------------------------------------
 
@@ -167,7 +62,6 @@ async def create_incident(
 ) -> Event:
     """Open an incident (optionally from a template; explicit input wins over it)."""
     page = await managed_page(actor, page_id, Role.EVENT_MANAGEMENT)
-    from resolvers.template import template_values
 
     now = utcnow()
     base = await template_values(page.id, EventKind.INCIDENT, template_id)
@@ -255,14 +149,6 @@ async def post_event_update(
     return event, update
 
 
-async def planned_impacts(event_id: str, conn: BaseDBAsyncClient) -> dict[str,
-                                                                           ComponentStatus]:
-    """The planned components of a maintenance, UNDER_MAINTENANCE."""
-    rows = await EventComponent.filter(event_id=event_id, planned=True).using_db(conn).order_by(
-        "position").values_list("component_id", flat=True)
-    return {str(cid): ComponentStatus.UNDER_MAINTENANCE for cid in rows}
-
-
 async def update_event(*, actor: Actor, event_id: str, title: str) -> Event:
     """Retitle an event."""
     event = await managed_event(actor, event_id, "id")
@@ -295,8 +181,6 @@ async def delete_event(*, actor: Actor, event_id: str) -> str:
 
 async def visible_event(actor: Actor, event_id: str) -> tuple[Event, StatusPage] | None:
     """The event and its page if the actor may see that page; otherwise None."""
-    from resolvers.auth import can_view
-
     event = await Event.filter(id=event_id).first()
     if event is None:
         return None
@@ -305,7 +189,3 @@ async def visible_event(actor: Actor, event_id: str) -> tuple[Event, StatusPage]
         return None
     return event, page
 
-
-from resolvers.history import demo_history  # noqa: E402  (re-exported for resolvers/demo.py)
-
-__all__ = ["demo_history"]

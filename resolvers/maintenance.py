@@ -21,7 +21,11 @@ from models.enums import ComponentStatus, EventKind, EventStatus, Role
 from resolvers import validate
 from resolvers.auth import Actor
 from resolvers.errors import invalid
-from resolvers.event import (
+from resolvers.ledger import rebuild
+from resolvers.page import KEEP, managed_page
+from resolvers.sequence import PageChange, announce
+from resolvers.template import template_values
+from resolvers.timeline import (
     affected_ids,
     check_impacts,
     finish,
@@ -33,9 +37,6 @@ from resolvers.event import (
     touched,
     write_update,
 )
-from resolvers.ledger import rebuild
-from resolvers.page import KEEP, managed_page
-from resolvers.sequence import PageChange, announce
 
 log = logging.getLogger("heliograph.maintenance")
 SYSTEM = Actor(via="timer")
@@ -71,7 +72,6 @@ async def schedule_maintenance(
 ) -> Event:
     """Announce a maintenance window with its planned components."""
     page = await managed_page(actor, page_id, Role.EVENT_MANAGEMENT)
-    from resolvers.template import template_values
 
     now = utcnow()
     base = await template_values(page.id, EventKind.MAINTENANCE, template_id)

@@ -19,7 +19,10 @@ from models.enums import ComponentStatus, EventKind, EventStatus, Role
 from resolvers import validate
 from resolvers.auth import Actor
 from resolvers.errors import invalid
-from resolvers.event import (
+from resolvers.ledger import rebuild
+from resolvers.page import managed_page
+from resolvers.sequence import PageChange, announce
+from resolvers.timeline import (
     Impact,
     check_impacts,
     check_status,
@@ -29,9 +32,6 @@ from resolvers.event import (
     touched,
     write_update,
 )
-from resolvers.ledger import rebuild
-from resolvers.page import managed_page
-from resolvers.sequence import PageChange, announce
 
 FINAL_MESSAGES = {
     EventKind.INCIDENT: "This incident has been resolved.",

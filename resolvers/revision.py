@@ -18,11 +18,11 @@ from models.enums import ComponentStatus, EventKind, EventStatus, Role
 from resolvers import validate
 from resolvers.auth import Actor, require_authenticated, require_role
 from resolvers.errors import DomainError, invalid, not_found
-from resolvers.event import check_impacts, finish, locked, message_text, touched
 from resolvers.ledger import rebuild
 from resolvers.page import KEEP
 from resolvers.retrospective import check_timeline
 from resolvers.sequence import PageChange, announce
+from resolvers.timeline import check_impacts, finish, locked, message_text, touched
 
 Impact = tuple[str, ComponentStatus]
 

@@ -23,6 +23,7 @@ from resolvers import audit, validate
 from resolvers.auth import Actor, require_authenticated, require_role
 from resolvers.errors import conflict, invalid, not_found
 from resolvers.page import KEEP, managed_page
+from resolvers.timeline import check_status
 
 Impact = tuple[str, ComponentStatus]
 
@@ -60,7 +61,6 @@ async def template_values(page_id: str, kind: EventKind,
 
 async def _check(page_id: str, kind: EventKind, status: EventStatus | None,
                  impacts: Sequence[Impact] | None) -> list[dict[str, str]]:
-    from resolvers.event import check_status
 
     if status is not None:
         check_status(kind, status)

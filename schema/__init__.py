@@ -29,6 +29,7 @@ DOMAINS = (
     "schema.page",
     "schema.component",
     "schema.event",
+    "schema.event_mutations",
     "schema.template",
     "schema.availability",
     "schema.subscriber",

@@ -1,5 +1,5 @@
-"""Events: types, `event(id)` and `page.events`; the mutations live in schema/event_mutations.py
-(re-exported here as this domain's `Mutation`)."""
+"""Events: types, `event(id)` and `page.events`; the mutations live in
+schema/event_mutations.py."""
 
 from __future__ import annotations
 
@@ -162,7 +162,5 @@ class Query:
         return EventType.from_model(*found) if found else None
 
 
-from schema.event_mutations import Mutation  # noqa: E402
-
-__all__ = ["ComponentImpact", "EventConnection", "EventType", "EventUpdateType", "Mutation",
-           "Query", "page_events"]
+__all__ = ["ComponentImpact", "EventConnection", "EventType", "EventUpdateType", "Query",
+           "page_events"]
