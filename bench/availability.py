@@ -173,6 +173,7 @@ async def measure(database_url: str, runs: int) -> dict[str, Any]:
     from models import Component, ComponentGroup, StatusPage
     from models.db import close_db, init_db, migrate
     from resolvers import availability
+    from resolvers.daily_bars import availability as figures
     from resolvers.daily_bars import daily_bars
     from resolvers.sequence import bump
     from settings import get_settings
@@ -196,14 +197,14 @@ async def measure(database_url: str, runs: int) -> dict[str, Any]:
                 page = await StatusPage.get(slug=slug)
                 components = await Component.filter(page_id=page.id)
                 reader = availability.Reader()
-                await reader.availability(page=page, components=components)
+                await figures(reader=reader, page=page, components=components)
                 for component in components:
                     await daily_bars(reader=reader, page=page, components=[component], days=90)
                 if not with_groups:
                     return
                 for group in await ComponentGroup.filter(page_id=page.id):
                     members = [c for c in components if c.group_id == group.id]
-                    await reader.availability(page=page, components=members)
+                    await figures(reader=reader, page=page, components=members)
                     await daily_bars(reader=reader, page=page, components=members, days=90)
 
             async def cold() -> None:
