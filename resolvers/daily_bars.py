@@ -27,9 +27,10 @@ from resolvers.errors import invalid
 MAX_DAYS = 366
 QUARTER_DAYS = 90  # the local days whose kept bars make up the default 90-day window
 SUMMED = "summed"  # PastDays.attached: a component's past days as one window
-# Past bars kept over every item, least recently used first out: with what the schema attaches
-# (bench/availability.py measures ~1.2 kB a bar in all), ~100 MB at most.
-MAX_PAST_BARS = 80_000
+# Past bars kept over every item, least recently used first out: 2½ pages of 200 components
+# in 20 groups. With what the schema attaches for one query's selection, ~0.9 kB a bar
+# (measured with tracemalloc on bench/availability.py's page): ~45 MB at most.
+MAX_PAST_BARS = 50_000
 
 
 class Bar(NamedTuple):
