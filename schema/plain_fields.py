@@ -59,7 +59,7 @@ def _reader(field: GraphQLField) -> Callable[[Any], Any]:
     return lambda source: resolve(source, None)  # type: ignore[misc]
 
 
-MAX_SHAPES = 8  # selections remembered per MemoList memo
+MAX_SHAPES = 2  # selections remembered per MemoList memo (~0.4 kB a kept bar each)
 BIG_LIST = 64  # items completed with the cyclic collector paused (rows form no cycles)
 _UNKNOWN = object()
 
