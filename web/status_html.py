@@ -36,7 +36,7 @@ STALE_NOTICE = (
 NO_CACHE = [(b"content-type", MEDIA_TYPE.encode()), (b"cache-control", b"no-cache")]
 
 
-def _has_credentials(scope: Scope) -> bool:
+def has_credentials(scope: Scope) -> bool:
     """Whether the request may carry a session or a token (else it is anonymous, cheaply)."""
     cookie = COOKIE_NAME.encode()
     for name, value in scope["headers"]:
@@ -47,7 +47,7 @@ def _has_credentials(scope: Scope) -> bool:
 
 async def visitor(scope: Scope) -> Actor:
     """The request's actor; no database read for a request without credentials."""
-    return await actor_from_request(Request(scope)) if _has_credentials(scope) else ANONYMOUS
+    return await actor_from_request(Request(scope)) if has_credentials(scope) else ANONYMOUS
 
 
 def _viewer(actor: Actor) -> dict[str, Any] | None:
