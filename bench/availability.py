@@ -6,10 +6,10 @@ the same with every group's availability and bars added).
 
 The PostgreSQL URL may also come from HELIOGRAPH_TEST_DATABASE_URL (a server where a scratch
 database can be created and dropped). Each database runs in its own process (tortoise speaks
-one dialect per process); the figures are printed side by side. Cold: the in-process ledger
-cache is empty (the page's sequence just moved); warm: a new request, same sequence. Query
-counts are the SQL statements tortoise logs. A GraphQL page query on the 20- and the
-200-component page (every component's and group's availability and 90 bars) is timed
+one dialect per process); the figures are printed side by side. Resolvers cold: nothing in
+process (no ledger, no kept days: a restart, or a new date); warm: a new request, same
+sequence. Query counts are the SQL statements tortoise logs. A GraphQL page query on the 20- and
+the 200-component page (every component's and group's availability and 90 bars) is timed
 separately, through the ASGI app in-process (no network), bypassing the anonymous-read cache
 (web.graphql_cache): cold after a sequence bump (the ledger is read again; days before today
 whose spans did not change are kept, resolvers.daily_bars), warm with the ledger cached; timed

@@ -191,12 +191,12 @@ async def components_daily_bars(info: Info, page: StatusPage, components: list[C
                         fixed=len(kept))
     ids = list(dict.fromkeys(e for bar in (*past.bars, today) for e in bar.figures.touched))
     events: dict[str, Any] = {e.id: e for e in await events_of(info, ids, page)}
-    with gc_paused():
+    with gc_paused():  # a day no event touched is the kept object itself (no events)
         return [
             DailyBar(date=bar.date, status=bar.status, availability=bar.availability,
                      event_ids=bar.event_ids, page_model=page,
-                     events=[events[e] for e in bar.event_ids if e in events]
-                     if events and bar.event_ids else [])
+                     events=[events[e] for e in bar.event_ids if e in events])
+            if events and bar.event_ids else bar
             for bar in (*kept, last)
         ]
 
