@@ -8,7 +8,8 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,20 @@ BY_RANK = {s.rank: s for s in ComponentStatus}
 STATUS = {s.value: s for s in ComponentStatus}
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic collection while building many objects that form no cycles: a full
+    collection of a large process's heap in the middle would cost more than the build.
+    Synchronous code only (no other task runs while it is paused)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def aware(moment: datetime) -> datetime:
     """A datetime in UTC; naive values are taken as UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -53,6 +68,10 @@ def to_datetime(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+# (start, event id, status, end) of one span of one component; end is OPEN while it holds.
+Span = tuple[int, str, ComponentStatus, int]
+
+
 @dataclass(slots=True)  # not frozen: its __init__ is several times faster; never mutated
 class Segment:
     """A maximal stretch of one component's non-operational time with one status and events."""
@@ -66,12 +85,16 @@ class Segment:
     active: tuple[str, ...]  # every event holding it (at any status)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Timeline:
-    """One component's segments, sorted and disjoint; time outside them is OPERATIONAL."""
+    """One component's segments, sorted and disjoint; time outside them is OPERATIONAL.
+    `source`: the sorted spans it was built from. Equal sources give equal timelines, so a
+    ledger re-read after a change reuses the timelines of the components it left alone (and
+    what was derived from them, resolvers.daily_bars) by identity."""
 
     segments: tuple[Segment, ...] = ()
     ends: tuple[int, ...] = ()
+    source: tuple[Span, ...] = ()
 
     def first_after(self, moment: int) -> int:
         """The index of the first segment that ends after `moment`."""
@@ -87,9 +110,6 @@ class Timeline:
 
 
 EMPTY = Timeline()
-
-# (start, event id, status, end) of one span of one component; end is OPEN while it holds.
-Span = tuple[int, str, ComponentStatus, int]
 RANK = {s: s.rank for s in ComponentStatus}
 
 
@@ -130,7 +150,7 @@ def build_timeline(spans: Sequence[Span]) -> Timeline:
         reach = max(reach, end)
     if cluster:
         _close(cluster, segments)
-    return Timeline(tuple(segments), tuple(s.end for s in segments))
+    return Timeline(tuple(segments), tuple(s.end for s in segments), tuple(spans))
 
 
 def _close(cluster: list[Span], segments: list[Segment]) -> None:
@@ -180,20 +200,36 @@ def _instant(value: int | datetime | str) -> int:
     return to_us(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
-def build_timelines(rows: Iterable[SpanRow]) -> dict[str, Timeline]:
+def build_timelines(rows: Iterable[SpanRow], previous: dict[str, Timeline] | None = None
+                    ) -> dict[str, Timeline]:
     """Timelines by component id from (component, event, status, start, end) rows; times in
-    microseconds since the epoch, or datetimes (or their ISO text)."""
+    microseconds since the epoch, or datetimes (or their ISO text). A timeline of `previous`
+    built from the same spans is reused as it is."""
     by_component: dict[str, list[Span]] = defaultdict(list)
     parse = datetime.fromisoformat
+    begin: int
+    stop: int
     for component_id, event_id, status, start, end in rows:
-        if start.__class__ is str:  # SQLite's text, inlined: this runs once per row
+        if start.__class__ is int:  # PostgreSQL's epoch microseconds; inlined: once per row
+            begin = start  # type: ignore[assignment]
+            stop = OPEN if end is None else end  # type: ignore[assignment]
+        elif start.__class__ is str:  # SQLite's text
             begin = (parse(start) - EPOCH) // ONE_US  # type: ignore[arg-type]
             stop = OPEN if end is None else (parse(end) - EPOCH) // ONE_US  # type: ignore
         else:
             begin, stop = _instant(start), OPEN if end is None else _instant(end)
         by_component[component_id].append((begin, event_id, STATUS[status], stop))
     # Sorted input gives the same event order however the database returned the rows.
-    return {cid: build_timeline(sorted(spans)) for cid, spans in by_component.items()}
+    found: dict[str, Timeline] = {}
+    before = previous or {}
+    for cid, spans in by_component.items():
+        spans.sort()
+        known = before.get(cid)
+        if known is not None and len(known.source) == len(spans) and known.source == tuple(spans):
+            found[cid] = known
+        else:
+            found[cid] = build_timeline(spans)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,11 +244,16 @@ class Ledger:
 
 
 _cache: OrderedDict[tuple[str, int], Ledger] = OrderedDict()
+# Caches of what is derived from timelines (resolvers.daily_bars): cleared with the ledgers.
+on_clear: list[Callable[[], None]] = []
 
 
 def clear_cache() -> None:
-    """Forget every cached ledger (benchmarks measure cold runs with it)."""
+    """Forget every cached ledger and what was derived from one (benchmarks measure cold runs
+    with it)."""
     _cache.clear()
+    for clear in on_clear:
+        clear()
 
 
 async def _span_rows(page_id: str, covering: int) -> list[SpanRow]:
@@ -253,15 +294,12 @@ async def page_ledger(*, page_id: str, sequence: int, covering: int) -> Ledger:
         _cache.move_to_end(key)
         return cached
     rows = await _span_rows(page_id, covering)
-    # Building allocates an object or two per row and creates no reference cycles: a full
-    # collection of a large process's heap in the middle would cost more than the build.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        ledger = Ledger(covering, build_timelines(rows))
-    finally:
-        if paused:
-            gc.enable()
+    # The page's previous ledger, if still known: its unchanged timelines are reused.
+    previous = max(((k[1], v) for k, v in _cache.items() if k[0] == page_id),
+                   default=(0, None), key=lambda found: found[0])[1]
+    with gc_paused():  # an object or two per row, no reference cycles
+        ledger = Ledger(covering, build_timelines(
+            rows, previous.timelines if previous is not None else None))
     for stale in [k for k in _cache if k[0] == page_id and k[1] < sequence]:
         del _cache[stale]
     _cache[key] = ledger

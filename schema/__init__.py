@@ -89,12 +89,13 @@ class HeliographSchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
-        unexpected = [e for e in errors if _unexpected(e)]
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
+        found = [e for e in errors if unexpected(e)]
+        if found:
+            super().process_errors(found, execution_context)
 
 
-def _unexpected(error: GraphQLError) -> bool:
+def unexpected(error: GraphQLError) -> bool:
+    """A failure (the database, a bug), not a refusal nor an invalid document."""
     original = error.original_error
     if isinstance(original, DomainError):
         return False

@@ -17,14 +17,19 @@ from models import Component, Event, StatusPage
 from models.base import utcnow
 from resolvers import daily_bars as bars
 from resolvers.availability import Figures, Reader
+from resolvers.availability_timeline import gc_paused
 from schema.base import ComponentStatus
 from schema.context import Info
+from schema.plain_fields import MemoList
 
 if TYPE_CHECKING:
     from schema.component import ComponentType
     from schema.event import EventType
 
 READER = "availability.reader"
+PAGES = "availability.pages"  # page id -> the request's page
+COMPONENTS = "availability.components"  # component id -> the request's component
+BARS, ROWS = "schema bars", "completed rows"  # keys of resolvers.daily_bars.PastDays.attached
 READER_LIFETIME = timedelta(seconds=60)
 EVENTS = "availability.events"
 
@@ -119,12 +124,15 @@ class Availability:
 
     @strawberry.field(description="What the figures were computed from: per component, in "
                                   "time order, covering its counted window without gaps.")
-    def intervals(self) -> list[AvailabilityInterval]:
+    def intervals(self, info: Info) -> list[AvailabilityInterval]:
+        # Past days' figures are kept across requests: name the request's page and components.
+        page = info.context.extra.get(PAGES, {}).get(self.page_model.id, self.page_model)
+        current: dict[str, Component] = info.context.extra.get(COMPONENTS, {})
         return [
             AvailabilityInterval(
                 component_id=strawberry.ID(i.component.id), start=i.start, end=i.end,
                 status=i.status, event_ids=[strawberry.ID(e) for e in i.event_ids],
-                model=i.component, page_model=self.page_model,
+                model=current.get(i.component.id, i.component), page_model=page,
             )
             for i in self.figures.intervals()
         ]
@@ -156,29 +164,57 @@ async def page_availability(info: Info, page: StatusPage, start: datetime | None
 async def components_availability(info: Info, page: StatusPage, components: list[Component],
                                   start: datetime | None, end: datetime | None) -> Availability:
     """Figures of one component, a group's components or a page's over [start, end)."""
-    figures = await reader_of(info).availability(page=page, components=components,
-                                                 start=start, end=end)
+    _current(info, page, components)
+    figures = await bars.availability(reader=reader_of(info), page=page,
+                                      components=components, start=start, end=end)
     return Availability.from_figures(figures, page)
 
 
 async def components_daily_bars(info: Info, page: StatusPage, components: list[Component],
                                 days: int) -> list[DailyBar]:
-    """`days` bars ending today in the page's zone, over these components."""
-    found = await bars.daily_bars(reader=reader_of(info), page=page, components=components,
-                                  days=days)
-    events: dict[str, Any] = {}
-    if _selects(info, "events"):
-        ids = list(dict.fromkeys(e for bar in found for e in bar.figures.touched))
-        events = {e.id: e for e in await events_of(info, ids, page)}
-    return [
-        DailyBar(date=bar.date, status=bar.status,
-                 availability=Availability.from_figures(bar.figures, page),
-                 event_ids=bar.event_ids,  # type: ignore[arg-type]  # ids are str
-                 events=[events[e] for e in bar.figures.touched if e in events]
-                 if events and bar.figures.touched else [],
-                 page_model=page)
-        for bar in found
-    ]
+    """`days` bars ending today in the page's zone, over these components.
+
+    The days before today are kept across requests (resolvers.daily_bars), and so are their
+    objects here, built once: they hold nothing of the request (`Availability.intervals`
+    reads the current page and components). Without `events`, the list lets the executor
+    reuse their completed rows too (schema.plain_fields.MemoList)."""
+    _current(info, page, components)
+    past, today = await bars.bar_parts(reader=reader_of(info), page=page,
+                                       components=components, days=days)
+    kept: list[DailyBar] | None = past.attached.get(BARS)
+    if kept is None:
+        with gc_paused():  # 90 objects per item, no cycles
+            kept = past.attached[BARS] = [_bar(bar, page) for bar in past.bars]
+    last = _bar(today, page)
+    if not _selects(info, "events"):
+        return MemoList([*kept, last], memo=past.attached.setdefault(ROWS, {}),
+                        fixed=len(kept))
+    ids = list(dict.fromkeys(e for bar in (*past.bars, today) for e in bar.figures.touched))
+    events: dict[str, Any] = {e.id: e for e in await events_of(info, ids, page)}
+    with gc_paused():  # a day no event touched is the kept object itself (no events)
+        return [
+            DailyBar(date=bar.date, status=bar.status, availability=bar.availability,
+                     event_ids=bar.event_ids, page_model=page,
+                     events=[events[e] for e in bar.event_ids if e in events])
+            if events and bar.event_ids else bar
+            for bar in (*kept, last)
+        ]
+
+
+def _bar(bar: bars.Bar, page: StatusPage) -> DailyBar:
+    return DailyBar(date=bar.date, status=bar.status,
+                    availability=Availability.from_figures(bar.figures, page),
+                    event_ids=bar.event_ids,  # type: ignore[arg-type]  # ids are str
+                    events=[], page_model=page)
+
+
+def _current(info: Info, page: StatusPage, components: Sequence[Component]) -> None:
+    """Note the request's page and components: figures kept across requests hold older ones."""
+    pages: dict[str, StatusPage] = info.context.extra.setdefault(PAGES, {})
+    pages[page.id] = page
+    known: dict[str, Component] = info.context.extra.setdefault(COMPONENTS, {})
+    for component in components:
+        known[component.id] = component
 
 
 def _selects(info: Info, name: str) -> bool:

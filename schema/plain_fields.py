@@ -12,30 +12,28 @@ with a `resolve` hook — takes graphql-core's own path, so answers and errors a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    GraphQLScalarType,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import AwaitableOrValue, Path, Undefined
+from graphql.pyutils import AwaitableOrValue, Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
-_REGULAR = object()  # "take graphql-core's path for this field"
+from resolvers.availability_timeline import gc_paused
+from schema.plain_leaves import _REGULAR, LEAF, _leaf, _leaves
+
 LEAF_STEP, LIST_STEP, OBJECT_STEP, OBJECTS_STEP = 0, 1, 2, 3
-LEAF = (GraphQLScalarType, GraphQLEnumType)
 Plain = dict[str, tuple[Callable[[Any], Any], GraphQLOutputType]]  # name -> (read, type)
 _plans: dict[GraphQLObjectType, Plain] = {}
 
@@ -61,61 +59,24 @@ def _reader(field: GraphQLField) -> Callable[[Any], Any]:
     return lambda source: resolve(source, None)  # type: ignore[misc]
 
 
-def _slow_leaf(leaf: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
-    try:
-        coerced = leaf.coerce_output_value(value)
-    except Exception:
-        return _REGULAR  # graphql-core raises it again, located
-    return _REGULAR if coerced is None or coerced is Undefined else coerced
+MAX_SHAPES = 2  # selections remembered per MemoList memo (~0.4 kB a kept bar each)
+BIG_LIST = 64  # items completed with the cyclic collector paused (rows form no cycles)
+_UNKNOWN = object()
 
 
-_coercers: dict[Any, Callable[[Any], Any]] = {}
-MEMO_SIZE = 4096
-MAX_INT = 2**31
+class MemoList(list[Any]):
+    """A resolver's list whose first `fixed` items never change, nor does anything their
+    plain fields reach. Completing it, the executor keeps those items' rows in `memo` (per
+    type and selection, built from the document, never from the request) and reuses them: the
+    resolver hands the same `memo` with the same items on every request. The rows are shared
+    between answers, which nobody modifies."""
 
+    __slots__ = ("fixed", "memo")
 
-def _coercer(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
-    """The leaf's output coercion, with the common cases answered without calling it: the
-    built-in scalars for values already of their type (what graphql-core returns for them),
-    and a memo of earlier answers for enums and dates (statuses and days repeat)."""
-    exact = {"String": str, "ID": str, "Boolean": bool, "Float": float}.get(leaf.name)
-    if exact is not None and leaf.coerce_output_value.__module__.startswith("graphql."):
-        finite = leaf.name == "Float"
-
-        def builtin(value: Any) -> Any:
-            if value.__class__ is exact and (not finite or math.isfinite(value)):
-                return value
-            return _slow_leaf(leaf, value)
-
-        return builtin
-    if leaf.name == "Int":
-        return lambda value: value if value.__class__ is int and -MAX_INT <= value < MAX_INT \
-            else _slow_leaf(leaf, value)
-    if not isinstance(leaf, GraphQLEnumType) and leaf.name != "Date":
-        # Not DateTime: equal aware datetimes in different zones print differently.
-        return lambda value: _slow_leaf(leaf, value)
-    memo: dict[tuple[type, Any], Any] = {}
-
-    def remembered(value: Any) -> Any:
-        key = (value.__class__, value)  # 1, 1.0 and True are equal; their answers are not
-        try:
-            return memo[key]
-        except KeyError:
-            coerced = memo[key] = _slow_leaf(leaf, value)
-            if len(memo) > MEMO_SIZE:
-                memo.clear()
-            return coerced
-        except TypeError:  # unhashable
-            return _slow_leaf(leaf, value)
-
-    return remembered
-
-
-def _leaf(leaf: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
-    coerce = _coercers.get(leaf)
-    if coerce is None:
-        coerce = _coercers[leaf] = _coercer(leaf)
-    return coerce(value)
+    def __init__(self, items: list[Any], *, memo: dict[Any, list[Any]], fixed: int) -> None:
+        super().__init__(items)
+        self.memo = memo
+        self.fixed = fixed
 
 
 # (response name, read, step kind, required, leaf or item type or object type, field details)
@@ -126,7 +87,7 @@ class Compiled:
     """One selection set on one type: its plain fields as steps, the others as graphql-core
     sees them. `pure`: nothing but steps (whole objects can be built without graphql-core)."""
 
-    __slots__ = ("grouped", "pure", "regular", "steps")
+    __slots__ = ("grouped", "pure", "regular", "shape", "steps")
 
     def __init__(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> None:
         plain = _plain(parent_type)
@@ -141,6 +102,7 @@ class Compiled:
             else:
                 self.steps.append(step)
         self.pure = not self.regular
+        self.shape: Any = _UNKNOWN  # PlainFieldsExecutor._shape
 
 
 def _step(name: str, known: tuple[Callable[[Any], Any], GraphQLOutputType],
@@ -238,11 +200,60 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 and self.get_stream_usage(field_details_list, path) is None:
             plan = self._sub_plan(kind, field_details_list)
             if plan is not None and plan.pure:
-                rows = self._rows(plan, kind, isinstance(item, GraphQLNonNull), result)
+                required = isinstance(item, GraphQLNonNull)
+                if len(result) < BIG_LIST:
+                    rows = self._rows(plan, kind, required, result)
+                else:
+                    with gc_paused():
+                        rows = self._memo_rows(plan, kind, required, result) \
+                            if isinstance(result, MemoList) and result.fixed \
+                            else self._rows(plan, kind, required, result)
                 if rows is not _REGULAR:
                     return rows  # type: ignore[no-any-return]
         return super().complete_list_value(return_type, field_details_list, info, path, result,
                                            position_context)
+
+    def _memo_rows(self, plan: Compiled, kind: GraphQLObjectType, required: bool,
+                   items: MemoList) -> Any:
+        """The rows of a MemoList: its fixed items' from the memo (completed once)."""
+        shape = self._shape(plan)
+        if shape is None:
+            return self._rows(plan, kind, required, items)
+        key = (kind.name, required, shape)
+        fixed = items.memo.get(key)
+        if fixed is None:
+            fixed = self._rows(plan, kind, required, items[:items.fixed])
+            if fixed is _REGULAR:
+                return _REGULAR
+            if len(items.memo) >= MAX_SHAPES:
+                items.memo.clear()
+            items.memo[key] = fixed
+        rest = self._rows(plan, kind, required, items[items.fixed:])
+        return _REGULAR if rest is _REGULAR else [*fixed, *rest]
+
+    def _shape(self, plan: Compiled) -> Any:
+        """What a pure plan's rows depend on besides the source: the response names, fields
+        and types of its steps, nested. None when a row could hold other objects (lists of
+        objects are not memoised)."""
+        if plan.shape is not _UNKNOWN:
+            return plan.shape
+        parts: list[Any] = []
+        for name, _, step, required, kind, details in plan.steps:
+            field = details[0].node.name.value
+            if step == OBJECTS_STEP:
+                plan.shape = None
+                return None
+            if step == OBJECT_STEP:
+                sub = self._sub_plan(kind, details)
+                inner = self._shape(sub) if sub is not None and sub.pure else None
+                if inner is None:
+                    plan.shape = None
+                    return None
+                parts.append((name, field, step, required, kind.name, inner))
+            else:
+                parts.append((name, field, step, required, str(kind)))
+        plan.shape = tuple(parts)
+        return plan.shape
 
     def _objects(self, item: GraphQLOutputType, details: FieldDetailsList, values: Any) -> Any:
         """A plain list of objects whose selection is all plain fields, or _REGULAR."""
@@ -360,23 +371,3 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as error:
             self.handle_field_error(error, return_type, details, path)
             return None
-
-
-def _leaves(item: GraphQLOutputType, values: Any) -> Any:
-    """A list of scalars or enums, or _REGULAR for anything else."""
-    required = isinstance(item, GraphQLNonNull)
-    leaf = item.of_type if isinstance(item, GraphQLNonNull) else item
-    if not isinstance(leaf, LEAF) or isinstance(values, str | bytes | dict):
-        return _REGULAR
-    out = []
-    for value in values:
-        if value is None:
-            if required:
-                return _REGULAR
-            out.append(None)
-            continue
-        coerced = _leaf(leaf, value)
-        if coerced is _REGULAR:
-            return _REGULAR
-        out.append(coerced)
-    return out

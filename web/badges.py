@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from models.enums import ComponentStatus
 from resolvers.statuspage import PageSnapshot
-from web.readcache import PageFormat, format_routes
+from web.page_formats import PageFormat, format_routes
 
 SVG = "image/svg+xml; charset=utf-8"
 WORDS = {

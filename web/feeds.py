@@ -19,7 +19,7 @@ from models.enums import EventKind, EventStatus
 from resolvers.statuspage import EventRow, PageSnapshot
 from web import badges
 from web.markdown import render as markdown
-from web.readcache import PageFormat, format_routes
+from web.page_formats import PageFormat, format_routes
 
 FEED_SIZE = 50
 ATOM = "application/atom+xml; charset=utf-8"

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from models import Component
 from models.enums import ComponentStatus
 from resolvers.availability import Reader
-from resolvers.daily_bars import daily_bars
+from resolvers.daily_bars import availability, daily_bars
 from resolvers.statuspage import PageSnapshot
 
 DAYS = 90
@@ -83,7 +83,7 @@ def _ratio_code(ratio: float | None) -> str:
 async def _item(reader: Reader, snap: PageSnapshot, components: Sequence[Component]
                 ) -> ItemFigures:
     found = await daily_bars(reader=reader, page=snap.page, components=components, days=DAYS)
-    quarter = await reader.availability(page=snap.page, components=components)
+    quarter = await availability(reader=reader, page=snap.page, components=components)
     return ItemFigures(
         ratio=quarter.ratio,
         first=found[0].date,

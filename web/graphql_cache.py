@@ -215,12 +215,17 @@ class ResultCache:
         names = {name.lower() for name, _ in headers}
         if b"set-cookie" in names:
             return None
-        try:
-            answer = json.loads(body)
-        except ValueError:
+        # Refusals and failures are not remembered. A body without the bytes "errors" has no
+        # such key (JSON writes ASCII keys as they are): no need to parse a large answer.
+        if body[:1] != b"{":
             return None
-        if not isinstance(answer, dict) or "errors" in answer:
-            return None  # refusals and failures are not remembered
+        if b'"errors"' in body:
+            try:
+                answer = json.loads(body)
+            except ValueError:
+                return None
+            if not isinstance(answer, dict) or "errors" in answer:
+                return None
         size = len(body) + sum(map(len, key)) + 256
         if size > min(MAX_ENTRY_BYTES, self.budget):
             return None

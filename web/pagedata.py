@@ -71,23 +71,25 @@ def _nodes(found: dict[str, Any] | None, name: str) -> list[dict[str, Any]]:
     return list(((found or {}).get(name) or {}).get("nodes") or [])
 
 
-async def event_page(request: Request, slug: str, event_id: str) -> dict[str, Any] | None:
-    """The page and one of its events, or None when either is not visible."""
-    answer = await run(request, EVENT, {"slug": slug, "id": event_id})
+async def event_page(request: Request, slug: str, event_id: str, *, strict: bool = False
+                     ) -> dict[str, Any] | None:
+    """The page and one of its events, or None when either is not visible (`strict`: raises
+    web.query.Unreadable when it cannot be read)."""
+    answer = await run(request, EVENT, {"slug": slug, "id": event_id}, strict=strict)
     data = answer.data or {}
     page, event = data.get("page"), data.get("event")
     if page is None or event is None:
         return None
-    if not await _event_on_page(request, slug, event_id):
+    if not await _event_on_page(request, slug, event_id, strict):
         return None
     return {"viewer": data.get("viewer"), "page": page, "event": event}
 
 
-async def _event_on_page(request: Request, slug: str, event_id: str) -> bool:
+async def _event_on_page(request: Request, slug: str, event_id: str, strict: bool) -> bool:
     """Whether the event belongs to this page (so no page shows another page's event)."""
     if has_field("Event", "page"):
         answer = await run(request, "query($id: ID!) { event(id: $id) { page { slug } } }",
-                           {"id": event_id})
+                           {"id": event_id}, strict=strict)
         event = (answer.data or {}).get("event") or {}
         return (event.get("page") or {}).get("slug") == slug
     # Until the API says which page an event is on, ask the ledger's owner directly.
@@ -106,11 +108,12 @@ def has_field(type_name: str, field: str) -> bool:
 
 async def page_events_between(request: Request, slug: str, start: datetime,
                               end: datetime) -> list[dict[str, Any]] | None:
-    """Events that began in [start, end), newest first; None when the page cannot be read."""
+    """Events that began in [start, end), newest first; None when the page is not visible
+    (raises web.query.Unreadable when it cannot be read)."""
     found: list[dict[str, Any]] = []
     after: str | None = None
     for _ in range(20):  # at most 2,000 past events walked back for one month
-        answer = await run(request, HISTORY, {"slug": slug, "after": after})
+        answer = await run(request, HISTORY, {"slug": slug, "after": after}, strict=True)
         page = (answer.data or {}).get("page")
         if page is None:
             return None if not found else found
@@ -123,7 +126,7 @@ async def page_events_between(request: Request, slug: str, start: datetime,
         if not connection["pageInfo"]["hasNextPage"] or (oldest and oldest < start):
             break
         after = connection["pageInfo"]["endCursor"]
-    active = await run(request, ACTIVE, {"slug": slug})
+    active = await run(request, ACTIVE, {"slug": slug}, strict=True)
     for event in _nodes((active.data or {}).get("page"), "events"):
         begun = event_start(event)
         if begun is not None and start <= begun < end:

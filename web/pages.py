@@ -4,6 +4,7 @@ GraphQL schema executed in-process with the visitor's actor; live.js enhances th
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web import bars, pagedata, status_html
+from web import bars, page_stale, pagedata, status_html
 from web.markdown import render as markdown
 from web.present import register
 from web.query import actor_of, run
 from web.templating import templates
 
 STATIC_DIR = Path(__file__).with_name("static")
+MONTH = re.compile(r"[0-9]{4}-[0-9]{1,2}")
 register(templates.env)
 # Update messages repeat on every rendering of a page: sanitise each text once.
 templates.env.globals["markdown"] = functools.lru_cache(maxsize=4096)(markdown)
@@ -78,11 +80,15 @@ async def subscribe(request: Request) -> Response:
 
 
 async def event(request: Request) -> Response:
-    data = await pagedata.event_page(request, request.path_params["slug"],
-                                     request.path_params["event_id"])
-    if data is None:
-        return not_found(request)
-    return page_response(request, "event.html", data)
+    slug, event_id = request.path_params["slug"], request.path_params["event_id"]
+
+    async def render() -> page_stale.Rendered:
+        data = await pagedata.event_page(request, slug, event_id, strict=True)
+        if data is None:
+            return not_found(request), None
+        return page_response(request, "event.html", data), data["page"]["id"]
+
+    return await page_stale.serve(request, slug, f"event:{event_id}", render)
 
 
 def _month(raw: str | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -101,20 +107,28 @@ def _month(raw: str | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 async def history(request: Request) -> Response:
     slug = request.path_params["slug"]
-    layout = await run(request, pagedata.LAYOUT, {"slug": slug})
-    page = (layout.data or {}).get("page")
-    if page is None:
-        return not_found(request)
-    zone = ZoneInfo(page["timeZone"])
-    start, end = _month(request.query_params.get("month"), zone)
-    events = await pagedata.page_events_between(request, slug, start.astimezone(UTC),
-                                                end.astimezone(UTC))
-    previous = (start - timedelta(days=1)).strftime("%Y-%m")
-    following = end.strftime("%Y-%m") if end <= datetime.now(zone) else None
-    return page_response(request, "history.html", {
-        "viewer": (layout.data or {}).get("viewer"), "page": page, "events": events or [],
-        "month_label": start.strftime("%B %Y"), "previous": previous, "following": following,
-    })
+    month = request.query_params.get("month") or ""
+
+    async def render() -> page_stale.Rendered:
+        layout = await run(request, pagedata.LAYOUT, {"slug": slug}, strict=True)
+        page = (layout.data or {}).get("page")
+        if page is None:
+            return not_found(request), None
+        zone = ZoneInfo(page["timeZone"])
+        start, end = _month(month, zone)
+        events = await pagedata.page_events_between(request, slug, start.astimezone(UTC),
+                                                    end.astimezone(UTC))
+        previous = (start - timedelta(days=1)).strftime("%Y-%m")
+        following = end.strftime("%Y-%m") if end <= datetime.now(zone) else None
+        return page_response(request, "history.html", {
+            "viewer": (layout.data or {}).get("viewer"), "page": page, "events": events or [],
+            "month_label": start.strftime("%B %Y"), "previous": previous,
+            "following": following,
+        }), page["id"]
+
+    # One kept rendering per month asked for (any other text shows the current month).
+    key = "history:" + (month if MONTH.fullmatch(month) else "")
+    return await page_stale.serve(request, slug, key, render)
 
 
 def _safe_next(raw: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 
 from resolvers.auth import Actor
-from schema import build_schema
+from schema import build_schema, unexpected
 from schema.context import Context
 from web.auth import actor_from_request
 
@@ -35,15 +35,24 @@ async def actor_of(request: Request) -> Actor:
     return actor
 
 
+class Unreadable(Exception):
+    """A page's query failed (the database cannot be read, or a bug): not an answer to show."""
+
+
 async def run(request: Request, document: str, variables: dict[str, Any] | None = None,
-              *, actor: Actor | None = None) -> Answer:
-    """Execute `document`; errors are logged and returned, never raised."""
+              *, actor: Actor | None = None, strict: bool = False) -> Answer:
+    """Execute `document`; errors are logged and returned, never raised — except, when
+    `strict`, a failure (not a refusal): a page would otherwise show "nothing" for it."""
     actor = actor if actor is not None else await actor_of(request)
     settings = request.app.state.settings
     result = await build_schema(settings.production).execute(
         document, variable_values=variables or {},
         context_value=Context(request=request, actor=actor),
     )
+    if strict:
+        failed = [e for e in result.errors or [] if unexpected(e)]
+        if failed:
+            raise Unreadable(failed[0].message) from failed[0].original_error
     errors = [str(e.message) for e in result.errors or []]
     if errors:
         log.info("page query answered with errors: %s", errors)

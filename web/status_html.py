@@ -23,7 +23,8 @@ from resolvers.session import COOKIE_NAME
 from resolvers.statuspage import PageMeta, PageSnapshot
 from web import figures as page_figures
 from web.auth import actor_from_request
-from web.readcache import STALE, CachedResponse, _not_modified, cache, log
+from web.page_formats import not_modified
+from web.readcache import STALE, CachedResponse, cache, log
 from web.statuspage_view import events_context, page_dict, status_context
 from web.templating import templates
 
@@ -35,7 +36,7 @@ STALE_NOTICE = (
 NO_CACHE = [(b"content-type", MEDIA_TYPE.encode()), (b"cache-control", b"no-cache")]
 
 
-def _has_credentials(scope: Scope) -> bool:
+def has_credentials(scope: Scope) -> bool:
     """Whether the request may carry a session or a token (else it is anonymous, cheaply)."""
     cookie = COOKIE_NAME.encode()
     for name, value in scope["headers"]:
@@ -46,7 +47,7 @@ def _has_credentials(scope: Scope) -> bool:
 
 async def visitor(scope: Scope) -> Actor:
     """The request's actor; no database read for a request without credentials."""
-    return await actor_from_request(Request(scope)) if _has_credentials(scope) else ANONYMOUS
+    return await actor_from_request(Request(scope)) if has_credentials(scope) else ANONYMOUS
 
 
 def _viewer(actor: Actor) -> dict[str, Any] | None:
@@ -120,7 +121,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
                                   stale_ok=at_least is None)
         if entry is None:
             return not_found_page(path)
-        if _not_modified(scope, entry):
+        if not_modified(scope, entry):
             return CachedResponse(b"", 304, [h for h in entry.headers
                                              if h[0] != b"content-type"])
         return CachedResponse(entry.body, 200, entry.headers)

@@ -1,8 +1,9 @@
 """Served when the database is down: a real uvicorn process whose PostgreSQL database goes
 away (its connections cut by a TCP proxy between them, new ones refused, as when the server
-stops or the network fails) keeps answering the public status page, summary.json and the feeds
-from the last good state, marked stale, while /readyz says 503; internal pages leak nothing;
-JSON endpoints answer JSON. When the database comes back, fresh answers resume.
+stops or the network fails) keeps answering the public status page, summary.json, the feeds,
+and the history and event pages from the last good state, marked stale, while /readyz says
+503; internal pages leak nothing, not even to a member; JSON endpoints answer JSON. When the
+database comes back, fresh answers resume.
 
 PostgreSQL only: the embedded SQLite file has no server that can go away."""
 
@@ -31,6 +32,9 @@ pytestmark = [pytest.mark.pgserver, pytest.mark.skipif(
 
 CREATE_PAGE = """mutation($input: CreatePageInput!) { createPage(input: $input) {
   ... on CreatePagePayload { page { id } } } }"""
+CREATE_INCIDENT = """mutation($input: CreateIncidentInput!) { createIncident(input: $input) {
+  ... on CreateIncidentPayload { event { id } } ... on Error { message } } }"""
+PAST_EVENT = """{ page(slug: "demo") { events(state: PAST, first: 1) { nodes { id title } } } }"""
 CREATE_COMPONENT = """mutation($input: CreateComponentInput!) { createComponent(input: $input) {
   ... on CreateComponentPayload { component { id } } } }"""
 
@@ -156,14 +160,23 @@ def test_public_reads_survive_the_database_going_away_and_leak_nothing() -> None
             page_id = page["createPage"]["page"]["id"]  # type: ignore[index]
             graphql(base, token, CREATE_COMPONENT, {"input": {"pageId": page_id,
                                                               "name": "Vault Secret"}})
+            drill = graphql(base, token, CREATE_INCIDENT, {"input": {
+                "pageId": page_id, "title": "Secret drill", "message": "Drill", "notify": False}})
+            drill_id = drill["createIncident"]["event"]["id"]  # type: ignore[index]
+            past = graphql(base, token, PAST_EVENT, {})["page"]["events"]["nodes"][0]  # type: ignore
             member = {"authorization": f"Bearer {token}"}
             reads = ["/p/demo", "/", "/p/demo/api/v2/summary.json", "/api/v2/summary.json",
                      "/p/demo/api/v2/components.json", "/p/demo/history.atom",
                      "/p/demo/maintenance.ics"]
-            good = {path: httpx.get(base + path, timeout=30) for path in reads}
+            pages = {"/p/demo/history": "Heliograph Demo",
+                     f"/p/demo/events/{past['id']}": past["title"]}
+            good = {path: httpx.get(base + path, timeout=30) for path in [*reads, *pages]}
             assert all(r.status_code == 200 for r in good.values())
             assert "Vault Secret" in httpx.get(f"{base}/p/staff/api/v2/summary.json",
                                                headers=member, timeout=30).text
+            internal = ["/p/staff/history", f"/p/staff/events/{drill_id}"]
+            assert all("Secret drill" in httpx.get(base + path, headers=member, timeout=30).text
+                       for path in internal)
             assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
 
             proxy.cut()
@@ -179,6 +192,10 @@ def test_public_reads_survive_the_database_going_away_and_leak_nothing() -> None
                 assert stale.status_code == 200, path
                 assert stale.headers["x-heliograph-stale"] == "1", path
                 assert stale.content == good[path].content, path  # served as last built
+            for path, shown in pages.items():
+                stale = httpx.get(base + path, timeout=30)
+                assert stale.status_code == 200 and stale.headers["x-heliograph-stale"] == "1"
+                assert "may be out of date" in stale.text and shown in stale.text, path
             summary = httpx.get(f"{base}/p/demo/api/v2/summary.json", timeout=30).json()
             assert summary["status"]["indicator"] == "none"
 
@@ -186,10 +203,14 @@ def test_public_reads_survive_the_database_going_away_and_leak_nothing() -> None
             never = httpx.get(f"{base}/p/demo/api/v2/incidents.json", timeout=30)
             assert never.status_code == 503 and never.json()["error"] == "unavailable"
             # An internal page: nothing of it, to anyone anonymous, stale or not.
-            for path in ("/p/staff", "/p/staff/api/v2/summary.json", "/p/staff/history.atom"):
+            for path in ("/p/staff", "/p/staff/api/v2/summary.json", "/p/staff/history.atom",
+                         *internal):
                 hidden = httpx.get(base + path, timeout=30)
                 assert hidden.status_code in {404, 503}, path
                 assert "Secret" not in hidden.text, path
+            for path in internal:  # a member's renderings are never kept
+                hidden = httpx.get(base + path, headers=member, timeout=30)
+                assert hidden.status_code == 503 and "Secret" not in hidden.text, path
             assert httpx.get(f"{base}/api/v2/nosuch.json", timeout=30).json()["error"] \
                 == "not_found"
 
