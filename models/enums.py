@@ -101,6 +101,8 @@ class ImProvider(str, Enum):
     FEISHU = "FEISHU"
     DINGTALK = "DINGTALK"
     WECOM = "WECOM"
+    TEAMS = "TEAMS"
+    DISCORD = "DISCORD"
 
 
 class DeliveryKind(str, Enum):

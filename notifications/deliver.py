@@ -41,7 +41,8 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 
 async def due(now: datetime, limit: int = BATCH) -> list[str]:
-    """Ids of due deliveries that are the oldest outstanding one of their subscriber."""
+    """Ids of due deliveries that are the oldest outstanding one of their subscriber (mail
+    waiting for the quota and not yet due is not in the way of later, quota-free mail)."""
     rows = await (Delivery.filter(lease.free(now), status__in=OUTSTANDING,
                                   next_attempt_at__lte=now)
                   .order_by("next_attempt_at", "created_at").limit(limit)
@@ -51,9 +52,11 @@ async def due(now: datetime, limit: int = BATCH) -> list[str]:
     subscribers = list({r[1] for r in rows})
     # The status index keeps this to outstanding rows; `created_at` is publication order.
     heads: dict[str, tuple[datetime, str]] = {}
-    for did, sid, created in await Delivery.filter(
+    for did, sid, created, status, at in await Delivery.filter(
             subscriber_id__in=subscribers, status__in=OUTSTANDING).values_list(
-            "id", "subscriber_id", "created_at"):
+            "id", "subscriber_id", "created_at", "status", "next_attempt_at"):
+        if status == DeliveryStatus.WAITING_QUOTA and at > now:
+            continue
         key = (created, did)
         if sid not in heads or key < heads[sid]:
             heads[sid] = key
@@ -163,13 +166,16 @@ class Batch:
             by_page[d.page_id].append(d)
         mails: list[email.Mail] = []
         for page_id, rows in by_page.items():
-            room = await quota.email_room(page_id, now)
-            if room is not None and room < len(rows):
+            # Only notifications count against the quota (and wait for it).
+            counted = [d for d in rows if d.kind == DeliveryKind.NOTIFICATION]
+            room = await quota.email_room(page_id, now) if counted else None
+            if room is not None and room < len(counted):
                 until = min(quota.next_month(now), now + timedelta(hours=1))
-                for d in rows[room:]:
+                for d in counted[room:]:
                     await self.postpone(d.id, until, quota.quota_reason(now),
                                         DeliveryStatus.WAITING_QUOTA)
-                rows = rows[:room]
+                over = {d.id for d in counted[room:]}
+                rows = [d for d in rows if d.id not in over]
             for d in rows:
                 mail = self.compose(d, self.subscribers[d.subscriber_id])
                 if mail is None:
@@ -228,6 +234,7 @@ async def deliver_due(client: httpx.AsyncClient, now: datetime | None = None,
                       limit: int = BATCH) -> int:
     """Claim one batch of due deliveries and send it; return how many were claimed."""
     now = now or utcnow()
+    await quota.release_if_changed(now)
     token = lease.claim_token()
     claimed = await lease.claim(Delivery, await due(now, limit), token, now, LEASE_SECONDS)
     if not claimed:

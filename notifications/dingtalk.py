@@ -30,10 +30,12 @@ def sign(timestamp_ms: int, secret: str) -> str:
 
 
 def markdown(notice: Notice) -> str:
-    lines = [f"### {notice.title}", f"**{notice.kind} · {notice.status}**", "",
+    lines = [f"### {notice.title}", f"**{notice.kind} · {notice.status}** · {notice.when}",
+             "",
              notice.message.strip()]
     if notice.components:
-        lines += ["", *(f"- {n}: {i}" for n, i in notice.components)]
+        lines += ["", f"{notice.components_heading}:",
+                  *(f"- {n}: {i}" for n, i in notice.components)]
     lines += ["", f"[View on the status page]({notice.link})"]
     return "\n".join(lines)
 

@@ -14,19 +14,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
 
 from models import Component, Event, EventComponent, EventUpdate, StatusPage, UpdateImpact
-from models.enums import ComponentStatus, EventKind
+from models.enums import ComponentStatus
+from models.words import event_word, kind_word, local_time_text, status_word
 from notifications import links
 
 TEMPLATES = Path(__file__).with_name("templates")
-
-IMPACT_WORDS = {
-    ComponentStatus.OPERATIONAL: "Operational",
-    ComponentStatus.DEGRADED: "Degraded performance",
-    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
-    ComponentStatus.FULL_OUTAGE: "Full outage",
-    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
-}
-
 
 @dataclass(frozen=True)
 class Notice:
@@ -40,9 +32,20 @@ class Notice:
     status: str  # "Investigating", "In progress", …
     message: str  # Markdown as written
     message_html: str  # rendered and sanitised
-    components: tuple[tuple[str, str], ...]  # (name, impact in words)
+    components: tuple[tuple[str, str], ...]  # (name, impact in the page's words)
     link: str
     at: datetime
+    time_zone: str = "UTC"  # the page's zone: times read as they do on the page
+    final: bool = False  # resolved / completed: nothing is still affected
+
+    @property
+    def when(self) -> str:
+        """The update's time as the page shows it: "01 Dec 2026, 21:06 CET"."""
+        return local_time_text(self.at, self.time_zone)
+
+    @property
+    def components_heading(self) -> str:
+        return "No longer affected" if self.final else "Affected components"
 
     @property
     def subject(self) -> str:
@@ -57,10 +60,6 @@ def _markdown() -> MarkdownIt:
 def markdown_html(text: str) -> str:
     """Markdown to HTML, sanitised (no raw HTML, no scripts, safe links only)."""
     return nh3.clean(_markdown().render(text or ""))
-
-
-def words(value: str) -> str:
-    return value.replace("_", " ").capitalize()
 
 
 async def load_notice(update_id: str) -> Notice | None:
@@ -85,19 +84,22 @@ async def load_notice(update_id: str) -> Notice | None:
     for uid, cid, impact in sorted(rows, key=lambda r: order[r[0]]):
         if order[uid] <= order[update.id]:
             impacts[cid] = ComponentStatus(impact)
+    final = update.status.final
     components = []
     for a in affected:
         if a.component_id not in names:
             continue
         impact = impacts.get(a.component_id)
-        label = IMPACT_WORDS[impact] if impact else "Planned maintenance"
+        if final:  # a resolved incident / completed maintenance lists nothing as still down
+            impact = ComponentStatus.OPERATIONAL
+        label = status_word(impact) if impact else "Planned maintenance"
         components.append((names[a.component_id], label))
     return Notice(
         page_name=page.name, page_slug=page.slug, event_id=event.id,
-        kind="Incident" if event.kind == EventKind.INCIDENT else "Maintenance",
-        title=event.title, status=words(update.status.value), message=update.message,
-        message_html=markdown_html(update.message), components=tuple(components),
-        link=links.event_url(page.slug, event.id), at=update.at,
+        kind=kind_word(event.kind), title=event.title, status=event_word(update.status),
+        message=update.message, message_html=markdown_html(update.message),
+        components=tuple(components), link=links.event_url(page.slug, event.id), at=update.at,
+        time_zone=page.time_zone or "UTC", final=final,
     )
 
 
@@ -116,7 +118,8 @@ def render_mail(name: str, **context: Any) -> tuple[str, str]:
 
 def plain_lines(notice: Notice) -> list[str]:
     """The notice as short plain lines (used by IM formatters)."""
-    lines = [f"{notice.kind} · {notice.status}", notice.message.strip()]
+    lines = [f"{notice.kind} · {notice.status} · {notice.when}", notice.message.strip()]
     if notice.components:
-        lines.append("Affected: " + ", ".join(f"{n} ({i})" for n, i in notice.components))
+        lines.append(f"{notice.components_heading}: "
+                     + ", ".join(f"{n} ({i})" for n, i in notice.components))
     return [line for line in lines if line]

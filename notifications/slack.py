@@ -25,15 +25,16 @@ def escape(text: str) -> str:
 def request(notice: Notice, destination: ImDestination, now: datetime
             ) -> tuple[str, dict[str, Any]]:
     heading = f"{notice.title} — {notice.status}"
-    details = f"*{escape(notice.kind)} · {escape(notice.status)}*\n{escape(notice.message)}"
+    details = (f"*{escape(notice.kind)} · {escape(notice.status)}* · {escape(notice.when)}\n"
+               f"{escape(notice.message)}")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": heading[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": details[:3000]}},
     ]
     if notice.components:
         affected = "\n".join(f"• {escape(n)}: {escape(i)}" for n, i in notice.components)
-        blocks.append({"type": "section",
-                       "text": {"type": "mrkdwn", "text": f"*Affected*\n{affected}"[:3000]}})
+        text = f"*{notice.components_heading}*\n{affected}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
     blocks.append({"type": "context", "elements": [{
         "type": "mrkdwn",
         "text": f"{escape(notice.page_name)} · <{notice.link}|View on the status page>"}]})

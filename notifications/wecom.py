@@ -22,10 +22,12 @@ THROTTLING = frozenset({45009})
 def request(notice: Notice, destination: ImDestination, now: datetime
             ) -> tuple[str, dict[str, Any]]:
     lines = [f"**[{notice.page_name}] {notice.title}**",
-             f"> {notice.kind} · <font color=\"warning\">{notice.status}</font>", "",
+             f"> {notice.kind} · <font color=\"warning\">{notice.status}</font> · {notice.when}",
+             "",
              notice.message.strip()]
     if notice.components:
-        lines += ["", *(f"- {n}: {i}" for n, i in notice.components)]
+        lines += ["", f"{notice.components_heading}:",
+                  *(f"- {n}: {i}" for n, i in notice.components)]
     lines += ["", f"[View on the status page]({notice.link})"]
     content = "\n".join(lines).encode()[:4000].decode(errors="ignore")  # 4096-byte limit
     return destination.webhook_url, {"msgtype": "markdown", "markdown": {"content": content}}

@@ -1,5 +1,5 @@
-"""IM destinations: a signed-in member binds their own Slack, Feishu, DingTalk or WeCom
-webhooks, and subscribes them to internal pages."""
+"""IM destinations: a signed-in member binds their own Slack, Feishu, DingTalk, WeCom,
+Microsoft Teams or Discord webhooks, and subscribes them to internal pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from models import ImDestination
 from models.enums import ImProvider
-from notifications.registry import provider_for
+from notifications.registry import host_allowed, hosts_text, provider_for
 from resolvers import validate
 from resolvers.auth import Actor, require_authenticated
 from resolvers.errors import invalid, not_found
@@ -25,9 +25,9 @@ def check_webhook(provider: ImProvider, url: str) -> str:
         raise invalid("Give the webhook's full https:// address", "webhookUrl")
     if get_settings().production:
         hosts = provider_for(provider).HOSTS
-        if parsed.scheme != "https" or parsed.hostname not in hosts:
+        if parsed.scheme != "https" or not host_allowed(hosts, parsed.hostname):
             raise invalid(f"A {provider.value.title()} webhook is an https address on "
-                          f"{' or '.join(hosts)}", "webhookUrl")
+                          f"{hosts_text(hosts)}", "webhookUrl")
     return url
 
 

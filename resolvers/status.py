@@ -10,14 +10,11 @@ from tortoise.expressions import Q
 from models import ImpactSpan
 from models.base import utcnow
 from models.enums import ComponentStatus
+from models.words import status_word
 
-DESCRIPTIONS = {
-    ComponentStatus.OPERATIONAL: "All systems operational",
-    ComponentStatus.DEGRADED: "Degraded performance",
-    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
-    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
-    ComponentStatus.FULL_OUTAGE: "Major outage",
-}
+# The page's words (models.words), except that an all-operational page says so in full.
+DESCRIPTIONS = {s: status_word(s) for s in ComponentStatus} | {
+    ComponentStatus.OPERATIONAL: "All systems operational"}
 
 
 async def statuses_at(page_ids: Iterable[str], at: datetime | None = None

@@ -9,24 +9,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-STATUS_WORDS = {
-    "OPERATIONAL": "Operational",
-    "DEGRADED": "Degraded performance",
-    "PARTIAL_OUTAGE": "Partial outage",
-    "FULL_OUTAGE": "Major outage",
-    "UNDER_MAINTENANCE": "Under maintenance",
-    None: "No data",
-}
-EVENT_WORDS = {
-    "INVESTIGATING": "Investigating",
-    "IDENTIFIED": "Identified",
-    "MONITORING": "Monitoring",
-    "RESOLVED": "Resolved",
-    "SCHEDULED": "Scheduled",
-    "IN_PROGRESS": "In progress",
-    "COMPLETED": "Completed",
-}
-KIND_WORDS = {"INCIDENT": "Incident", "MAINTENANCE": "Maintenance"}
+from models.words import EVENT_WORDS, KIND_WORDS, SHORT_TIME_FORMAT, STATUS_WORDS, TIME_FORMAT
 
 
 def status_word(status: str | None) -> str:
@@ -60,7 +43,7 @@ def local_time(value: Any, zone: str, with_date: bool = True) -> Markup:
     if moment is None:
         return Markup("")
     local = moment.astimezone(ZoneInfo(zone))
-    shown = local.strftime("%d %b %Y, %H:%M %Z" if with_date else "%H:%M %Z")
+    shown = local.strftime(TIME_FORMAT if with_date else SHORT_TIME_FORMAT)
     return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), escape(shown))
 
 
