@@ -12,7 +12,7 @@ import httpx
 
 from models import ImDestination
 from models.enums import ImProvider
-from notifications.outcome import SENT, Outcome, retry, retry_after_seconds
+from notifications.outcome import SENT, Outcome, judge_http, retry, retry_after_seconds
 from notifications.render import Notice
 
 KIND = ImProvider.DISCORD
@@ -70,8 +70,6 @@ def request(notice: Notice, destination: ImDestination, now: datetime
 
 
 def judge(response: httpx.Response) -> Outcome:
-    from notifications.im import judge_http
-
     status = response.status_code
     if status in (200, 204):
         return SENT

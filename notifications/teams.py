@@ -13,7 +13,7 @@ import httpx
 
 from models import ImDestination
 from models.enums import ImProvider
-from notifications.outcome import SENT, Outcome, failed, retry
+from notifications.outcome import SENT, Outcome, failed, judge_http, retry
 from notifications.render import Notice
 
 KIND = ImProvider.TEAMS
@@ -66,8 +66,6 @@ def request(notice: Notice, destination: ImDestination, now: datetime
 
 
 def judge(response: httpx.Response) -> Outcome:
-    from notifications.im import judge_http
-
     status = response.status_code
     if status not in (200, 202):
         verdict = judge_http(response)
