@@ -88,12 +88,14 @@ class Role(str, Enum):
 class SubscriberChannel(str, Enum):
     EMAIL = "EMAIL"
     IM = "IM"
+    WEBHOOK = "WEBHOOK"
 
 
 class SubscriberState(str, Enum):
     PENDING = "PENDING"
     CONFIRMED = "CONFIRMED"
     UNSUBSCRIBED = "UNSUBSCRIBED"
+    DISABLED = "DISABLED"  # a webhook that failed verification or kept failing
 
 
 class ImProvider(str, Enum):
@@ -109,6 +111,8 @@ class DeliveryKind(str, Enum):
     NOTIFICATION = "NOTIFICATION"
     CONFIRMATION = "CONFIRMATION"
     MANAGE_LINK = "MANAGE_LINK"
+    VERIFICATION = "VERIFICATION"  # a webhook's challenge
+    COMPONENT_UPDATE = "COMPONENT_UPDATE"  # a webhook's `component_update` message
 
 
 class DeliveryStatus(str, Enum):

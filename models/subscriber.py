@@ -1,4 +1,5 @@
-"""Subscribers (email on public pages, IM on internal pages), their scopes and IM bindings."""
+"""Subscribers (email on public pages, IM on internal pages, webhooks on both), their scopes
+and IM bindings."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ class Subscriber(Model):
         "heliograph.Event", related_name="subscribers", null=True, on_delete=fields.CASCADE
     )
     state = fields.CharEnumField(SubscriberState, max_length=16, default=SubscriberState.PENDING)
+    # Webhooks: the endpoint and its Standard Webhooks secret (`whsec_…`), kept as given
+    # because every message is signed with it (docs/notifications.md); consecutive failed
+    # deliveries, and why it was disabled.
+    webhook_url = fields.CharField(max_length=1000, null=True)
+    webhook_secret = fields.CharField(max_length=100, null=True)
+    failure_count = fields.IntField(default=0)
+    disabled_reason = fields.TextField(null=True)
+    disabled_at = fields.DatetimeField(null=True)
     confirm_token_hash = fields.CharField(max_length=64, null=True, unique=True)
     confirm_expires_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)

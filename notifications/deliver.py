@@ -16,7 +16,7 @@ from tortoise.expressions import F
 from models import Delivery, ImDestination, StatusPage, Subscriber
 from models.base import utcnow
 from models.enums import DeliveryKind, DeliveryStatus, SubscriberChannel
-from notifications import email, im, lease, links, quota
+from notifications import email, im, lease, links, quota, webhook
 from notifications.outcome import Outcome
 from notifications.registry import provider_for
 from notifications.render import Notice, load_notice, render_mail
@@ -208,11 +208,14 @@ class Batch:
         await self.load()
         mails: list[Delivery] = []
         by_destination: dict[str, list[Delivery]] = defaultdict(list)
+        hooks: list[tuple[Delivery, Subscriber]] = []
         for d in self.deliveries:
             subscriber = self.subscribers.get(d.subscriber_id)
             if subscriber is None:
                 continue  # deleted: its deliveries went with it (cascade)
-            if subscriber.channel == SubscriberChannel.EMAIL:
+            if subscriber.channel == SubscriberChannel.WEBHOOK:
+                hooks.append((d, subscriber))
+            elif subscriber.channel == SubscriberChannel.EMAIL:
                 mails.append(d)
             elif subscriber.destination_id in self.destinations:
                 by_destination[subscriber.destination_id].append(d)
@@ -221,6 +224,7 @@ class Batch:
         await asyncio.gather(
             self.send_emails(mails, now),
             *(self.send_im(client, self.destinations[k], v) for k, v in by_destination.items()),
+            webhook.send_all(self, client, hooks, MAX_ATTEMPTS),
         )
 
 

@@ -21,7 +21,7 @@ from models import (
 )
 from models.base import new_id, utcnow
 from models.enums import DeliveryKind, SubscriberChannel, SubscriberState, Visibility
-from notifications import lease
+from notifications import lease, webhook
 from settings import get_settings
 
 log = logging.getLogger("heliograph.notifications")
@@ -44,8 +44,10 @@ def _channel(page: StatusPage) -> SubscriberChannel:
 async def matching_subscribers(page: StatusPage, event: Event) -> list[str]:
     """Confirmed subscribers whose scope matches: whole page, an affected component, or the
     event itself (ids, sorted)."""
+    # Webhooks on public and internal pages alike.
+    channels = [_channel(page), SubscriberChannel.WEBHOOK]
     base = Subscriber.filter(page_id=page.id, state=SubscriberState.CONFIRMED,
-                             channel=_channel(page))
+                             channel__in=channels)
     scoped = SubscriberComponent.filter(subscriber__page_id=page.id).values("subscriber_id")
     found: set[str] = set()
     last = ""
@@ -63,7 +65,7 @@ async def matching_subscribers(page: StatusPage, event: Event) -> list[str]:
         by_component = await SubscriberComponent.filter(
             component_id__in=list(affected), subscriber__page_id=page.id,
             subscriber__state=SubscriberState.CONFIRMED,
-            subscriber__channel=_channel(page),
+            subscriber__channel__in=channels,
         ).values_list("subscriber_id", flat=True)
         found.update(str(i) for i in by_component)
     found.update(str(i) for i in await base.filter(event_id=event.id).values_list(
@@ -97,6 +99,7 @@ async def expand(job: NotificationJob, now: datetime | None = None) -> int:
             created += await Delivery.filter(update_id=update.id).count() - before
             await lease.renew(NotificationJob, job.lease_owner or "", utcnow(),
                               JOB_LEASE_SECONDS)
+        created += await webhook.expand_component_updates(update, page, now)
         if update.status.final:
             # An event subscription ends after that event's final update (it is still sent).
             await Subscriber.filter(event_id=event.id, state=SubscriberState.CONFIRMED).update(

@@ -19,7 +19,9 @@ async def run(stop: asyncio.Event, grace: float = GRACE_SECONDS) -> None:
     """Run the maintenance timer and the delivery loop until `stop` is set, then let them end
     their current round (at most `grace` seconds)."""
     from notifications import worker as delivery
-    from resolvers import automation, maintenance
+    from resolvers import automation, maintenance, webhook
+
+    webhook.install()  # webhook bodies are Statuspage's shapes, built at this layer
 
     tasks = [
         asyncio.create_task(maintenance.run_timer(stop), name="maintenance-timer"),

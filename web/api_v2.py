@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from resolvers.statuspage import PageSnapshot
+from resolvers.statuspage_json import ENDPOINTS, Formatter, encode
 from web.page_formats import PageFormat, format_routes
-from web.statuspage_json import ENDPOINTS, Formatter, encode
 
 MEDIA_TYPE = "application/json; charset=utf-8"
 

@@ -114,6 +114,7 @@ class Received:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""
 
 
 @dataclass
@@ -136,7 +137,7 @@ async def _serve_one(receiver: Receiver, reader: asyncio.StreamReader,
         body = await reader.readexactly(int(headers.get("content-length", "0")))
         parts = urlsplit(target)
         request = Received(parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
-                           headers, json.loads(body) if body else None)
+                           headers, json.loads(body) if body else None, body)
         receiver.requests.append(request)
         status, extra, text = receiver.reply(request)
         payload = text.encode()

@@ -232,6 +232,19 @@ async def _im_destination(w: World, page: str, actor: str) -> dict[str, Any]:
     return {"id": made.id}
 
 
+async def _webhook(w: World, page: str, disabled: bool = False) -> dict[str, Any]:
+    from models import Subscriber
+    from models.enums import SubscriberState
+    from resolvers.webhook import subscribe_webhook
+
+    made, _ = await subscribe_webhook(actor=Actor(user=w.users["admin"]),
+                                      page_slug=f"page-{page.lower()}",
+                                      url="http://127.0.0.1:9/hook")
+    if disabled:
+        await Subscriber.filter(id=made.id).update(state=SubscriberState.DISABLED)
+    return {"subscriberId": made.id}
+
+
 TABLE: dict[str, Case] = {
     # pages (the role for all pages) and their contents (the role for the page)
     "createPage": Case("page_all", lambda w, p, a: _const(
@@ -301,6 +314,11 @@ TABLE: dict[str, Case] = {
     "bindImDestination": Case("signed_in", lambda w, p, a: _const(
         {"provider": "SLACK", "webhookUrl": "https://hooks.slack.com/services/T/B/y"})),
     "deleteImDestination": Case("signed_in", _im_destination),
+    # webhooks: page management only (never anonymous, also on public pages)
+    "subscribeWebhook": Case("page", lambda w, p, a: _const(
+        {"pageSlug": f"page-{p.lower()}", "url": "http://127.0.0.1:9/hook"})),
+    "enableWebhook": Case("page", lambda w, p, a: _webhook(w, p, disabled=True)),
+    "deleteWebhook": Case("page", lambda w, p, a: _webhook(w, p)),
     # accounts
     "signIn": Case("anyone", _sign_in),
     "signOut": Case("signed_in", lambda w, p, a: _const({"everywhere": True})),
