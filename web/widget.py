@@ -34,7 +34,7 @@ async def widget(request: Request) -> Response:
         meta = await cache.meta(slug)
         if meta is None or meta.visibility != Visibility.PUBLIC:
             return not_found_page(path)
-        entry = await cache.entry(meta, VARIANT, MEDIA_TYPE, widget_body)
+        entry = await cache.entry(meta, VARIANT, MEDIA_TYPE, widget_body, stale_ok=False)
         if entry is None:
             return not_found_page(path)
     except Exception:
