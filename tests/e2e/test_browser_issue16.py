@@ -23,7 +23,7 @@ from models import ApiToken, Component, Event, Subscriber, User
 from models.enums import EventStatus
 from resolvers.account import issue_token
 from resolvers.demo import DEMO_ADMIN, load_demo
-from tests.helpers.browser import LIVE, axe_violations, chromium, graphql
+from tests.helpers.browser import ARTIFACTS, LIVE, axe_violations, chromium, graphql
 from tests.helpers.server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.onepass,
@@ -86,9 +86,13 @@ async def test_dark_theme_widget_subscribe_refusal_and_console_safeguards() -> N
             page = await context.new_page()
 
             # the system's dark preference, then the toggle, remembered across pages
+            await page.goto(f"{base}/p/demo/widget")
+            assert_no_violations(await axe_violations(page))
             await page.goto(f"{base}/p/demo")
             assert await page.evaluate(BACKGROUND) == DARK
             assert_no_violations(await axe_violations(page))
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "status-dark.png"), full_page=True)
             toggle = page.locator("#theme-toggle")
             await expect(toggle).to_have_attribute("aria-pressed", "true")
             await toggle.click()
@@ -153,6 +157,7 @@ async def test_dark_theme_widget_subscribe_refusal_and_console_safeguards() -> N
             # a component's "counted from", typed in the page's zone with a preview
             await page.goto(f"{base}/manage/p/demo")
             assert_no_violations(await axe_violations(page))
+            await page.screenshot(path=str(ARTIFACTS / "console-dark.png"), full_page=True)
             counted = (datetime.now(UTC) - timedelta(days=400)).replace(second=0,
                                                                         microsecond=0)
             wall = counted.astimezone(ZoneInfo("Europe/Berlin"))

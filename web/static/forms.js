@@ -187,6 +187,5 @@
   window.heliograph = { gql: gql, submit: submit, showError: showError, clearErrors: clearErrors,
                         zonedDate: zonedDate, preview: preview };
   document.querySelectorAll("form[data-mutation]").forEach(bind);
-  document.querySelectorAll("input[data-zone]").forEach(preview);
   restore();
 })();
