@@ -200,10 +200,12 @@ async def update_component(
                 "start"
             ).first()
             if first is not None and first.start < value:
+                page = await StatusPage.filter(id=component.page_id).using_db(conn).first()
+                zone = page.time_zone if page is not None else "UTC"
                 raise DomainError(
                     BEFORE_SINCE,
                     "since cannot move after the component's first recorded impact "
-                    f"({first.start.isoformat()})",
+                    f"({validate.local_words(first.start, zone)})",
                     "since",
                 )
             component.since = value

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from models import Component, Event, EventComponent, EventUpdate, UpdateImpact
+from models import Component, Event, EventComponent, EventUpdate, StatusPage, UpdateImpact
 from models.enums import (
     INCIDENT_IMPACTS,
     INCIDENT_STATUSES,
@@ -56,9 +56,13 @@ async def check_impacts(page_id: str, kind: EventKind, impacts: Sequence[Impact]
         raise invalid("Every component must belong to the event's page", field)
     for row in rows:
         if row.since > at:
+            page = await StatusPage.filter(id=page_id).using_db(conn).first()
+            zone = page.time_zone if page is not None else "UTC"
             raise DomainError(
                 BEFORE_SINCE,
-                f"{row.name} is counted from {row.since.isoformat()}: no impact before that",
+                f"{row.name} is counted from {validate.local_words(row.since, zone)}: no impact "
+                f"before that. Move its \"counted from\" date earlier in the console "
+                f"(Components → {row.name}) or start the event later.",
                 field,
             )
     return result

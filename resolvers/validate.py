@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from resolvers.errors import invalid
 
@@ -65,3 +65,12 @@ def aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise invalid(f"{field} needs a time zone offset (e.g. 2026-01-01T00:00:00Z)", field)
     return value.astimezone(UTC)
+
+
+def local_words(moment: datetime, zone: str) -> str:
+    """A time as people read it in a page's zone: "30 Nov 2026 21:08 CET" (for messages)."""
+    try:
+        local = moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = moment.astimezone(ZoneInfo("UTC"))
+    return f"{local.day} {local:%b %Y %H:%M %Z}"

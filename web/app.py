@@ -19,7 +19,7 @@ from tortoise import connections
 from models.db import close_db, init_db
 from realtime import hub
 from settings import Settings, get_settings
-from web import api_v2, console, errors, feeds, integrations, pages, subscription
+from web import api_v2, console, errors, feeds, integrations, pages, subscription, widget
 from web.graphql import graphql_routes
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
@@ -83,11 +83,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *subscription.routes,
         *integrations.routes,
         *console.routes,
+        *widget.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]
     app = HeliographApp(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)],
                         exception_handlers=errors.handlers)
     app.state.settings = settings
+    # The follow area's embed snippet names the installation's public address.
+    pages.templates.env.globals["base_url"] = settings.base_url.rstrip("/")
     return app
 
 

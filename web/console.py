@@ -4,7 +4,9 @@ signed-in actor; every write is a mutation sent from the browser (forms.js), lik
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -29,9 +31,15 @@ def _json(value: Any) -> Markup:
     return Markup(json.dumps(value).replace("<", "\\u003c"))
 
 
+@cache
+def time_zones() -> list[str]:
+    """The IANA names the time-zone field offers (the server validates the same set)."""
+    return sorted(available_timezones())
+
+
 jinja.env.globals.update(
     impact_choices={"INCIDENT": INCIDENT_IMPACTS, "MAINTENANCE": MAINTENANCE_IMPACTS},
-    to_json=_json,
+    to_json=_json, time_zones=time_zones,
 )
 
 
@@ -105,15 +113,16 @@ async def event(request: Request) -> Response:
     current = {i["component"]["id"]: i["impact"] for i in found["components"]}
     return _view(request, "event.html", {
         "viewer": answer.data.get("viewer"), "event": found, "page": found["page"],
-        "statuses": statuses, "current": current,
-        "next_status": _next_status(found["kind"], found["status"]),
+        # Preset to where the event is: a preset never moves it forward (a quick note after
+        # "Monitoring" must not resolve the incident and mail everyone).
+        "statuses": statuses, "current": current, "preset_status": found["status"],
     })
 
 
-def _next_status(kind: str, status: str) -> str:
-    order = INCIDENT_STATUSES if kind == "INCIDENT" else MAINTENANCE_STATUSES
-    at = order.index(status) if status in order else 0
-    return order[min(at + 1, len(order) - 1)]
+async def needs_javascript(request: Request) -> Response:
+    """Where console forms post when their script did not run: nothing is read, nothing
+    changes, nothing typed ends up in a URL."""
+    return _view(request, "needs_js.html", {"viewer": None}, status_code=400)
 
 
 async def templates(request: Request) -> Response:
@@ -240,6 +249,7 @@ async def automation(request: Request) -> Response:
 
 routes = [
     Route("/manage", home),
+    Route("/manage/needs-javascript", needs_javascript, methods=["POST"]),
     Route("/manage/users", users),
     Route("/manage/tokens", tokens),
     Route("/manage/im", im),

@@ -1,5 +1,6 @@
 """Security headers on every response: a Content-Security-Policy without inline scripts,
-no framing, no MIME sniffing, a Referrer-Policy, and HSTS in production under https.
+no framing (but for the embeddable widget, `/p/{slug}/widget`), no MIME sniffing, a
+Referrer-Policy, and HSTS in production under https.
 
 A pure ASGI middleware (it only rewrites `http.response.start`), so streaming bodies and
 websockets pass untouched. Headers a route set itself (the subscription pages' stricter
@@ -19,6 +20,9 @@ from settings import Settings
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
                "frame-ancestors 'none'; connect-src 'self'{ws}")
+# The embeddable widget (web/widget.py) is the one page other sites may frame.
+WIDGET_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
+WIDGET_PATH = re.compile(r"^/p/[^/]+/widget$")
 # GraphiQL (development only, never in production) is strawberry's page: inline scripts and
 # styles and its bundle from unpkg. Its own policy, still unframeable.
 GRAPHIQL_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
@@ -74,7 +78,9 @@ class SecurityHeaders:
             if name == b"content-type" and value.startswith(b"text/html"):
                 html = True
         https = scope.get("scheme") == "https"
-        page = "graphiql" if scope.get("path") == "/graphql" else "page"
+        path = scope.get("path", "")
+        page = ("graphiql" if path == "/graphql" else
+                "widget" if html and WIDGET_PATH.match(path) else "page")
         extra = self.headers_for(html, page, https, _host(scope) if html else None)
         headers.extend(h for h in extra if h[0] not in present)
         return {**message, "headers": headers}
@@ -86,7 +92,9 @@ class SecurityHeaders:
             found.append(("strict-transport-security", HSTS))
         if html:
             ws = f" {'wss' if https else 'ws'}://{host}" if host else ""
-            policy = GRAPHIQL_POLICY if page == "graphiql" else PAGE_POLICY
-            found += [("content-security-policy", policy.format(ws=ws)),
-                      ("x-frame-options", "DENY"), ("referrer-policy", REFERRER_POLICY)]
+            policy = {"graphiql": GRAPHIQL_POLICY, "widget": WIDGET_POLICY}.get(page, PAGE_POLICY)
+            found.append(("content-security-policy", policy.format(ws=ws)))
+            if page != "widget":
+                found.append(("x-frame-options", "DENY"))
+            found.append(("referrer-policy", REFERRER_POLICY))
         return tuple((name.encode(), value.encode("latin-1")) for name, value in found)

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from models import Component, Event, StatusPage
 from web import bars, page_stale, pagedata, status_html
 from web.markdown import render as markdown
 from web.present import register
@@ -42,6 +43,7 @@ def not_found(request: Request) -> HTMLResponse:
     return page_response(request, "not_found.html", {}, status_code=404)
 
 
+NO_COMPONENT = "Choose at least one component, or follow the whole page."
 SUBSCRIBE = """
 mutation Subscribe($input: SubscribeInput!) {
   subscribe(input: $input) {
@@ -56,12 +58,13 @@ async def subscribe(request: Request) -> Response:
     slug = request.path_params["slug"]
     form = await request.form()
     values: dict[str, Any] = {"pageSlug": slug, "email": str(form.get("email") or "")}
-    if form.get("scope") == "components":
-        values["componentIds"] = [str(v) for v in form.getlist("componentIds")]
     event_id = str(form.get("eventId") or "")
+    if form.get("scope") == "components" and not event_id:
+        values["componentIds"] = [str(v) for v in form.getlist("componentIds")]
     if event_id:
         values["eventId"] = event_id
-    answer = await run(request, SUBSCRIBE, {"input": values})
+    refused = values.get("componentIds") == []  # "chosen components" with none chosen
+    answer = None if refused else await run(request, SUBSCRIBE, {"input": values})
     if event_id:
         data = await pagedata.event_page(request, slug, event_id)
         name = "event.html"
@@ -70,6 +73,9 @@ async def subscribe(request: Request) -> Response:
         name = "status.html"
     if data is None:
         return not_found(request)
+    if answer is None:
+        data["subscribe_errors"] = {"componentIds": NO_COMPONENT}
+        return page_response(request, name, data, status_code=400)
     result = (answer.data or {}).get("subscribe") or {}
     if result.get("__typename") == "SubscribePayload":
         data["subscribe_message"] = result["message"]
@@ -91,7 +97,8 @@ async def event(request: Request) -> Response:
     return await page_stale.serve(request, slug, f"event:{event_id}", render)
 
 
-def _month(raw: str | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def _month(raw: str | None, zone: ZoneInfo, first: datetime) -> tuple[datetime, datetime]:
+    """The month asked for, kept between the page's first month (`first`) and this one."""
     today = datetime.now(zone)
     year, month = today.year, today.month
     if raw:
@@ -100,9 +107,28 @@ def _month(raw: str | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
             datetime(year, month, 1)
         except ValueError:
             year, month = today.year, today.month
+    oldest = first.astimezone(zone)
+    year, month = min(max((year, month), (oldest.year, oldest.month)), (today.year, today.month))
     start = datetime(year, month, 1, tzinfo=zone)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
     return start, end
+
+
+async def _history_start(page_id: str) -> datetime:
+    """Where a page's history begins: its creation, or earlier imported events or components
+    (the history pager goes no further back)."""
+    page = await StatusPage.filter(id=page_id).first().values_list("created_at", flat=True)
+    found = [page] if isinstance(page, datetime) else [datetime.now(UTC)]
+    for field in ("started_at", "scheduled_start"):
+        moment = await Event.filter(page_id=page_id, **{f"{field}__isnull": False}).order_by(
+            field).first().values_list(field, flat=True)
+        if isinstance(moment, datetime):
+            found.append(moment)
+    since = await Component.filter(page_id=page_id).order_by("since").first().values_list(
+        "since", flat=True)
+    if isinstance(since, datetime):
+        found.append(since)
+    return min(found)
 
 
 async def history(request: Request) -> Response:
@@ -115,10 +141,11 @@ async def history(request: Request) -> Response:
         if page is None:
             return not_found(request), None
         zone = ZoneInfo(page["timeZone"])
-        start, end = _month(month, zone)
+        first = await _history_start(page["id"])
+        start, end = _month(month, zone, first)
         events = await pagedata.page_events_between(request, slug, start.astimezone(UTC),
                                                     end.astimezone(UTC))
-        previous = (start - timedelta(days=1)).strftime("%Y-%m")
+        previous = (start - timedelta(days=1)).strftime("%Y-%m") if start > first else None
         following = end.strftime("%Y-%m") if end <= datetime.now(zone) else None
         return page_response(request, "history.html", {
             "viewer": (layout.data or {}).get("viewer"), "page": page, "events": events or [],

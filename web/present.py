@@ -47,6 +47,12 @@ def local_time(value: Any, zone: str, with_date: bool = True) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), escape(shown))
 
 
+def local_input(value: Any, zone: str) -> str:
+    """A `datetime-local` input's value: the moment as wall-clock time in the page's zone."""
+    moment = parse_dt(value)
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
 def percent(ratio: float | None) -> str:
     """An availability ratio as a percentage, never rounded up to 100%."""
     if ratio is None:
@@ -65,4 +71,4 @@ def register(env: Any) -> None:
     """Make the helpers available to every template."""
     env.globals.update(status_word=status_word, status_class=status_class,
                        event_word=event_word, local_time=local_time, percent=percent,
-                       day_label=day_label, kind_word=KIND_WORDS.get)
+                       day_label=day_label, kind_word=KIND_WORDS.get, local_input=local_input)

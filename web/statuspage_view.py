@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
@@ -14,7 +15,7 @@ from models import Component, ComponentGroup
 from models.enums import EventKind, EventStatus, Visibility
 from resolvers.status import describe
 from resolvers.statuspage import EventRow, PageSnapshot
-from web.figures import ItemFigures
+from web.figures import DAYS, ItemFigures
 from web.present import percent
 from web.templating import templates
 
@@ -76,11 +77,24 @@ def page_dict(snap: PageSnapshot) -> dict[str, Any]:
     }
 
 
-def _figures(item_id: str, figures: dict[str, ItemFigures] | None) -> dict[str, Any]:
+def span_words(since: datetime | None, zone: str, now: datetime | None = None) -> str:
+    """Over which span an availability figure counts: the whole window, or "since 30 Nov"
+    (in the page's zone) for an item younger than the window."""
+    now = now or datetime.now(UTC)
+    if since is None or since <= now - timedelta(days=DAYS):
+        return f"over the last {DAYS} days"
+    local, today = since.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone))
+    year = "" if local.year == today.year else f" {local.year}"
+    return f"since {local.day} {local:%b}{year}"
+
+
+def _figures(item_id: str, figures: dict[str, ItemFigures] | None, since: datetime | None,
+             zone: str) -> dict[str, Any]:
     found = (figures or {}).get(item_id)
     if found is None:
         return {"has_figures": False, "figures": None}
-    return {"has_figures": True, "ratio": found.ratio, "figures": found}
+    return {"has_figures": True, "ratio": found.ratio, "figures": found,
+            "span": span_words(since, zone)}
 
 
 def _component(snap: PageSnapshot, c: Component, figures: dict[str, ItemFigures] | None
@@ -88,14 +102,15 @@ def _component(snap: PageSnapshot, c: Component, figures: dict[str, ItemFigures]
     return {"id": c.id, "name": c.name, "description": c.description,
             "status": snap.status_of(c.id).value, "showcase": c.showcase,
             "onlyShowIfDegraded": c.only_show_if_degraded, "group": c.group_id,
-            **_figures(c.id, figures)}
+            **_figures(c.id, figures, c.since, snap.page.time_zone)}
 
 
 def _group(snap: PageSnapshot, g: ComponentGroup, members: list[dict[str, Any]],
            figures: dict[str, ItemFigures] | None) -> dict[str, Any]:
+    since = min((c.since for c in snap.components if c.group_id == g.id), default=None)
     return {"id": g.id, "name": g.name, "description": g.description,
             "status": snap.group_status(g.id).value, "components": members,
-            **_figures(g.id, figures)}
+            **_figures(g.id, figures, since, snap.page.time_zone)}
 
 
 class Rows:
@@ -108,7 +123,7 @@ class Rows:
     def render(self, c: dict[str, Any], zone: str) -> Markup:
         f: ItemFigures | None = c["figures"]
         key = (c["id"], c["name"], c["description"], c["status"], c["showcase"], zone,
-               percent(c.get("ratio")) if f else None,
+               percent(c.get("ratio")) if f else None, c.get("span"),
                (f.first, f.statuses, f.ratios, f.event_counts) if f else None)
         row = self._rows.get(key)
         if row is None:

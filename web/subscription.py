@@ -70,6 +70,10 @@ async def manage(request: Request) -> Response:
         return _page(request, "unsubscribed.html", {"page": page})
     ids = [str(v) for v in form.getlist("component")] if form.get("scope") == "components" \
         else []
+    if form.get("scope") == "components" and not ids:  # never "everything" by accident
+        return _page(request, "manage.html", await _manage_context(
+            subscriber, error="Choose at least one component, or choose every update of "
+            "the page."), status_code=400)
     try:
         updated = await subscriptions.update_subscription(actor=ANONYMOUS, token=token,
                                                           component_ids=ids)

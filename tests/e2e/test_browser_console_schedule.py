@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import expect
@@ -18,8 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.onepass,
 
 
 def local(moment: datetime) -> str:
-    """The value of a datetime-local input in the browser's zone (UTC here)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    """The value of a datetime-local input: the page's wall-clock time (Europe/Berlin), which
+    is not the browser's zone (UTC here)."""
+    return moment.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M")
 
 
 async def test_maintenance_and_a_retrospective_event_are_published_from_the_console() -> None:
@@ -38,8 +40,8 @@ async def test_maintenance_and_a_retrospective_event_are_published_from_the_cons
             start = now + timedelta(days=2)
             await page.get_by_label("Title").fill("Database upgrade")
             await page.get_by_label("Message (Markdown)").fill("Upgrading to the next major.")
-            await page.get_by_label("Starts (your browser's time)").fill(local(start))
-            await page.get_by_label("Ends (your browser's time)").fill(
+            await page.get_by_label("Starts (Europe/Berlin time)").fill(local(start))
+            await page.get_by_label("Ends (Europe/Berlin time)").fill(
                 local(start + timedelta(hours=2)))
             await page.get_by_label("Data · EU database").check()
             await page.get_by_role("button", name="Schedule maintenance").click()
@@ -52,8 +54,8 @@ async def test_maintenance_and_a_retrospective_event_are_published_from_the_cons
             await page.goto(f"{base}/manage/p/demo/new/retrospective")
             began = now - timedelta(days=3)
             await page.get_by_label("Title").fill("Night-time packet loss")
-            await page.get_by_label("Started (your browser's time)").fill(local(began))
-            await page.get_by_label("Ended (your browser's time)").fill(
+            await page.get_by_label("Started (Europe/Berlin time)").fill(local(began))
+            await page.get_by_label("Ended (Europe/Berlin time)").fill(
                 local(began + timedelta(hours=1)))
             await page.get_by_label("Core · API").select_option("PARTIAL_OUTAGE")
             rows = page.locator(".retro-update")

@@ -35,15 +35,17 @@ def directives(response: httpx.Response) -> dict[str, list[str]]:
     return found
 
 
-def assert_page_headers(response: httpx.Response, where: str) -> None:
+def assert_page_headers(response: httpx.Response, where: str, embeddable: bool = False
+                        ) -> None:
+    """`embeddable`: the status widget, the one page other sites may frame."""
     assert response.headers.get("x-content-type-options") == "nosniff", where
-    assert response.headers.get("x-frame-options") == "DENY", where
+    assert response.headers.get("x-frame-options") == (None if embeddable else "DENY"), where
     assert response.headers.get("referrer-policy") in (
         "strict-origin-when-cross-origin", "no-referrer"), where
     csp = directives(response)
     script = csp.get("script-src", csp.get("default-src"))
     assert script == ["'self'"], (where, script)
-    assert csp["frame-ancestors"] == ["'none'"], where
+    assert csp["frame-ancestors"] == (["*"] if embeddable else ["'none'"]), where
     assert csp["object-src"] == ["'none'"], where
     # live.js opens a websocket to the page's own origin.
     assert "ws://testserver" in csp["connect-src"], where
@@ -94,12 +96,12 @@ async def test_every_html_page_carries_the_security_headers(client: httpx.AsyncC
             where = f"{'member' if signed_in else 'anonymous'} GET {path}"
             assert response.headers.get("x-content-type-options") == "nosniff", where
             if response.headers.get("content-type", "").startswith("text/html"):
-                assert_page_headers(response, where)
+                assert_page_headers(response, where, embeddable=path == "/p/demo/widget")
                 html.add(path.split("?")[0])
     # The pages this test is about were reached (a walk that finds nothing proves nothing).
     for expected in ("/p/demo", "/p/demo/history", f"/p/demo/events/{event.id}", "/signin",
                      "/manage", "/manage/p/demo", "/manage/p/demo/subscribers",
-                     "/subscriptions/manage/x", "/p/nosuch"):
+                     "/subscriptions/manage/x", "/p/nosuch", "/p/demo/widget"):
         assert expected in html, expected
 
 

@@ -8,12 +8,19 @@
   var data = document.getElementById("templates-data");
   if (picker && data) {
     var templates = JSON.parse(data.textContent);
+    var filled = {};  // what the last template put in each text field
+    // a text the manager typed is never overwritten: only empty or template-filled fields
+    var put = function (field, value) {
+      if (!value || !field) return;
+      if (field.value.trim() && field.value !== filled[field.name]) return;
+      field.value = filled[field.name] = value;
+    };
     picker.addEventListener("change", function () {
       var t = templates.filter(function (x) { return x.id === picker.value; })[0];
       if (!t) return;
       var form = picker.form;
-      if (t.title && form.elements.title) form.elements.title.value = t.title;
-      if (t.message && form.elements.message) form.elements.message.value = t.message;
+      put(form.elements.title, t.title);
+      put(form.elements.message, t.message);
       if (t.status && form.elements.status) form.elements.status.value = t.status;
       form.querySelectorAll("select[data-component-id]").forEach(function (s) { s.value = ""; });
       form.querySelectorAll("input[name='ids:componentIds']").forEach(function (c) { c.checked = false; });
@@ -88,7 +95,8 @@
     retro.heliographExtra = function (input) {
       input.updates = Array.prototype.map.call(retro.querySelectorAll(".retro-update"), function (row) {
         var at = row.querySelector("[data-part=at]").value;
-        return { at: at ? new Date(at).toISOString() : null,
+        var when = at ? hg.zonedDate(at, row.querySelector("[data-part=at]").dataset.zone) : null;
+        return { at: when ? when.toISOString() : null,
                  status: row.querySelector("[data-part=status]").value,
                  message: row.querySelector("[data-part=message]").value };
       });
@@ -126,6 +134,13 @@
   }
   form.addEventListener("change", sync);
   form.addEventListener("submit", function () { message.textContent = ""; });
+  form.heliographCheck = function (input) {
+    var scope = form.querySelector("input[name=scope]:checked").value;
+    if (scope === "components" && !(input.componentIds || []).length) {
+      return { field: "componentIds", message: "Choose at least one component, or follow the whole page." };
+    }
+    return null;
+  };
   // reload so the new subscription is listed under its destination; the message follows
   var KEY = "heliograph-im-subscribed";
   form.addEventListener("mutation-done", function (event) {

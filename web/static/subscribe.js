@@ -23,6 +23,11 @@
     var message = form.querySelector(".form-message");
     form.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
     message.textContent = "";
+    if (input.componentIds && !input.componentIds.length) {  // never "everything" by accident
+      form.querySelector('[data-error-for="componentIds"]').textContent =
+        "Choose at least one component, or follow the whole page.";
+      return;
+    }
     fetch("/graphql", {
       method: "POST", credentials: "same-origin",
       headers: { "content-type": "application/json", "x-requested-with": "heliograph" },

@@ -1,0 +1,52 @@
+"""The embeddable status widget: `/p/{slug}/widget`, a tiny page another site puts in an
+`<iframe>` (the one route whose policy allows framing, web/headers.py). It shows the page's
+overall status and follows it: widget.js re-reads `/p/{slug}/api/v2/status.json` every
+`POLL_SECONDS`. Only public pages have a widget; an internal page's answers 404 exactly like an
+unknown slug, signed in or not (a widget is meant for other sites)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from models.enums import Visibility
+from resolvers.statuspage import PageSnapshot
+from web.readcache import STALE, CachedResponse, _not_modified, cache, log
+from web.status_html import MEDIA_TYPE, NO_CACHE, not_found_page, render_page
+from web.statuspage_view import page_dict
+
+POLL_SECONDS = 30
+VARIANT = "widget"
+
+
+def widget_body(snap: PageSnapshot) -> bytes:
+    page = page_dict(snap)
+    return render_page({"page": page, "poll_seconds": POLL_SECONDS},
+                       f"/p/{page['slug']}/widget", "widget.html")
+
+
+async def widget(request: Request) -> Response:
+    cache.listen()
+    slug = request.path_params["slug"]
+    path = request.url.path
+    try:
+        meta = await cache.meta(slug)
+        if meta is None or meta.visibility != Visibility.PUBLIC:
+            return not_found_page(path)
+        entry = await cache.entry(meta, VARIANT, MEDIA_TYPE, widget_body, stale_ok=False)
+        if entry is None:
+            return not_found_page(path)
+    except Exception:
+        log.warning("widget of %s from the last good state", slug, exc_info=True)
+        stale = cache.last_good(slug, VARIANT)
+        if stale is None:
+            return CachedResponse(render_page({}, path, "unavailable.html"), 503,
+                                  [*NO_CACHE, (b"retry-after", b"5")])
+        return CachedResponse(stale.body, 200, [*stale.headers, *STALE])
+    if _not_modified(request.scope, entry):
+        return CachedResponse(b"", 304, [h for h in entry.headers if h[0] != b"content-type"])
+    return CachedResponse(entry.body, 200, entry.headers)
+
+
+routes = [Route("/p/{slug}/widget", widget, methods=["GET"])]
