@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from models.enums import Visibility
 from resolvers.statuspage import PageSnapshot
-from web.readcache import STALE, CachedResponse, _not_modified, cache, log
+from web.page_formats import not_modified
+from web.readcache import STALE, CachedResponse, cache, log
 from web.status_html import MEDIA_TYPE, NO_CACHE, not_found_page, render_page
 from web.statuspage_view import page_dict
 
@@ -44,7 +45,7 @@ async def widget(request: Request) -> Response:
             return CachedResponse(render_page({}, path, "unavailable.html"), 503,
                                   [*NO_CACHE, (b"retry-after", b"5")])
         return CachedResponse(stale.body, 200, [*stale.headers, *STALE])
-    if _not_modified(request.scope, entry):
+    if not_modified(request.scope, entry):
         return CachedResponse(b"", 304, [h for h in entry.headers if h[0] != b"content-type"])
     return CachedResponse(entry.body, 200, entry.headers)
 
