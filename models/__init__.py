@@ -12,7 +12,7 @@ from models.event import (
     Template,
     UpdateImpact,
 )
-from models.page import Component, ComponentGroup, StatusPage
+from models.page import Component, ComponentGroup, PageDomain, StatusPage
 from models.subscriber import ImDestination, Subscriber, SubscriberComponent
 from models.throttle import RateCounter
 
@@ -43,6 +43,7 @@ __all__ = [
     "EventUpdate",
     "ImDestination",
     "ImpactSpan",
+    "PageDomain",
     "Integration",
     "NotificationJob",
     "RateCounter",
