@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('host', fields.CharField(unique=True, max_length=253)),
                 ('position', fields.IntField(default=0)),
             ],
-            options={'table': 'page_domain', 'app': 'heliograph', 'pk_attr': 'id', 'table_description': 'A host name that serves one page at its root; unique across pages.'},
+            options={'table': 'page_domain', 'app': 'heliograph', 'pk_attr': 'id', 'table_description': 'A host name that serves one page at its root (unique across pages).'},
             bases=['Model'],
         ),
         ops.AddField(

@@ -31,7 +31,7 @@ class StatusPage(Model):
 
 
 class PageDomain(Model):
-    """A host name that serves one page at its root; unique across pages."""
+    """A host name that serves one page at its root (unique across pages)."""
 
     id = id_field()
     page: fields.ForeignKeyRelation[StatusPage] = fields.ForeignKeyField(
