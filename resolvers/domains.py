@@ -6,6 +6,7 @@ reads, so the hot path pays nothing; mail and feed links use `page_root`."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 _hosts: dict[str, str] = {}  # host -> slug
 _roots: dict[str, str] = {}  # slug -> its first host
 _loaded = 0.0
+_pending: asyncio.Task[None] | None = None
+_generation = 0  # bumped by `forget`: a read begun before it does not store its result
 version = 0  # changes whenever the map's content changes (part of cached bodies' keys)
 
 
@@ -113,17 +116,34 @@ def clear() -> None:
 
 def forget() -> None:
     """A page's domains or slug may have changed here: re-read on the next `refresh`."""
-    global _loaded
+    global _loaded, _pending, _generation
     _loaded = 0.0
+    _pending = None
+    _generation += 1
 
 
 async def refresh() -> None:
-    """Re-read the map when it is more than a second old."""
-    global _loaded, version
+    """Re-read the map when it is more than a second old (concurrent callers share one read;
+    a failed read is not retried for a second either)."""
+    global _pending
     if time.monotonic() - _loaded < REFRESH_SECONDS:
         return
-    started = time.monotonic()  # concurrent callers may both read: harmless, and rare
-    rows = await PageDomain.all().order_by("position").values_list("host", "page__slug")
+    if _pending is None or _pending.done():
+        _pending = asyncio.ensure_future(_load())
+    await asyncio.shield(_pending)
+
+
+async def _load() -> None:
+    global _loaded, version
+    started, generation = time.monotonic(), _generation
+    try:
+        rows = await PageDomain.all().order_by("position").values_list("host", "page__slug")
+    except Exception:
+        if generation == _generation:
+            _loaded = started
+        raise
+    if generation != _generation:
+        return  # a page changed meanwhile: the next refresh reads again
     found_hosts = {str(h): str(s) for h, s in rows}
     found_roots: dict[str, str] = {}
     for h, s in rows:

@@ -24,7 +24,7 @@ PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
                "frame-ancestors 'none'; connect-src 'self'{ws}")
 # The embeddable widget (web/widget.py) is the one page other sites may frame.
 WIDGET_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
-WIDGET_PATH = re.compile(r"^/p/[^/]+/widget$")
+WIDGET_PATH = re.compile(r"^(/p/[^/]+)?/widget$")  # `/widget` on a page's domain
 # GraphiQL (development only, never in production) is strawberry's page: inline scripts and
 # styles and its bundle from unpkg. Its own policy, still unframeable.
 GRAPHIQL_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "

@@ -22,14 +22,14 @@ pytestmark = pytest.mark.usefixtures("db")
 PAGE_FIELDS = "id slug domains logoUrl accentColor"
 CREATE = """
 mutation($input: CreatePageInput!) {
-  createPage(input: $input) { __typename ... on CreatePagePayload { page { %s } }
+  createPage(input: $input) { __typename ... on CreatePagePayload { page { FIELDS } }
                               ... on Error { code message field } }
-}""" % PAGE_FIELDS
+}""".replace("FIELDS", PAGE_FIELDS)
 UPDATE = """
 mutation($input: UpdatePageInput!) {
-  updatePage(input: $input) { __typename ... on UpdatePagePayload { page { %s } }
+  updatePage(input: $input) { __typename ... on UpdatePagePayload { page { FIELDS } }
                               ... on Error { code message field } }
-}""" % PAGE_FIELDS
+}""".replace("FIELDS", PAGE_FIELDS)
 COMPONENT = """
 mutation($input: CreateComponentInput!) {
   createComponent(input: $input) { ... on CreateComponentPayload { component { id } } }
@@ -70,6 +70,8 @@ async def test_a_page_is_served_on_its_own_domain_with_links_there(client: httpx
     assert "http://status.example.com/history" in feed.text
     for path in ("/history", "/p/shop/history", "/badge.svg", "/favicon.svg"):
         assert (await client.get(path, headers=on("status.example.com"))).status_code == 200
+    widget = await client.get("/widget", headers=on("status.example.com"))
+    assert widget.status_code == 200 and "x-frame-options" not in widget.headers  # embeddable
 
     # The same page's JSON under BASE_URL names its domain too (one body, one address).
     assert (await client.get("/p/shop/api/v2/status.json")).json()["page"]["url"] \
