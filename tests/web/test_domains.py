@@ -132,6 +132,12 @@ async def test_a_form_on_the_pages_domain_may_write_with_a_cookie(client: httpx.
     assert answers["http://status.example.com"].status_code == 200
     assert answers["http://evil.example"].status_code == 403
     assert await StatusPage.filter(slug="x").count() == 1
+    # The live page on the domain may open the websocket too; a stranger's page may not.
+    from web.graphql import graphql_routes
+
+    endpoint = graphql_routes(get_settings())[-1].app
+    assert endpoint.is_websocket_origin_allowed(None, "http://status.example.com")
+    assert not endpoint.is_websocket_origin_allowed(None, "http://evil.example")
 
 
 @pytest.mark.parametrize(("field", "value", "code"), [
