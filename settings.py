@@ -22,7 +22,8 @@ VARIABLES: dict[str, str] = {
     "DATABASE_URL": "`sqlite:///path` or `postgres://user:pass@host:port/db`",
     "BROADCAST_URL": "`memory://` (one process) or `redis://host:port/db`",
     "SECRET_KEY": "signs sessions and links; generated into `var/secret_key` when unset",
-    "BASE_URL": "public address used in mails, feeds and links",
+    "BASE_URL": "public address used in mails, feeds and links (pages with custom domains use "
+                "those)",
     "SMTP_URL": "`smtp://user:pass@host:port?starttls=true|tls=true|timeout=10`; unset: no mail",
     "MAIL_FROM": "sender address of every mail",
     "MAX_PUBLIC_PAGES": "limit on public pages per installation (default 5)",

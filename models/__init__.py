@@ -12,7 +12,7 @@ from models.event import (
     Template,
     UpdateImpact,
 )
-from models.page import Component, ComponentGroup, StatusPage
+from models.page import Component, ComponentGroup, PageDomain, StatusPage
 from models.subscriber import ImDestination, Subscriber, SubscriberComponent
 from models.throttle import RateCounter
 
@@ -45,6 +45,7 @@ __all__ = [
     "ImpactSpan",
     "Integration",
     "NotificationJob",
+    "PageDomain",
     "RateCounter",
     "RoleAssignment",
     "Session",

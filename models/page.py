@@ -19,12 +19,32 @@ class StatusPage(Model):
     position = fields.IntField(default=0)
     # Incremented in the transaction of every committed change to the page's visible state.
     sequence = fields.BigIntField(default=0)
+    # Branding (docs/pages.md "Custom domains and branding"): an https logo, a #rrggbb accent.
+    logo_url = fields.CharField(max_length=500, default="")
+    accent_color = fields.CharField(max_length=7, default="")
     created_at = fields.DatetimeField(default=utcnow)
     updated_at = fields.DatetimeField(default=utcnow)
 
     class Meta:
         table = "status_page"
         ordering = ["position", "created_at"]
+
+
+class PageDomain(Model):
+    """A host name that serves one page at its root (unique across pages)."""
+
+    id = id_field()
+    page: fields.ForeignKeyRelation[StatusPage] = fields.ForeignKeyField(
+        "heliograph.StatusPage", related_name="domains", on_delete=fields.CASCADE
+    )
+    host = fields.CharField(max_length=253, unique=True)
+    position = fields.IntField(default=0)
+
+    page_id: str
+
+    class Meta:
+        table = "page_domain"
+        ordering = ["position"]
 
 
 class ComponentGroup(Model):

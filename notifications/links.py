@@ -8,6 +8,7 @@ import secrets
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from resolvers import domains
 from settings import get_settings
 
 _MANAGE = "heliograph.subscription.manage"
@@ -54,25 +55,32 @@ def subscriber_from_unsubscribe_token(token: str) -> str | None:
     return _loads(_UNSUBSCRIBE, token)
 
 
-def base_url() -> str:
+def base_url(page_slug: str | None = None) -> str:
+    """Where a page's subscribers are sent: its first custom domain (as its root), else
+    BASE_URL. The page's domains must have been read (`resolvers.domains.refresh`)."""
+    if page_slug is not None:
+        root = domains.page_root(page_slug)
+        if not root.startswith(get_settings().base_url + "/p/"):
+            return root
     return get_settings().base_url
 
 
-def confirm_url(token: str) -> str:
-    return f"{base_url()}/subscriptions/confirm/{token}"
+def confirm_url(token: str, page_slug: str | None = None) -> str:
+    return f"{base_url(page_slug)}/subscriptions/confirm/{token}"
 
 
-def manage_url(subscriber_id: str) -> str:
-    return f"{base_url()}/subscriptions/manage/{manage_token(subscriber_id)}"
+def manage_url(subscriber_id: str, page_slug: str | None = None) -> str:
+    return f"{base_url(page_slug)}/subscriptions/manage/{manage_token(subscriber_id)}"
 
 
-def unsubscribe_url(subscriber_id: str) -> str:
-    return f"{base_url()}/subscriptions/unsubscribe/{unsubscribe_token(subscriber_id)}"
+def unsubscribe_url(subscriber_id: str, page_slug: str | None = None) -> str:
+    return (f"{base_url(page_slug)}/subscriptions/unsubscribe/"
+            f"{unsubscribe_token(subscriber_id)}")
 
 
 def event_url(page_slug: str, event_id: str) -> str:
-    return f"{base_url()}/p/{page_slug}/events/{event_id}"
+    return f"{domains.page_root(page_slug)}/events/{event_id}"
 
 
 def page_url(page_slug: str) -> str:
-    return f"{base_url()}/p/{page_slug}"
+    return domains.page_root(page_slug)

@@ -17,6 +17,7 @@ from models import Component, Event, EventComponent, EventUpdate, StatusPage, Up
 from models.enums import ComponentStatus
 from models.words import event_word, kind_word, local_time_text, status_word
 from notifications import links
+from resolvers import domains
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -71,6 +72,7 @@ async def load_notice(update_id: str) -> Notice | None:
     if event is None:
         return None
     page = await StatusPage.get(id=event.page_id)
+    await domains.refresh()  # the event link names the page's domain
     affected = await EventComponent.filter(event_id=event.id).order_by("position").all()
     names = dict(await Component.filter(
         id__in=[a.component_id for a in affected]).values_list("id", "name"))

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from models import StatusPage
 from models.base import utcnow
 from models.enums import Role, Visibility
-from resolvers import audit, validate
+from resolvers import audit, domains, validate
 from resolvers.auth import Actor, can_view, require_role
 from resolvers.errors import LIMIT_REACHED, DomainError, conflict, invalid, not_found
 from resolvers.sequence import PageChange, announce, bump
@@ -84,6 +84,9 @@ async def create_page(
     time_zone: str = "UTC",
     description: str | None = None,
     position: int | None = None,
+    domains_: list[str] | None = None,
+    logo_url: str = "",
+    accent_color: str = "",
 ) -> StatusPage:
     """Create a page (page management for all pages)."""
     require_role(actor, Role.PAGE_MANAGEMENT, None)
@@ -92,21 +95,28 @@ async def create_page(
     time_zone = validate.time_zone(time_zone)
     description = validate.description(description)
     position = validate.position(position)
+    hosts = domains.hosts(domains_ or [])
+    logo_url = domains.logo_url(logo_url)
+    accent_color = domains.accent_color(accent_color)
     async with in_transaction() as conn:
         await _check_limit(visibility)
         if await StatusPage.filter(slug=slug).using_db(conn).exists():
             raise conflict(f"The slug {slug!r} is already taken", "slug")
+        await domains.check_free(hosts, None)
         if position is None:
             position = await StatusPage.all().using_db(conn).count()
         try:
             page = await StatusPage.create(
                 slug=slug, name=name, visibility=visibility, time_zone=time_zone,
                 description=description, position=position, sequence=1, using_db=conn,
+                logo_url=logo_url, accent_color=accent_color,
             )
+            await domains.save(page.id, hosts, conn)
         except IntegrityError:
-            raise conflict(f"The slug {slug!r} is already taken", "slug") from None
+            raise conflict(f"The slug {slug!r} or a domain is already taken", "slug") from None
         await audit.record(actor, "page.create", target_type="page", target_id=page.id,
                            page_id=page.id, detail={"slug": slug}, conn=conn)
+    domains.forget()
     await announce(PageChange(page.id, page.sequence, "PAGE_EDITED"))
     return page
 
@@ -120,10 +130,18 @@ async def update_page(
     visibility: Visibility = KEEP,
     time_zone: str = KEEP,
     description: str | None = KEEP,
+    domains_: list[str] = KEEP,
+    logo_url: str = KEEP,
+    accent_color: str = KEEP,
 ) -> StatusPage:
     """Edit a page's fields (page management for this page)."""
     page = await managed_page(actor, page_id, Role.PAGE_MANAGEMENT, "id")
     changes: dict[str, Any] = {}
+    hosts = None if domains_ is KEEP else domains.hosts(domains_ or [])
+    if logo_url is not KEEP:
+        changes["logo_url"] = domains.logo_url(logo_url or "")
+    if accent_color is not KEEP:
+        changes["accent_color"] = domains.accent_color(accent_color or "")
     if slug is not KEEP:
         changes["slug"] = validate.slug(slug)
     if name is not KEEP:
@@ -141,16 +159,23 @@ async def update_page(
             taken = await StatusPage.filter(slug=changes["slug"]).using_db(conn).exists()
             if taken:
                 raise conflict(f"The slug {changes['slug']!r} is already taken", "slug")
+        if hosts is not None:
+            await domains.check_free(hosts, page.id)
         for key, value in changes.items():
             setattr(page, key, value)
         try:
             await page.save(using_db=conn)
+            if hosts is not None:
+                await domains.save(page.id, hosts, conn)
         except IntegrityError:
-            raise conflict("The slug is already taken", "slug") from None
+            raise conflict("The slug or a domain is already taken", "slug") from None
         sequence = await bump(page.id, conn)
+        detail = {k: str(v) for k, v in changes.items()}
+        if hosts is not None:
+            detail["domains"] = ", ".join(hosts)
         await audit.record(actor, "page.update", target_type="page", target_id=page.id,
-                           page_id=page.id, detail={k: str(v) for k, v in changes.items()},
-                           conn=conn)
+                           page_id=page.id, detail=detail, conn=conn)
+    domains.forget()
     page.sequence = sequence
     await announce(PageChange(page.id, sequence, "PAGE_EDITED"))
     return page
@@ -167,6 +192,7 @@ async def delete_page(*, actor: Actor, page_id: str) -> str:
                            page_id=page.id, detail={"slug": page.slug, "name": page.name},
                            conn=conn)
         await StatusPage.filter(id=page.id).using_db(conn).delete()
+    domains.forget()
     await announce(PageChange(page.id, page.sequence + 1, "PAGE_EDITED"))
     return page.id
 

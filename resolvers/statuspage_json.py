@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from models import Component, ComponentGroup
 from models.enums import ComponentStatus, EventKind, EventStatus
+from resolvers import domains
 from resolvers.statuspage import EventRow, PageSnapshot, UpdateRow
 
 COMPONENT_STATUS = {
@@ -44,7 +45,7 @@ class Formatter:
         self.snap = snap
         self.page = snap.page
         self.zone = ZoneInfo(snap.page.time_zone)
-        self.page_url = f"{base_url}/p/{snap.page.slug}"
+        self.page_url = domains.page_root(snap.page.slug, base_url)
         self.by_id = {c.id: c for c in snap.components}
         self._components = self._component_list()
         self.component_objects = {obj["id"]: obj for obj in self._components}

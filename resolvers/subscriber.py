@@ -220,7 +220,7 @@ async def _queue_mail(page: StatusPage, address: str, ids: list[str], event: Eve
     if subscriber is not None and subscriber.state == SubscriberState.CONFIRMED:
         # Already confirmed: change nothing, mail a manage link instead.
         await _mail(subscriber, DeliveryKind.MANAGE_LINK,
-                    {"link": links.manage_url(subscriber.id)}, conn)
+                    {"link": links.manage_url(subscriber.id, page.slug)}, conn)
         return
     token, token_hash = links.new_confirm_token()
     fields = dict(state=SubscriberState.PENDING, confirm_token_hash=token_hash,
@@ -233,7 +233,7 @@ async def _queue_mail(page: StatusPage, address: str, ids: list[str], event: Eve
         await Subscriber.filter(id=subscriber.id).using_db(conn).update(**fields)
     await _set_components(subscriber.id, ids, conn)
     await _mail(subscriber, DeliveryKind.CONFIRMATION, {
-        "link": links.confirm_url(token), "hours": CONFIRM_HOURS,
+        "link": links.confirm_url(token, page.slug), "hours": CONFIRM_HOURS,
         "scope": await _scope_words(ids, event)}, conn)
 
 

@@ -9,6 +9,7 @@ import strawberry
 
 from models import StatusPage
 from models import enums as e
+from resolvers import domains as domain_names
 from resolvers import page as pages
 from resolvers.status import describe, worst
 from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, not_null, result
@@ -36,6 +37,8 @@ class StatusPageType:
         description="Incremented by every committed change to the page's visible state."
     )
     updated_at: datetime
+    logo_url: str = strawberry.field(description="An https address of the page's logo, or empty.")
+    accent_color: str = strawberry.field(description="#rrggbb, or empty for the default.")
     model: strawberry.Private[StatusPage]
 
     @classmethod
@@ -44,8 +47,14 @@ class StatusPageType:
             id=strawberry.ID(page.id), slug=page.slug, name=page.name,
             description=page.description, visibility=page.visibility,
             time_zone=page.time_zone, position=page.position, sequence=page.sequence,
-            updated_at=page.updated_at, model=page,
+            updated_at=page.updated_at, logo_url=page.logo_url,
+            accent_color=page.accent_color, model=page,
         )
+
+    @strawberry.field(description="Host names serving this page at their root; links use "
+                                  "the first (docs/pages.md).")
+    async def domains(self) -> list[str]:
+        return await domain_names.of_page(self.model)
 
     @strawberry.field(description="The worst component status now (PRODUCT.md §2 precedence).")
     async def status(self, info: Info) -> ComponentStatus:
@@ -125,6 +134,9 @@ class CreatePageInput:
     time_zone: str = "UTC"
     description: str | None = None
     position: int | None = None
+    domains: list[str] | None = None
+    logo_url: str = ""
+    accent_color: str = ""
 
 
 @strawberry.input
@@ -135,6 +147,9 @@ class UpdatePageInput:
     visibility: Visibility | None = strawberry.UNSET
     time_zone: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    domains: list[str] | None = strawberry.UNSET
+    logo_url: str | None = strawberry.UNSET
+    accent_color: str | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -195,6 +210,7 @@ class Mutation:
             actor=info.context.actor, slug=input.slug, name=input.name,
             visibility=input.visibility, time_zone=input.time_zone,
             description=input.description, position=input.position,
+            domains_=input.domains, logo_url=input.logo_url, accent_color=input.accent_color,
         )
         return CreatePagePayload(page=StatusPageType.from_model(page))
 
@@ -206,6 +222,8 @@ class Mutation:
             actor=info.context.actor, page_id=str(input.id), slug=keep(input.slug),
             name=keep(input.name), visibility=keep(input.visibility),
             time_zone=keep(input.time_zone), description=keep(input.description),
+            domains_=keep(input.domains), logo_url=keep(input.logo_url),
+            accent_color=keep(input.accent_color),
         )
         return UpdatePagePayload(page=StatusPageType.from_model(page))
 

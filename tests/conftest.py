@@ -128,9 +128,11 @@ async def empty_all_tables() -> None:
 @pytest.fixture
 async def db(database: str) -> AsyncIterator[str]:
     """An empty database for this test (and no page remembered from an earlier one)."""
+    from resolvers import domains
     from web import figures, graphql_cache, page_stale, readcache
 
     await empty_all_tables()
+    domains.clear()
     # The read caches are per process: a test's pages must not meet an earlier test's.
     readcache.cache.clear()
     graphql_cache.cache.clear()

@@ -19,7 +19,18 @@ from tortoise import connections
 from models.db import close_db, init_db
 from realtime import hub
 from settings import Settings, get_settings
-from web import api_v2, console, errors, feeds, integrations, pages, subscription, widget
+from web import (
+    api_v2,
+    branding,
+    console,
+    errors,
+    feeds,
+    integrations,
+    pages,
+    subscription,
+    widget,
+)
+from web.domains import DomainRouter
 from web.graphql import graphql_routes
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
@@ -43,7 +54,9 @@ async def readyz(request: Request) -> JSONResponse:
 class HeliographApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's error middleware, so a crash's 500 carries the headers too.
-        return SecurityHeaders(super().build_middleware_stack(), self.state.settings)
+        # Host routing first (web/domains.py): every route sees the page path it stands for.
+        return SecurityHeaders(DomainRouter(super().build_middleware_stack(), self.state.settings),
+                               self.state.settings)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -80,6 +93,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *graphql_routes(settings),
         *api_v2.routes,
         *feeds.routes,
+        *branding.routes,
         *subscription.routes,
         *integrations.routes,
         *console.routes,

@@ -16,6 +16,7 @@ import icalendar
 from feedgen.feed import FeedGenerator
 
 from models.enums import EventKind, EventStatus
+from resolvers import domains
 from resolvers.statuspage import EventRow, PageSnapshot
 from web import badges
 from web.markdown import render as markdown
@@ -29,7 +30,7 @@ STATUS_WORDS = {status: status.value.replace("_", " ").capitalize() for status i
 
 
 def _page_url(snap: PageSnapshot, base_url: str) -> str:
-    return f"{base_url}/p/{snap.page.slug}"
+    return domains.page_root(snap.page.slug, base_url)
 
 
 def _timeline_html(event: EventRow, zone: ZoneInfo) -> str:

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from resolvers import domains
 from schema import build_schema
 from schema.context import Context
 from settings import Settings
@@ -32,6 +33,11 @@ class HeliographGraphQL(GraphQL[Context, None]):
     # `pageUpdates` streams of the same kind share one execution and encoding per change.
     graphql_transport_ws_handler_class = LiveTransportWSHandler
     max_response_bytes = 10_000_000
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """BASE_URL, ALLOWED_ORIGINS and every page's custom domain (web/domains.py)."""
+        return super().is_websocket_origin_allowed(request, origin) or \
+            domains.is_page_origin(origin)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)

@@ -15,14 +15,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from settings import Settings
 
-# Pages load their scripts, styles and images from /static only; live.js talks to /graphql
-# over the page's own ws(s) origin and fetches fragments from the same origin.
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-               "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+# Pages load their scripts and styles from /static only (images also over https: a page's
+# logo, docs/pages.md); live.js talks to /graphql over the page's own ws(s) origin and
+# fetches fragments from the same origin.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+               "img-src 'self' data: https:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; "
                "frame-ancestors 'none'; connect-src 'self'{ws}")
 # The embeddable widget (web/widget.py) is the one page other sites may frame.
 WIDGET_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
-WIDGET_PATH = re.compile(r"^/p/[^/]+/widget$")
+WIDGET_PATH = re.compile(r"^(/p/[^/]+)?/widget$")  # `/widget` on a page's domain
 # GraphiQL (development only, never in production) is strawberry's page: inline scripts and
 # styles and its bundle from unpkg. Its own policy, still unframeable.
 GRAPHIQL_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from models.enums import Visibility
+from resolvers import domains
 from web.auth import actor_from_request
 from web.readcache import (
     CORS,
@@ -110,8 +111,10 @@ class PageFormat:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         params: dict[str, str] = scope.get("path_params", {})
         base_url: str = scope["app"].state.settings.base_url
+        # Links in the body name the page's domain: bodies are kept per version of the map.
         response = await serve(scope, slug=None if self.default else params["slug"],
-                               variant=self.variant(params), media_type=self.media_type,
+                               variant=f"{self.variant(params)}@{domains.version}",
+                               media_type=self.media_type,
                                render=self.render(base_url, params))
         await response(scope, receive, send)
 

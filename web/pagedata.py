@@ -26,6 +26,7 @@ query Layout($slug: String!) {
   viewer { id email name isAdmin }
   page(slug: $slug) {
     id slug name description visibility timeZone sequence status statusDescription
+    logoUrl accentColor
     groups { id name description status components { ...Shown } }
     components { ...Shown group { id } }
   }
@@ -36,7 +37,7 @@ fragment Shown on Component { id name description status showcase onlyShowIfDegr
 EVENT = """
 query Event($slug: String!, $id: ID!) {
   viewer { id email name isAdmin }
-  page(slug: $slug) { id slug name timeZone visibility sequence }
+  page(slug: $slug) { id slug name timeZone visibility sequence logoUrl accentColor }
   event(id: $id) { ...EventFields }
 }
 """ + EVENT_FIELDS

@@ -13,6 +13,7 @@ from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resolvers import domains
 from resolvers.session import COOKIE_NAME
 from settings import Settings
 
@@ -36,7 +37,8 @@ def same_origin_problem(headers: Headers, trusted: frozenset[str], own: str) -> 
     request with none of them is refused: every browser sends one of them on a POST."""
     origin = headers.get("origin")
     if origin is not None:
-        if origin.lower().rstrip("/") in trusted or origin.lower() == own:
+        if origin.lower().rstrip("/") in trusted or origin.lower() == own \
+                or domains.is_page_origin(origin):
             return None
         return f"Origin {origin!r} is not allowed to write with a session cookie"
     site = headers.get("sec-fetch-site")
@@ -45,7 +47,8 @@ def same_origin_problem(headers: Headers, trusted: frozenset[str], own: str) -> 
             return None
         return f"A {site} request may not write with a session cookie"
     referer = headers.get("referer")
-    if referer is not None and _origin(referer) in trusted | {own}:
+    if referer is not None and (_origin(referer) in trusted | {own}
+                                or domains.is_page_origin(_origin(referer))):
         return None
     return "A write with a session cookie needs an Origin header from this site"
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from models.enums import Visibility
+from resolvers import domains
 from resolvers.auth import ANONYMOUS, Actor
 from resolvers.session import COOKIE_NAME
 from resolvers.statuspage import PageMeta, PageSnapshot
@@ -97,7 +98,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
     """The status page (or its live part) of `slug` (None: the default page)."""
     cache.listen()
     path: str = scope["path"]
-    variant = ("live" if live else "html:") + ("" if live else path)
+    variant = ("live" if live else "html:") + ("" if live else path) + f"@{domains.version}"
     try:
         actor = await visitor(scope)
         found = await _page(slug, at_least, actor)

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from models import Component, ComponentGroup
 from models.enums import EventKind, EventStatus, Visibility
+from resolvers import domains
 from resolvers.status import describe
 from resolvers.statuspage import EventRow, PageSnapshot
 from web.figures import DAYS, ItemFigures
@@ -73,7 +74,8 @@ def page_dict(snap: PageSnapshot) -> dict[str, Any]:
         "id": page.id, "slug": page.slug, "name": page.name, "description": page.description,
         "visibility": Visibility(page.visibility).value, "timeZone": page.time_zone,
         "sequence": int(page.sequence), "status": status.value,
-        "statusDescription": describe(status),
+        "statusDescription": describe(status), "logoUrl": page.logo_url,
+        "accentColor": page.accent_color, "root": domains.page_root(page.slug),
     }
 
 

@@ -74,6 +74,7 @@
     if (type === "number" || type === "int") return v === "" ? null : parseInt(v, 10);
     if (type === "datetime-local") return v ? zonedDate(v, el.dataset.zone).toISOString() : null;
     if (type === "nullable") return v === "" ? null : v;
+    if (type === "words") return v.split(/[\s,]+/).filter(Boolean);
     return v;
   }
 

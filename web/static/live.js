@@ -82,6 +82,14 @@
       var fresh = doc.getElementById(id), old = document.getElementById(id);
       if (fresh && old) old.replaceWith(fresh);
     });
+    var events = document.getElementById("events-live"); // the title names an active incident
+    if (events && events.dataset.title) document.title = events.dataset.title;
+  }
+
+  function setIcon() {
+    // the favicon is a dot in the page's status colour: fetch this sequence's
+    var icon = document.querySelector('link[rel="icon"]');
+    if (icon) icon.href = "/p/" + encodeURIComponent(slug) + "/favicon.svg?v=" + sequence;
   }
 
   function refreshEvents() {
@@ -128,7 +136,7 @@
       var changed = update.sequence !== sequence;
       sequence = update.sequence;
       applyPage(update.page);
-      if (changed) refreshEvents();
+      if (changed) { refreshEvents(); setIcon(); }
       show("live");
       return;
     }
@@ -137,6 +145,7 @@
     sequence = update.sequence;
     root.dataset.sequence = String(sequence);
     applyPage(update.page);
+    setIcon();
     if (update.kind === "PAGE_EDITED") reloadPage();
     else if (update.kind !== "COMPONENT_STATUS") refreshEvents();
   }

@@ -1,0 +1,206 @@
+"""Custom domains and branding per page: a page's own Host serves it at the root, its links name
+that domain, unknown hosts get the unknown page in production, and the page's look follows it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import httpx
+import pytest
+
+from models import PageDomain, StatusPage
+from notifications import links
+from resolvers import domains
+from resolvers.account import create_user
+from resolvers.session import COOKIE_NAME, sign_in
+from settings import get_settings
+from web import readcache
+
+pytestmark = pytest.mark.usefixtures("db")
+
+PAGE_FIELDS = "id slug domains logoUrl accentColor"
+CREATE = """
+mutation($input: CreatePageInput!) {
+  createPage(input: $input) { __typename ... on CreatePagePayload { page { FIELDS } }
+                              ... on Error { code message field } }
+}""".replace("FIELDS", PAGE_FIELDS)
+UPDATE = """
+mutation($input: UpdatePageInput!) {
+  updatePage(input: $input) { __typename ... on UpdatePagePayload { page { FIELDS } }
+                              ... on Error { code message field } }
+}""".replace("FIELDS", PAGE_FIELDS)
+COMPONENT = """
+mutation($input: CreateComponentInput!) {
+  createComponent(input: $input) { ... on CreateComponentPayload { component { id } } }
+}"""
+INCIDENT = """
+mutation($input: CreateIncidentInput!) {
+  createIncident(input: $input) { __typename ... on CreateIncidentPayload { event { id } } }
+}"""
+
+
+async def make_page(gql: Any, slug: str, **extra: Any) -> dict[str, Any]:
+    answer = await gql(CREATE, {"input": {"slug": slug, "name": slug.title(), **extra}})
+    result = answer["data"]["createPage"]
+    assert result["__typename"] == "CreatePagePayload", result
+    page: dict[str, Any] = result["page"]
+    return page
+
+
+def on(host: str) -> dict[str, str]:
+    return {"host": host}
+
+
+async def test_a_page_is_served_on_its_own_domain_with_links_there(client: httpx.AsyncClient,
+                                                                   gql: Any) -> None:
+    page = await make_page(gql, "shop", domains=["Status.Example.com"])
+    assert page["domains"] == ["status.example.com"]
+    await make_page(gql, "api", domains=["api-status.example.com"])
+
+    home = await client.get("/", headers=on("status.example.com"))
+    assert home.status_code == 200
+    assert "<title>Shop status</title>" in home.text
+    # The embed snippet and every page link work on the domain; nothing names BASE_URL.
+    assert "http://status.example.com/widget" in home.text
+    assert "http://testserver" not in home.text
+    summary = await client.get("/api/v2/summary.json", headers=on("status.example.com"))
+    assert summary.json()["page"]["url"] == "http://status.example.com"
+    feed = await client.get("/history.atom", headers=on("status.example.com"))
+    assert "http://status.example.com/history" in feed.text
+    for path in ("/history", "/p/shop/history", "/badge.svg", "/favicon.svg"):
+        assert (await client.get(path, headers=on("status.example.com"))).status_code == 200
+    widget = await client.get("/widget", headers=on("status.example.com"))
+    assert widget.status_code == 200 and "x-frame-options" not in widget.headers  # embeddable
+
+    # The same page's JSON under BASE_URL names its domain too (one body, one address).
+    assert (await client.get("/p/shop/api/v2/status.json")).json()["page"]["url"] \
+        == "http://status.example.com"
+    # Another page's domain serves that page; another page's path is unknown on this domain.
+    other = await client.get("/api/v2/status.json", headers=on("api-status.example.com"))
+    assert other.json()["page"]["name"] == "Api"
+    assert (await client.get("/p/api", headers=on("status.example.com"))).status_code == 404
+
+
+async def test_unknown_hosts_get_the_unknown_page_in_production(db: str) -> None:
+    from web.app import create_app
+
+    await StatusPage.create(slug="shop", name="Shop", sequence=1)
+    settings = dataclasses.replace(get_settings(), env="production", graphiql=False)
+    app = create_app(settings, manage_database=False)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        assert (await client.get("/")).status_code == 200  # BASE_URL's host
+        stranger = await client.get("/", headers=on("elsewhere.example"))
+        assert stranger.status_code == 404 and "text/html" in stranger.headers["content-type"]
+        api = await client.get("/api/v2/status.json", headers=on("elsewhere.example"))
+        assert api.status_code == 404
+        assert (await client.get("/healthz", headers=on("10.0.0.7"))).status_code == 200
+
+
+async def test_outside_production_any_host_is_the_installation(client: httpx.AsyncClient,
+                                                               gql: Any) -> None:
+    await make_page(gql, "shop")
+    assert (await client.get("/", headers=on("localhost:8000"))).status_code == 200
+
+
+async def test_an_internal_pages_domain_needs_sign_in(client: httpx.AsyncClient, gql: Any,
+                                                       admin_token: str) -> None:
+    await make_page(gql, "ops", visibility="INTERNAL", domains=["ops.example.com"])
+    for path in ("/", "/api/v2/summary.json", "/favicon.svg"):
+        assert (await client.get(path, headers=on("ops.example.com"))).status_code == 404
+    signed = await client.get("/", headers={"host": "ops.example.com",
+                                            "authorization": f"Bearer {admin_token}"})
+    assert signed.status_code == 200 and "Ops" in signed.text
+    # Anonymous readers learn nothing of it through the API either.
+    anonymous = await gql('{ page(slug: "ops") { domains } }', token="")
+    assert anonymous["data"]["page"] is None
+
+
+async def test_a_form_on_the_pages_domain_may_write_with_a_cookie(client: httpx.AsyncClient,
+                                                                  gql: Any) -> None:
+    await make_page(gql, "shop", domains=["status.example.com"])
+    await create_user(email="csrf@example.com", password="long enough pw", is_admin=True)
+    cookie = (await sign_in(email="csrf@example.com", password="long enough pw")).cookie
+    query = {"query": 'mutation { createPage(input: {slug: "x", name: "X"}) { __typename } }'}
+    answers = {}
+    for origin in ("http://status.example.com", "http://evil.example"):
+        client.cookies.clear()
+        client.cookies.set(COOKIE_NAME, cookie, domain="testserver.local")
+        answers[origin] = await client.post("/graphql", json=query, headers={"origin": origin})
+    client.cookies.clear()
+    assert answers["http://status.example.com"].status_code == 200
+    assert answers["http://evil.example"].status_code == 403
+    assert await StatusPage.filter(slug="x").count() == 1
+    # The live page on the domain may open the websocket too; a stranger's page may not.
+    from web.graphql import graphql_routes
+
+    endpoint = graphql_routes(get_settings())[-1].app
+    assert endpoint.is_websocket_origin_allowed(None, "http://status.example.com")
+    assert not endpoint.is_websocket_origin_allowed(None, "http://evil.example")
+
+
+@pytest.mark.parametrize(("field", "value", "code"), [
+    ("domains", ["https://status.example.com/"], "INVALID"),
+    ("domains", ["status.example.com:8443"], "INVALID"),
+    ("domains", ["localhost"], "INVALID"),
+    ("domains", ["taken.example.com"], "CONFLICT"),
+    ("accentColor", "blue", "INVALID"),
+    ("logoUrl", "http://example.com/logo.png", "INVALID"),
+])
+async def test_bad_domains_and_branding_are_refused_and_change_nothing(
+        gql: Any, field: str, value: Any, code: str) -> None:
+    await make_page(gql, "other", domains=["taken.example.com"])
+    page = await make_page(gql, "shop", domains=["status.example.com"], accentColor="#112233")
+    answer = await gql(UPDATE, {"input": {"id": page["id"], field: value}})
+    result = answer["data"]["updatePage"]
+    assert (result["code"], result["field"]) == (code, field)
+    kept = await gql('{ page(slug: "shop") { domains accentColor logoUrl } }')
+    assert kept["data"]["page"] == {"domains": ["status.example.com"], "accentColor": "#112233",
+                                    "logoUrl": ""}
+    assert await PageDomain.all().count() == 2
+
+
+async def test_only_page_managers_set_domains(gql: Any) -> None:
+    page = await make_page(gql, "shop")
+    answer = await gql(UPDATE, {"input": {"id": page["id"], "domains": ["a.example.com"]}},
+                       token="", expect_errors=True)
+    assert answer["data"] is None or answer["data"]["updatePage"]["__typename"] != \
+        "UpdatePagePayload"
+    assert await PageDomain.all().count() == 0
+
+
+async def test_branding_favicon_and_title_follow_the_page(client: httpx.AsyncClient,
+                                                          gql: Any) -> None:
+    page = await make_page(gql, "shop", accentColor="#AA5500",
+                           logoUrl="https://cdn.example.com/logo.svg")
+    assert page["accentColor"] == "#aa5500"
+    html = (await client.get("/p/shop")).text
+    assert 'src="https://cdn.example.com/logo.svg"' in html
+    assert "/p/shop/theme.css" in html and "/p/shop/favicon.svg" in html
+    assert "#aa5500" in (await client.get("/p/shop/theme.css")).text
+    assert "#2e8540" in (await client.get("/p/shop/favicon.svg")).text  # operational green
+
+    made = await gql(COMPONENT, {"input": {"pageId": page["id"], "name": "Checkout"}})
+    component = made["data"]["createComponent"]["component"]["id"]
+    await gql(INCIDENT, {"input": {"pageId": page["id"], "title": "Checkout down",
+                                   "message": "Looking into it.",
+                                   "components": [{"componentId": component,
+                                                   "impact": "FULL_OUTAGE"}]}})
+    await client.get("/p/shop/favicon.svg")  # may be the previous one while the new renders
+    await readcache.cache.idle()
+    assert "#c62828" in (await client.get("/p/shop/favicon.svg")).text  # major outage red
+    await client.get("/p/shop")
+    await readcache.cache.idle()
+    assert "<title>⚠ Checkout down · Shop status</title>" in (await client.get("/p/shop")).text
+
+
+async def test_mail_links_use_the_pages_domain(gql: Any) -> None:
+    await make_page(gql, "shop", domains=["status.example.com", "www.status.example.com"])
+    await make_page(gql, "plain")
+    domains.forget()
+    await domains.refresh()
+    assert links.event_url("shop", "e1") == "http://status.example.com/events/e1"
+    assert links.confirm_url("tok", "shop") == "http://status.example.com/subscriptions/confirm/tok"
+    assert links.event_url("plain", "e2") == "http://testserver/p/plain/events/e2"
+    assert links.manage_url("s1", "plain").startswith("http://testserver/subscriptions/manage/")
