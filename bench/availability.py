@@ -253,6 +253,15 @@ async def measure(database_url: str, runs: int) -> dict[str, Any]:
                     results[f"GraphQL page query, {size} components, cold"] = await timed(
                         query, runs, moved)
                     check()
+
+                    async def restarted(slug: str = slug) -> None:
+                        # As after a restart or a new day: nothing kept in the process.
+                        await moved(slug)
+                        availability.clear_cache()
+
+                    results[f"GraphQL page query, {size} components, nothing kept"] = (
+                        await timed(query, runs, restarted))
+                    check()
                     results[f"GraphQL page query, {size} components, warm"] = await timed(
                         query, runs, as_async(uncached))
                     check()
