@@ -31,6 +31,11 @@ class StatusPageType:
     description: str
     visibility: Visibility
     time_zone: str
+    language: str = strawberry.field(
+        description="The language of the page, its mails and IM cards: 'en' or 'zh-CN'.")
+    allow_visitor_language: bool = strawberry.field(
+        description="Whether a visitor's Accept-Language picks among the supported languages "
+                    "(else every visitor reads the page's language).")
     position: int
     sequence: int = strawberry.field(
         description="Incremented by every committed change to the page's visible state."
@@ -43,7 +48,9 @@ class StatusPageType:
         return cls(
             id=strawberry.ID(page.id), slug=page.slug, name=page.name,
             description=page.description, visibility=page.visibility,
-            time_zone=page.time_zone, position=page.position, sequence=page.sequence,
+            time_zone=page.time_zone, language=page.language,
+            allow_visitor_language=page.allow_visitor_language,
+            position=page.position, sequence=page.sequence,
             updated_at=page.updated_at, model=page,
         )
 
@@ -125,6 +132,8 @@ class CreatePageInput:
     time_zone: str = "UTC"
     description: str | None = None
     position: int | None = None
+    language: str = "en"
+    allow_visitor_language: bool = True
 
 
 @strawberry.input
@@ -135,6 +144,8 @@ class UpdatePageInput:
     visibility: Visibility | None = strawberry.UNSET
     time_zone: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
+    allow_visitor_language: bool | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -195,17 +206,21 @@ class Mutation:
             actor=info.context.actor, slug=input.slug, name=input.name,
             visibility=input.visibility, time_zone=input.time_zone,
             description=input.description, position=input.position,
+            language=input.language, allow_visitor_language=input.allow_visitor_language,
         )
         return CreatePagePayload(page=StatusPageType.from_model(page))
 
     @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
     async def update_page(self, info: Info, input: UpdatePageInput) -> UpdatePageResult:
-        for name in ("slug", "name", "visibility", "time_zone"):
+        for name in ("slug", "name", "visibility", "time_zone", "language",
+                     "allow_visitor_language"):
             not_null(getattr(input, name), name)
         page = await pages.update_page(
             actor=info.context.actor, page_id=str(input.id), slug=keep(input.slug),
             name=keep(input.name), visibility=keep(input.visibility),
             time_zone=keep(input.time_zone), description=keep(input.description),
+            language=keep(input.language),
+            allow_visitor_language=keep(input.allow_visitor_language),
         )
         return UpdatePagePayload(page=StatusPageType.from_model(page))
 
