@@ -30,7 +30,7 @@ schema: install
 # write zh_CN's .po from i18n/zh_CN_source.py (add the new msgids there; tests check that none
 # is left untranslated).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Heliograph \
 		-o i18n/locale/messages.pot web notifications models resolvers i18n
 	$(BIN)/python -m i18n.write_po
 

@@ -17,10 +17,17 @@ def main() -> int:
     template.project, template.version, template.fuzzy = "Heliograph", "0.1.0", False
     missing = []
     for message in template:
-        if message.id:
-            message.string = ZH_CN.get(str(message.id), "")
-            if not message.string:
-                missing.append(message.id)
+        if not message.id:
+            continue
+        if message.pluralizable:  # Chinese has one plural form
+            singular = str(message.id[0])
+            message.string = (ZH_CN.get(singular, ""),)
+            if not message.string[0]:
+                missing.append(singular)
+            continue
+        message.string = ZH_CN.get(str(message.id), "")
+        if not message.string:
+            missing.append(message.id)
     target = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as po:

@@ -3,6 +3,7 @@ i18n/locale/zh_CN/LC_MESSAGES/messages.po by `python -m i18n.write_po` (the .po 
 
 ZH_CN: dict[str, str] = {
     "%(component)s (%(impact)s)": "%(component)s（%(impact)s）",
+    "%(count)d more": "另外 %(count)d 个",
     "%(days)s days ago": "%(days)s 天前",
     "%(email)s is not subscribed to %(page)s.": "%(email)s 未订阅 %(page)s。",
     "%(label)s: daily status over the last %(days)s days (arrow keys move between days)":
@@ -64,6 +65,7 @@ ZH_CN: dict[str, str] = {
     "JSON API": "JSON API",
     "Later month →": "下个月 →",
     "Link not valid · Heliograph": "链接无效 · Heliograph",
+    "Live": "实时",
     "Maintenance": "维护",
     "Maintenance calendar": "维护日历",
     "Major outage": "严重中断",
@@ -85,6 +87,7 @@ ZH_CN: dict[str, str] = {
     "Powered by Heliograph": "由 Heliograph 提供支持",
     "Receive status updates of <strong>%(page)s</strong> at <strong>%(email)s</strong>?":
         "是否在 <strong>%(email)s</strong> 接收 <strong>%(page)s</strong> 的状态更新？",
+    "Reconnecting…": "正在重新连接…",
     "Resolved": "已解决",
     "Retrospective": "事后记录",
     "Save": "保存",
@@ -92,6 +95,7 @@ ZH_CN: dict[str, str] = {
     "Sign in": "登录",
     "Sign out": "退出登录",
     "Skip to content": "跳到正文",
+    "Something went wrong": "出错了",
     "Someone (hopefully you) asked to receive status updates of %(page)s %(scope)s at this "
     "address.": "有人（希望是您本人）请求在此地址接收 %(page)s 的状态更新（%(scope)s）。",
     "Someone (hopefully you) asked to receive status updates of <strong>%(page)s</strong> "
@@ -115,6 +119,7 @@ ZH_CN: dict[str, str] = {
     "The link works once and expires in %(hours)s hours. Nothing will be sent to this address "
     "unless you confirm.": "该链接仅可使用一次，%(hours)s 小时后失效。在您确认之前，不会向此地址发送任何内容。",
     "The page's history starts here.": "该页面的历史从这里开始。",
+    "The server could not be reached; try again.": "无法连接服务器，请重试。",
     "The whole page": "整个页面",
     "There is no page here, or you need to sign in to see it.": "此处没有页面，或者您需要登录才能查看。",
     "This address already receives status updates of %(page)s. Nothing was changed.":
@@ -136,6 +141,7 @@ ZH_CN: dict[str, str] = {
     "Unsubscribe:": "取消订阅：",
     "Unsubscribed · %(page)s": "已取消订阅 · %(page)s",
     "Updates go to <strong>%(who)s</strong>.": "更新将发送至 <strong>%(who)s</strong>。",
+    "View on the status page": "在状态页查看",
     "View it on the status page:": "在状态页查看：",
     "View this %(kind)s on the status page": "在状态页查看此%(kind)s",
     "What do you want to receive?": "您希望接收哪些内容？",

@@ -56,7 +56,7 @@ def embed(notice: Notice) -> dict[str, Any]:
         size = len(field["name"]) + len(field["value"])
         if len(fields) == FIELDS - 1 or size > room:
             more = len(notice.components) - len(fields)
-            fields.append({"name": "…", "value": f"{more} more", "inline": True})
+            fields.append({"name": "…", "value": notice.more_label(more), "inline": True})
             break
         fields.append(field)
         room -= size

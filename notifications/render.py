@@ -53,6 +53,16 @@ class Notice:
                 else i18n.gettext("Affected components")
 
     @property
+    def view_label(self) -> str:
+        """The link to the event's page, as IM cards word it."""
+        with i18n.using(self.language):
+            return i18n.gettext("View on the status page")
+
+    def more_label(self, count: int) -> str:
+        with i18n.using(self.language):
+            return i18n.ngettext("%(count)d more", "%(count)d more", count) % {"count": count}
+
+    @property
     def subject(self) -> str:
         with i18n.using(self.language):
             return i18n.gettext("[%(page)s] %(title)s: %(status)s") % {

@@ -70,12 +70,34 @@ def day_label(value: Any) -> str:
     return i18n.day_text(day) if day else ""
 
 
+def page_words() -> dict[str, Any]:
+    """What the page's scripts (live.js, bars.js, subscribe.js) say, in the rendering's
+    language: they keep English defaults and read these from `data-words`."""
+    from models.words import words
+    from resolvers.status import DESCRIPTIONS
+    from resolvers.subscriber import EMAIL_MESSAGE
+    from web.pages import NO_COMPONENT
+
+    lang = i18n.current()
+    listed = words(lang)
+    return {
+        "locale": lang, "status": {k: v for k, v in listed["status"].items() if k},
+        "kind": listed["kind"], "noData": listed["status"][None],
+        "description": {v: i18n.gettext(v) for v in DESCRIPTIONS.values()},
+        "live": i18n.gettext("Live"), "reconnecting": i18n.gettext("Reconnecting…"),
+        "noComponent": i18n.gettext(NO_COMPONENT),
+        "messages": {EMAIL_MESSAGE: i18n.gettext(EMAIL_MESSAGE)},
+        "error": i18n.gettext("Something went wrong"),
+        "unreachable": i18n.gettext("The server could not be reached; try again."),
+    }
+
+
 def register(env: Any) -> None:
     """Make the helpers available to every template."""
     env.globals.update(status_word=status_word, status_class=status_class,
                        event_word=event_word, local_time=local_time, percent=percent,
                        day_label=day_label, kind_word=kind_word, local_input=local_input,
-                       current_language=i18n.current)
+                       current_language=i18n.current, page_words=page_words)
     if "jinja2.ext.InternationalizationExtension" not in env.extensions:
         env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
