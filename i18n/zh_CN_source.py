@@ -6,6 +6,7 @@ ZH_CN: dict[str, str] = {
     "%(count)d more": "另外 %(count)d 个",
     "%(days)s days ago": "%(days)s 天前",
     "%(email)s is not subscribed to %(page)s.": "%(email)s 未订阅 %(page)s。",
+    "%(heading)s: %(items)s": "%(heading)s：%(items)s",
     "%(label)s: daily status over the last %(days)s days (arrow keys move between days)":
         "%(label)s：最近 %(days)s 天的每日状态（用方向键在各天之间移动）",
     "%(page)s events (Atom)": "%(page)s 事件（Atom）",

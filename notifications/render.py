@@ -161,7 +161,9 @@ def plain_lines(notice: Notice) -> list[str]:
     lines = [f"{notice.kind} · {notice.status} · {notice.when}", notice.message.strip()]
     if notice.components:
         with i18n.using(notice.language):
-            separator = i18n.gettext(", ")
-        lines.append(f"{notice.components_heading}: "
-                     + separator.join(f"{n} ({i})" for n, i in notice.components))
+            items = i18n.gettext(", ").join(
+                i18n.gettext("%(component)s (%(impact)s)") % {"component": n, "impact": i}
+                for n, i in notice.components)
+            lines.append(i18n.gettext("%(heading)s: %(items)s") % {
+                "heading": notice.components_heading, "items": items})
     return [line for line in lines if line]
