@@ -27,7 +27,7 @@ def main() -> int:
             continue
         message.string = ZH_CN.get(str(message.id), "")
         if not message.string:
-            missing.append(message.id)
+            missing.append(str(message.id))
     target = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as po:

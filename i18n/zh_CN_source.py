@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - translations are kept one per line
 """Not imported at runtime: the Simplified Chinese strings as written, merged into
 i18n/locale/zh_CN/LC_MESSAGES/messages.po by `python -m i18n.write_po` (the .po is what is read)."""
 

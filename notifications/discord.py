@@ -33,7 +33,7 @@ def _english(word: str) -> str:
     for lang_words in (words(lang)["event"] for lang in ("zh-CN",)):
         for key, translated in lang_words.items():
             if translated == word:
-                return EVENT_WORDS[key]
+                return EVENT_WORDS[str(key)]
     return word
 
 
