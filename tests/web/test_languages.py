@@ -109,6 +109,20 @@ async def test_a_language_is_set_by_graphql_and_checked(gql: Any) -> None:
     assert wrong["data"]["updatePage"]["code"] == "INVALID"
 
 
+async def test_the_widget_and_the_out_of_date_notice_in_chinese(
+        client: Any, gql: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web.test_page_stale import database_gone
+
+    await page(gql, "zh", language="zh-CN")
+    widget = text((await client.get("/p/zh/widget")).text)
+    assert "所有系统运行正常" in widget and "All systems" not in widget
+    assert (await client.get("/p/zh")).status_code == 200
+    with database_gone(monkeypatch):
+        stale = await client.get("/p/zh")
+        assert stale.status_code == 200 and "显示的内容可能已过时" in stale.text
+        assert "may be out of date" not in stale.text
+
+
 def test_every_message_has_a_chinese_translation() -> None:
     with (i18n.LOCALE_DIR / "messages.pot").open("rb") as pot:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot) if m.id}
