@@ -32,6 +32,8 @@ schema: install
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Heliograph \
 		-o i18n/locale/messages.pot web notifications models resolvers i18n
+	$(BIN)/pybabel extract -F babel-console.cfg --no-location --sort-output --project Heliograph \
+		-o i18n/locale/console.pot web
 	$(BIN)/python -m i18n.write_po
 
 fmt: install
