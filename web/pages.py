@@ -20,7 +20,7 @@ import i18n
 from models import Component, Event, StatusPage
 from web import bars, page_stale, pagedata, status_html
 from web.markdown import render as markdown
-from web.present import register
+from web.present import NO_COMPONENT, register
 from web.query import actor_of, run
 from web.templating import templates
 
@@ -44,7 +44,6 @@ def not_found(request: Request) -> HTMLResponse:
     return page_response(request, "not_found.html", {}, status_code=404)
 
 
-NO_COMPONENT = i18n.N_("Choose at least one component, or follow the whole page.")
 SUBSCRIBE = """
 mutation Subscribe($input: SubscribeInput!) {
   subscribe(input: $input) {

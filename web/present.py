@@ -70,13 +70,16 @@ def day_label(value: Any) -> str:
     return i18n.day_text(day) if day else ""
 
 
+# The subscribe form's refusal of "chosen components" with none chosen (web/pages.py).
+NO_COMPONENT = i18n.N_("Choose at least one component, or follow the whole page.")
+
+
 def page_words() -> dict[str, Any]:
     """What the page's scripts (live.js, bars.js, subscribe.js) say, in the rendering's
     language: they keep English defaults and read these from `data-words`."""
     from models.words import words
     from resolvers.status import DESCRIPTIONS
     from resolvers.subscriber import EMAIL_MESSAGE
-    from web.pages import NO_COMPONENT
 
     lang = i18n.current()
     listed = words(lang)
