@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test check schema fmt clean migrations
+.PHONY: install run test check schema fmt clean migrations messages
 
 install: $(STAMP)
 
@@ -25,6 +25,16 @@ check: install
 
 schema: install
 	$(BIN)/python -c "import schema; open('schema/schema.graphql','w').write(schema.export_sdl())"
+
+# Extract the visitor-facing strings (and the console's) to i18n/locale/messages.pot and merge
+# write zh_CN's .po from i18n/zh_CN_source.py (add the new msgids there; tests check that none
+# is left untranslated).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Heliograph \
+		-o i18n/locale/messages.pot web notifications models resolvers i18n
+	$(BIN)/pybabel extract -F babel-console.cfg --no-location --sort-output --project Heliograph \
+		-o i18n/locale/console.pot web
+	$(BIN)/python -m i18n.write_po
 
 fmt: install
 	$(BIN)/ruff check --fix .

@@ -9,7 +9,7 @@ from models.base import new_id
 
 
 class Migration(migrations.Migration):
-    dependencies = [('heliograph', '0004_webhooks')]
+    dependencies = [('heliograph', '0005_page_language')]
 
     initial = False
 

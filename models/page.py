@@ -16,6 +16,10 @@ class StatusPage(Model):
     description = fields.TextField(default="")
     visibility = fields.CharEnumField(Visibility, max_length=16, default=Visibility.PUBLIC)
     time_zone = fields.CharField(max_length=64, default="UTC")
+    # The language of its pages, mails and IM cards ("en", "zh-CN": i18n.SUPPORTED); with
+    # `allow_visitor_language`, a visitor's Accept-Language picks among the supported ones.
+    language = fields.CharField(max_length=16, default="en")
+    allow_visitor_language = fields.BooleanField(default=True)
     position = fields.IntField(default=0)
     # Incremented in the transaction of every committed change to the page's visible state.
     sequence = fields.BigIntField(default=0)

@@ -6,24 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import i18n
+from i18n import N_
+
 STATUS_WORDS: dict[str | None, str] = {
-    "OPERATIONAL": "Operational",
-    "DEGRADED": "Degraded performance",
-    "PARTIAL_OUTAGE": "Partial outage",
-    "FULL_OUTAGE": "Major outage",
-    "UNDER_MAINTENANCE": "Under maintenance",
-    None: "No data",
+    "OPERATIONAL": N_("Operational"),
+    "DEGRADED": N_("Degraded performance"),
+    "PARTIAL_OUTAGE": N_("Partial outage"),
+    "FULL_OUTAGE": N_("Major outage"),
+    "UNDER_MAINTENANCE": N_("Under maintenance"),
+    None: N_("No data"),
 }
 EVENT_WORDS = {
-    "INVESTIGATING": "Investigating",
-    "IDENTIFIED": "Identified",
-    "MONITORING": "Monitoring",
-    "RESOLVED": "Resolved",
-    "SCHEDULED": "Scheduled",
-    "IN_PROGRESS": "In progress",
-    "COMPLETED": "Completed",
+    "INVESTIGATING": N_("Investigating"),
+    "IDENTIFIED": N_("Identified"),
+    "MONITORING": N_("Monitoring"),
+    "RESOLVED": N_("Resolved"),
+    "SCHEDULED": N_("Scheduled"),
+    "IN_PROGRESS": N_("In progress"),
+    "COMPLETED": N_("Completed"),
 }
-KIND_WORDS = {"INCIDENT": "Incident", "MAINTENANCE": "Maintenance"}
+KIND_WORDS = {"INCIDENT": N_("Incident"), "MAINTENANCE": N_("Maintenance")}
 TIME_FORMAT = "%d %b %Y, %H:%M %Z"  # 01 Dec 2026, 21:06 CET
 SHORT_TIME_FORMAT = "%H:%M %Z"
 
@@ -33,19 +36,32 @@ def _value(status: object) -> str | None:
 
 
 def status_word(status: object) -> str:
-    """A component status as the page says it ("Major outage" for FULL_OUTAGE)."""
+    """A component status as the page says it ("Major outage" for FULL_OUTAGE), in the
+    language of the rendering (`i18n.using`; English outside one, as the API says it)."""
     key = _value(status)
-    return STATUS_WORDS.get(key, str(key))
+    word = STATUS_WORDS.get(key)
+    return str(key) if word is None else i18n.gettext(word)
 
 
 def event_word(status: object) -> str:
     key = _value(status) or ""
-    return EVENT_WORDS.get(key, key)
+    word = EVENT_WORDS.get(key)
+    return key if word is None else i18n.gettext(word)
 
 
 def kind_word(kind: object) -> str:
     key = _value(kind) or ""
-    return KIND_WORDS.get(key, key)
+    word = KIND_WORDS.get(key)
+    return key if word is None else i18n.gettext(word)
+
+
+def words(lang: str | None) -> dict[str, dict[str | None, str]]:
+    """Every word list in `lang`: {"status": …, "event": …, "kind": …} (the English lists
+    above are the msgids)."""
+    with i18n.using(lang):
+        return {"status": {k: i18n.gettext(v) for k, v in STATUS_WORDS.items()},
+                "event": {k: i18n.gettext(v) for k, v in EVENT_WORDS.items()},
+                "kind": {k: i18n.gettext(v) for k, v in KIND_WORDS.items()}}
 
 
 def local(moment: datetime, zone: str) -> datetime:
@@ -53,5 +69,6 @@ def local(moment: datetime, zone: str) -> datetime:
 
 
 def local_time_text(moment: datetime, zone: str, with_date: bool = True) -> str:
-    """`moment` in the page's zone with the zone's abbreviation: "01 Dec 2026, 21:06 CET"."""
-    return local(moment, zone).strftime(TIME_FORMAT if with_date else SHORT_TIME_FORMAT)
+    """`moment` in the page's zone with the zone's abbreviation: "01 Dec 2026, 21:06 CET"
+    ("2026年12月1日 21:06 CET" in a Chinese rendering)."""
+    return i18n.datetime_text(moment, zone, with_date)

@@ -19,7 +19,7 @@ from models.enums import DeliveryKind, DeliveryStatus, SubscriberChannel
 from notifications import email, im, lease, links, quota, webhook
 from notifications.outcome import Outcome
 from notifications.registry import provider_for
-from notifications.render import Notice, load_notice, render_mail
+from notifications.render import Notice, confirmation_subject, load_notice, render_mail
 from settings import get_settings
 
 log = logging.getLogger("heliograph.notifications")
@@ -142,12 +142,11 @@ class Batch:
                 return None
             name = "confirmation" if delivery.kind == DeliveryKind.CONFIRMATION else \
                 "manage_link"
-            text, html = render_mail(name, page_name=page.name, link=payload["link"],
-                                     scope=payload.get("scope", ""),
+            text, html = render_mail(name, page.language, page_name=page.name,
+                                     link=payload["link"], scope=payload.get("scope", ""),
                                      hours=payload.get("hours", 48))
-            subject = (f"Confirm your subscription to {page.name}"
-                       if delivery.kind == DeliveryKind.CONFIRMATION
-                       else f"Your subscription to {page.name}")
+            subject = confirmation_subject(page.name, delivery.kind == DeliveryKind.CONFIRMATION,
+                                           page.language)
             unsubscribe = None
         data = email.compose(sender=settings.mail_from, to=subscriber.email, subject=subject,
                              text=text, html=html, message_id=delivery.message_id,

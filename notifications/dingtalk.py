@@ -36,7 +36,7 @@ def markdown(notice: Notice) -> str:
     if notice.components:
         lines += ["", f"{notice.components_heading}:",
                   *(f"- {n}: {i}" for n, i in notice.components)]
-    lines += ["", f"[View on the status page]({notice.link})"]
+    lines += ["", f"[{notice.view_label}]({notice.link})"]
     return "\n".join(lines)
 
 

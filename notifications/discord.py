@@ -26,6 +26,17 @@ COLOURS = {"Investigating": 0xD1242F, "Identified": 0xD1242F, "Monitoring": 0xBF
            "In progress": 0x0969DA}
 
 
+def _english(word: str) -> str:
+    """The English status word of a (possibly translated) one: the colours' keys."""
+    from models.words import EVENT_WORDS, words
+
+    for lang_words in (words(lang)["event"] for lang in ("zh-CN",)):
+        for key, translated in lang_words.items():
+            if translated == word:
+                return EVENT_WORDS[str(key)]
+    return word
+
+
 def cut(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -45,7 +56,7 @@ def embed(notice: Notice) -> dict[str, Any]:
         size = len(field["name"]) + len(field["value"])
         if len(fields) == FIELDS - 1 or size > room:
             more = len(notice.components) - len(fields)
-            fields.append({"name": "…", "value": f"{more} more", "inline": True})
+            fields.append({"name": "…", "value": notice.more_label(more), "inline": True})
             break
         fields.append(field)
         room -= size
@@ -53,7 +64,7 @@ def embed(notice: Notice) -> dict[str, Any]:
         "title": title,
         "description": description,
         "url": notice.link,
-        "color": COLOURS.get(notice.status, 0x59636E),
+        "color": COLOURS.get(_english(notice.status), 0x59636E),
         "fields": fields,
         "footer": {"text": footer},
         "timestamp": notice.at.isoformat(),

@@ -31,11 +31,12 @@ def sign(timestamp: int, secret: str) -> str:
 def request(notice: Notice, destination: ImDestination, now: datetime
             ) -> tuple[str, dict[str, Any]]:
     content = [[{"tag": "text", "text": line}] for line in plain_lines(notice)]
-    content.append([{"tag": "a", "text": "View on the status page", "href": notice.link}])
+    content.append([{"tag": "a", "text": notice.view_label, "href": notice.link}])
+    language = "zh_cn" if notice.language == "zh-CN" else "en_us"  # Feishu's post locales
     body: dict[str, Any] = {
         "msg_type": "post",
-        "content": {"post": {"en_us": {"title": f"[{notice.page_name}] {notice.title}",
-                                       "content": content}}},
+        "content": {"post": {language: {"title": f"[{notice.page_name}] {notice.title}",
+                                        "content": content}}},
     }
     if destination.secret:
         timestamp = int(now.timestamp())

@@ -37,7 +37,7 @@ def request(notice: Notice, destination: ImDestination, now: datetime
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
     blocks.append({"type": "context", "elements": [{
         "type": "mrkdwn",
-        "text": f"{escape(notice.page_name)} · <{notice.link}|View on the status page>"}]})
+        "text": f"{escape(notice.page_name)} · <{notice.link}|{escape(notice.view_label)}>"}]})
     return destination.webhook_url, {"text": f"[{notice.page_name}] {heading}",
                                      "blocks": blocks}
 

@@ -49,7 +49,7 @@ def card(notice: Notice) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": CARD_VERSION,
         "body": body,
-        "actions": [{"type": "Action.OpenUrl", "title": "View on the status page",
+        "actions": [{"type": "Action.OpenUrl", "title": notice.view_label,
                      "url": notice.link}],
         "msteams": {"width": "Full"},
     }

@@ -28,7 +28,7 @@ def request(notice: Notice, destination: ImDestination, now: datetime
     if notice.components:
         lines += ["", f"{notice.components_heading}:",
                   *(f"- {n}: {i}" for n, i in notice.components)]
-    lines += ["", f"[View on the status page]({notice.link})"]
+    lines += ["", f"[{notice.view_label}]({notice.link})"]
     content = "\n".join(lines).encode()[:4000].decode(errors="ignore")  # 4096-byte limit
     return destination.webhook_url, {"msgtype": "markdown", "markdown": {"content": content}}
 

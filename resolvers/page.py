@@ -87,12 +87,15 @@ async def create_page(
     domains_: list[str] | None = None,
     logo_url: str = "",
     accent_color: str = "",
+    language: str = "en",
+    allow_visitor_language: bool = True,
 ) -> StatusPage:
     """Create a page (page management for all pages)."""
     require_role(actor, Role.PAGE_MANAGEMENT, None)
     slug = validate.slug(slug)
     name = validate.name(name)
     time_zone = validate.time_zone(time_zone)
+    language = validate.language(language)
     description = validate.description(description)
     position = validate.position(position)
     hosts = domains.hosts(domains_ or [])
@@ -108,7 +111,8 @@ async def create_page(
         try:
             page = await StatusPage.create(
                 slug=slug, name=name, visibility=visibility, time_zone=time_zone,
-                description=description, position=position, sequence=1, using_db=conn,
+                description=description, position=position, sequence=1, language=language,
+                allow_visitor_language=allow_visitor_language, using_db=conn,
                 logo_url=logo_url, accent_color=accent_color,
             )
             await domains.save(page.id, hosts, conn)
@@ -133,6 +137,8 @@ async def update_page(
     domains_: list[str] = KEEP,
     logo_url: str = KEEP,
     accent_color: str = KEEP,
+    language: str = KEEP,
+    allow_visitor_language: bool = KEEP,
 ) -> StatusPage:
     """Edit a page's fields (page management for this page)."""
     page = await managed_page(actor, page_id, Role.PAGE_MANAGEMENT, "id")
@@ -150,6 +156,10 @@ async def update_page(
         changes["time_zone"] = validate.time_zone(time_zone)
     if description is not KEEP:
         changes["description"] = validate.description(description)
+    if language is not KEEP:
+        changes["language"] = validate.language(language)
+    if allow_visitor_language is not KEEP:
+        changes["allow_visitor_language"] = bool(allow_visitor_language)
     if visibility is not KEEP and visibility is not None:
         changes["visibility"] = visibility
     async with in_transaction() as conn:

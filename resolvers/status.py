@@ -7,6 +7,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
+from i18n import N_
 from models import ImpactSpan
 from models.base import utcnow
 from models.enums import ComponentStatus
@@ -14,7 +15,7 @@ from models.words import status_word
 
 # The page's words (models.words), except that an all-operational page says so in full.
 DESCRIPTIONS = {s: status_word(s) for s in ComponentStatus} | {
-    ComponentStatus.OPERATIONAL: "All systems operational"}
+    ComponentStatus.OPERATIONAL: N_("All systems operational")}
 
 
 async def statuses_at(page_ids: Iterable[str], at: datetime | None = None

@@ -37,6 +37,8 @@ class PageMeta:
     visibility: Visibility
     sequence: int
     updated_at: datetime
+    language: str = "en"  # the page's own language
+    allow_visitor_language: bool = True  # whether Accept-Language may pick another one
 
 
 @dataclass(frozen=True)
@@ -120,13 +122,16 @@ def _meta(row: dict[str, object]) -> PageMeta:
     return PageMeta(
         id=str(row["id"]), slug=str(row["slug"]), visibility=Visibility(row["visibility"]),
         sequence=int(str(row["sequence"])), updated_at=updated,
+        language=str(row.get("language") or "en"),
+        allow_visitor_language=bool(row.get("allow_visitor_language", True)),
     )
 
 
 async def page_meta(*, slug: str) -> PageMeta | None:
     """The page's identity, visibility and sequence, by slug (one small query)."""
     rows = await StatusPage.filter(slug=slug).values(
-        "id", "slug", "visibility", "sequence", "updated_at"
+        "id", "slug", "visibility", "sequence", "updated_at", "language",
+        "allow_visitor_language",
     )
     return _meta(rows[0]) if rows else None
 

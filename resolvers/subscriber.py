@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+import i18n
+from i18n import N_
 from models import (
     Component,
     Delivery,
@@ -40,8 +42,8 @@ from resolvers.page import visible_page
 from settings import get_settings
 
 CONFIRM_HOURS = 48
-EMAIL_MESSAGE = ("Thanks! If this address can receive mail from us, a message is on its way: "
-                 "follow its link to confirm. Nothing is sent before that.")
+EMAIL_MESSAGE = N_("Thanks! If this address can receive mail from us, a message is on its "
+                   "way: follow its link to confirm. Nothing is sent before that.")
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z0-9-]{2,63}$")
 OUTSTANDING = (DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA)
 
@@ -152,14 +154,18 @@ async def _set_components(subscriber_id: str, component_ids: list[str],
              for cid in component_ids], using_db=conn)
 
 
-async def _scope_words(component_ids: list[str], event: Event | None) -> str:
-    if event is not None:
-        return f"about “{event.title}”"
-    if component_ids:
-        names = await Component.filter(id__in=component_ids).order_by(
-            "position").values_list("name", flat=True)
-        return "for " + ", ".join(str(n) for n in names)
-    return "for every component"
+async def _scope_words(component_ids: list[str], event: Event | None,
+                       language: str | None = None) -> str:
+    """What a subscription follows, in words of the page's language (for its mails)."""
+    with i18n.using(language):
+        if event is not None:
+            return i18n.gettext("about “%(title)s”") % {"title": event.title}
+        if component_ids:
+            names = await Component.filter(id__in=component_ids).order_by(
+                "position").values_list("name", flat=True)
+            return i18n.gettext("for %(names)s") % {
+                "names": i18n.gettext(", ").join(str(n) for n in names)}
+        return i18n.gettext("for every component")
 
 
 async def _mail(subscriber: Subscriber, kind: DeliveryKind, payload: dict[str, object],
@@ -234,7 +240,7 @@ async def _queue_mail(page: StatusPage, address: str, ids: list[str], event: Eve
     await _set_components(subscriber.id, ids, conn)
     await _mail(subscriber, DeliveryKind.CONFIRMATION, {
         "link": links.confirm_url(token, page.slug), "hours": CONFIRM_HOURS,
-        "scope": await _scope_words(ids, event)}, conn)
+        "scope": await _scope_words(ids, event, page.language)}, conn)
 
 
 async def _subscribe_im(actor: Actor, page: StatusPage, destination_id: str,

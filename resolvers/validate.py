@@ -54,6 +54,17 @@ def time_zone(value: str, field: str = "timeZone") -> str:
     return value
 
 
+def language(value: str, field: str = "language") -> str:
+    """A supported page language ("en", "zh-CN"), as stored."""
+    import i18n
+
+    found = i18n.canonical(value)
+    if found is None:
+        raise invalid(f"{value!r} is not a supported language (one of "
+                      f"{', '.join(i18n.SUPPORTED)})", field)
+    return found
+
+
 def position(value: int | None, field: str = "position") -> int | None:
     if value is not None and not (0 <= value <= 1_000_000):
         raise invalid("position must be between 0 and 1000000", field)

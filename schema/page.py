@@ -32,6 +32,11 @@ class StatusPageType:
     description: str
     visibility: Visibility
     time_zone: str
+    language: str = strawberry.field(
+        description="The language of the page, its mails and IM cards: 'en' or 'zh-CN'.")
+    allow_visitor_language: bool = strawberry.field(
+        description="Whether a visitor's Accept-Language picks among the supported languages "
+                    "(else every visitor reads the page's language).")
     position: int
     sequence: int = strawberry.field(
         description="Incremented by every committed change to the page's visible state."
@@ -46,7 +51,9 @@ class StatusPageType:
         return cls(
             id=strawberry.ID(page.id), slug=page.slug, name=page.name,
             description=page.description, visibility=page.visibility,
-            time_zone=page.time_zone, position=page.position, sequence=page.sequence,
+            time_zone=page.time_zone, language=page.language,
+            allow_visitor_language=page.allow_visitor_language,
+            position=page.position, sequence=page.sequence,
             updated_at=page.updated_at, logo_url=page.logo_url,
             accent_color=page.accent_color, model=page,
         )
@@ -137,6 +144,8 @@ class CreatePageInput:
     domains: list[str] | None = None
     logo_url: str = ""
     accent_color: str = ""
+    language: str = "en"
+    allow_visitor_language: bool = True
 
 
 @strawberry.input
@@ -150,6 +159,8 @@ class UpdatePageInput:
     domains: list[str] | None = strawberry.UNSET
     logo_url: str | None = strawberry.UNSET
     accent_color: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
+    allow_visitor_language: bool | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -211,12 +222,14 @@ class Mutation:
             visibility=input.visibility, time_zone=input.time_zone,
             description=input.description, position=input.position,
             domains_=input.domains, logo_url=input.logo_url, accent_color=input.accent_color,
+            language=input.language, allow_visitor_language=input.allow_visitor_language,
         )
         return CreatePagePayload(page=StatusPageType.from_model(page))
 
     @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
     async def update_page(self, info: Info, input: UpdatePageInput) -> UpdatePageResult:
-        for name in ("slug", "name", "visibility", "time_zone"):
+        for name in ("slug", "name", "visibility", "time_zone", "language",
+                     "allow_visitor_language"):
             not_null(getattr(input, name), name)
         page = await pages.update_page(
             actor=info.context.actor, page_id=str(input.id), slug=keep(input.slug),
@@ -224,6 +237,8 @@ class Mutation:
             time_zone=keep(input.time_zone), description=keep(input.description),
             domains_=keep(input.domains), logo_url=keep(input.logo_url),
             accent_color=keep(input.accent_color),
+            language=keep(input.language),
+            allow_visitor_language=keep(input.allow_visitor_language),
         )
         return UpdatePagePayload(page=StatusPageType.from_model(page))
 

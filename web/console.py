@@ -31,6 +31,10 @@ def _json(value: Any) -> Markup:
     return Markup(json.dumps(value).replace("<", "\\u003c"))
 
 
+# The languages a page may be shown in (i18n.SUPPORTED), as the settings form names them.
+PAGE_LANGUAGES = [("en", "English"), ("zh-CN", "简体中文 (Simplified Chinese)")]
+
+
 @cache
 def time_zones() -> list[str]:
     """The IANA names the time-zone field offers (the server validates the same set)."""
@@ -39,7 +43,7 @@ def time_zones() -> list[str]:
 
 jinja.env.globals.update(
     impact_choices={"INCIDENT": INCIDENT_IMPACTS, "MAINTENANCE": MAINTENANCE_IMPACTS},
-    to_json=_json, time_zones=time_zones,
+    to_json=_json, time_zones=time_zones, page_languages=PAGE_LANGUAGES,
 )
 
 

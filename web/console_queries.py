@@ -15,8 +15,8 @@ PAGE = f"""
 query ConsolePage($slug: String!) {{
   {VIEWER}
   page(slug: $slug) {{
-    id slug name description visibility timeZone status statusDescription
-    domains logoUrl accentColor
+    id slug name description visibility timeZone language allowVisitorLanguage status
+    statusDescription domains logoUrl accentColor
     groups {{ id name description position status components {{ id }} }}
     components {{ id name description position status since group {{ id name }} }}
     active: events(state: ACTIVE, first: 50) {{ nodes {{ id kind status title startedAt }} }}

@@ -18,9 +18,17 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+import i18n
 from web.readcache import STALE, CachedResponse
 from web.readcache import cache as read_cache
-from web.status_html import NO_CACHE, STALE_NOTICE, has_credentials, render_page
+from web.status_html import (
+    NO_CACHE,
+    VARY_LANGUAGE,
+    has_credentials,
+    page_language,
+    render_page,
+    stale_notice,
+)
 
 log = logging.getLogger("heliograph.web")
 
@@ -81,17 +89,30 @@ async def serve(request: Request, slug: str, key: str,
     of a page last seen public) or the 503 page."""
     read_cache.listen()  # a page edited here is forgotten at once (its visibility may change)
     anonymous = not has_credentials(request.scope)
+    lang, vary = i18n.DEFAULT, False
     try:
         # The page's identity, at most a second old: what `last_public` answers from later.
-        await read_cache.meta(slug)
-        response, page_id = await render()
+        meta = await read_cache.meta(slug)
+        if meta is not None:
+            lang = page_language(request.scope, meta.language, meta.allow_visitor_language)
+            vary = meta.allow_visitor_language
+        key += ":" + lang
+        with i18n.using(lang):
+            response, page_id = await render()
     except Exception:
         log.warning("serving %s from the last good state", request.url.path, exc_info=True)
+        known = read_cache.last_public(slug)
+        if known is not None and not key.endswith(":" + lang):
+            lang = page_language(request.scope, known.language, known.allow_visitor_language)
+            key += ":" + lang
         body = last_good.get(slug, key) if anonymous else None
         if body is None:
-            page = render_page({}, request.url.path, "unavailable.html")
+            page = render_page({}, request.url.path, "unavailable.html", lang)
             return CachedResponse(page, 503, [*NO_CACHE, (b"retry-after", b"5")])
-        return CachedResponse(body.replace(MAIN, STALE_NOTICE, 1), 200, [*NO_CACHE, *STALE])
+        return CachedResponse(body.replace(MAIN, stale_notice(lang), 1), 200,
+                              [*NO_CACHE, *STALE, *([VARY_LANGUAGE] if vary else [])])
+    if vary:
+        response.headers.append("vary", "Accept-Language")
     if anonymous and page_id is not None and response.status_code == 200:
         last_good.keep(slug, key, page_id, bytes(response.body))
     return response

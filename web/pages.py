@@ -16,10 +16,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import i18n
 from models import Component, Event, StatusPage
 from web import bars, page_stale, pagedata, status_html
 from web.markdown import render as markdown
-from web.present import register
+from web.present import NO_COMPONENT, register
 from web.query import actor_of, run
 from web.templating import templates
 
@@ -43,7 +44,6 @@ def not_found(request: Request) -> HTMLResponse:
     return page_response(request, "not_found.html", {}, status_code=404)
 
 
-NO_COMPONENT = "Choose at least one component, or follow the whole page."
 SUBSCRIBE = """
 mutation Subscribe($input: SubscribeInput!) {
   subscribe(input: $input) {
@@ -54,8 +54,18 @@ mutation Subscribe($input: SubscribeInput!) {
 
 
 async def subscribe(request: Request) -> Response:
-    """The subscribe form without JavaScript: the same mutation, answered on the page."""
+    """The subscribe form without JavaScript: the same mutation, answered on the page (in
+    the page's language, or the visitor's where the page allows it)."""
     slug = request.path_params["slug"]
+    lang, vary = await status_html.language_of(request.scope, slug)
+    with i18n.using(lang):
+        response = await _subscribe(request, slug)
+    if vary:
+        response.headers.append("vary", "Accept-Language")
+    return response
+
+
+async def _subscribe(request: Request, slug: str) -> Response:
     form = await request.form()
     values: dict[str, Any] = {"pageSlug": slug, "email": str(form.get("email") or "")}
     event_id = str(form.get("eventId") or "")
@@ -74,11 +84,11 @@ async def subscribe(request: Request) -> Response:
     if data is None:
         return not_found(request)
     if answer is None:
-        data["subscribe_errors"] = {"componentIds": NO_COMPONENT}
+        data["subscribe_errors"] = {"componentIds": i18n.gettext(NO_COMPONENT)}
         return page_response(request, name, data, status_code=400)
     result = (answer.data or {}).get("subscribe") or {}
     if result.get("__typename") == "SubscribePayload":
-        data["subscribe_message"] = result["message"]
+        data["subscribe_message"] = i18n.gettext(result["message"])
         return page_response(request, name, data)
     message = result.get("message") or "; ".join(answer.errors) or "Something went wrong"
     data["subscribe_errors"] = {result.get("field") or "form": message}
@@ -149,7 +159,7 @@ async def history(request: Request) -> Response:
         following = end.strftime("%Y-%m") if end <= datetime.now(zone) else None
         return page_response(request, "history.html", {
             "viewer": (layout.data or {}).get("viewer"), "page": page, "events": events or [],
-            "month_label": start.strftime("%B %Y"), "previous": previous,
+            "month_label": i18n.month_text(start), "previous": previous,
             "following": following,
         }), page["id"]
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
+from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+import i18n
 from models.enums import Visibility
 from resolvers import domains
 from resolvers.auth import ANONYMOUS, Actor
@@ -31,9 +33,53 @@ from web.templating import templates
 
 MEDIA_TYPE = "text/html; charset=utf-8"
 MAX_AGE = 30.0
+STALE_TEXT = i18n.N_(
+    "This page could not be refreshed just now: what it shows may be out of date.")
 STALE_NOTICE = (
     b'<main id="main" class="wrap"><p class="stale-notice" role="status">'
-    b"This page could not be refreshed just now: what it shows may be out of date.</p>")
+    + STALE_TEXT.encode() + b"</p>")
+VARY_LANGUAGE = (b"vary", b"Accept-Language")
+
+
+def stale_notice(lang: str) -> bytes:
+    """The "may be out of date" notice (with the `<main>` it goes into) in `lang`."""
+    with i18n.using(lang):
+        text = str(escape(i18n.gettext(STALE_TEXT)))
+    return b'<main id="main" class="wrap"><p class="stale-notice" role="status">' \
+        + text.encode() + b"</p>"
+
+
+def accept_language(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"accept-language":
+            return str(value.decode("latin-1"))
+    return None
+
+
+def page_language(scope: Scope, language: str, allow_visitor: bool) -> str:
+    """The language a page is shown in: the visitor's (Accept-Language, among the supported
+    ones) when the page allows it, else, or failing that, the page's own."""
+    own = i18n.canonical(language) or i18n.DEFAULT
+    return i18n.negotiate(accept_language(scope), own) if allow_visitor else own
+
+
+async def language_of(scope: Scope, slug: str | None) -> tuple[str, bool]:
+    """The language `slug`'s pages are shown in to this visitor, and whether it follows the
+    visitor's (English for an unknown page; the last known identity when unreadable)."""
+    meta: PageMeta | None
+    try:
+        meta = await cache.meta(slug) if slug else None
+    except Exception:
+        meta = cache.last_public(slug)
+    if meta is None:
+        return i18n.DEFAULT, False
+    return (page_language(scope, meta.language, meta.allow_visitor_language),
+            meta.allow_visitor_language)
+
+
+def language_headers(allow_visitor: bool) -> list[tuple[bytes, bytes]]:
+    """`Vary: Accept-Language` on a page whose language follows the visitor's."""
+    return [VARY_LANGUAGE] if allow_visitor else []
 NO_CACHE = [(b"content-type", MEDIA_TYPE.encode()), (b"cache-control", b"no-cache")]
 
 
@@ -58,20 +104,25 @@ def _viewer(actor: Actor) -> dict[str, Any] | None:
     return {"id": user.id, "email": user.email, "name": user.name, "isAdmin": user.is_admin}
 
 
-def render_page(context: dict[str, Any], path: str, name: str = "status.html") -> bytes:
+def render_page(context: dict[str, Any], path: str, name: str = "status.html",
+                lang: str | None = None) -> bytes:
     context.setdefault("signin_next", path)
-    return templates.env.get_template(name).render(context).encode()
+    with i18n.using(lang or i18n.current()):
+        return templates.env.get_template(name).render(context).encode()
 
 
-async def status_body(snap: PageSnapshot, path: str, actor: Actor = ANONYMOUS) -> bytes:
-    """The status page of this snapshot as `actor` sees it."""
+async def status_body(snap: PageSnapshot, path: str, actor: Actor = ANONYMOUS,
+                      lang: str | None = None) -> bytes:
+    """The status page of this snapshot as `actor` sees it, in `lang`."""
     figures = await page_figures.cache.get(snap)
-    return render_page(status_context(snap, figures, _viewer(actor)), path)
+    with i18n.using(lang):
+        return render_page(status_context(snap, figures, _viewer(actor)), path)
 
 
-def live_body(snap: PageSnapshot, path: str) -> bytes:
-    return render_page({**events_context(snap), "page": page_dict(snap)}, path,
-                       "_live_fragment.html")
+def live_body(snap: PageSnapshot, path: str, lang: str | None = None) -> bytes:
+    with i18n.using(lang):
+        return render_page({**events_context(snap), "page": page_dict(snap)}, path,
+                           "_live_fragment.html")
 
 
 def not_found_page(path: str, actor: Actor = ANONYMOUS) -> Response:
@@ -105,17 +156,22 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
         if found is None:
             return not_found_page(path, actor)
         meta, slug = found
+        lang = page_language(scope, meta.language, meta.allow_visitor_language)
+        variant += ":" + lang
+        vary = language_headers(meta.allow_visitor_language)
         if actor.authenticated:
             # The account menu names the visitor: rendered for them, from the shared parts.
             snap = await cache.snapshot(meta)
             if snap is None:
                 return not_found_page(path, actor)
-            body = live_body(snap, path) if live else await status_body(snap, path, actor)
+            body = live_body(snap, path, lang) if live else await status_body(
+                snap, path, actor, lang)
             return CachedResponse(body, 200, [
-                *NO_CACHE, (b"vary", b"Cookie, Authorization")])
+                *NO_CACHE, (b"vary", b"Cookie, Authorization"), *vary])
 
         async def render(snap: PageSnapshot) -> bytes:
-            return live_body(snap, path) if live else await status_body(snap, path)
+            return live_body(snap, path, lang) if live else await status_body(
+                snap, path, lang=lang)
 
         entry = await cache.entry(meta, variant, MEDIA_TYPE, render,
                                   max_age=None if live else MAX_AGE,
@@ -123,17 +179,22 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
         if entry is None:
             return not_found_page(path)
         if not_modified(scope, entry):
-            return CachedResponse(b"", 304, [h for h in entry.headers
-                                             if h[0] != b"content-type"])
-        return CachedResponse(entry.body, 200, entry.headers)
+            return CachedResponse(b"", 304, [*(h for h in entry.headers
+                                               if h[0] != b"content-type"), *vary])
+        return CachedResponse(entry.body, 200, [*entry.headers, *vary])
     except Exception:
         log.warning("serving %s from the last good state", path, exc_info=True)
+        known = cache.last_public(slug)
+        lang = i18n.DEFAULT if known is None else page_language(
+            scope, known.language, known.allow_visitor_language)
+        if not variant.endswith(":" + lang):
+            variant += ":" + lang
         stale = cache.last_good(slug, variant)
         if stale is None:
-            body = render_page({}, path, "unavailable.html")
+            body = render_page({}, path, "unavailable.html", lang)
             return CachedResponse(body, 503, [*NO_CACHE, (b"retry-after", b"5")])
         body = stale.body if live else stale.body.replace(
-            b'<main id="main" class="wrap">', STALE_NOTICE, 1)
+            b'<main id="main" class="wrap">', stale_notice(lang), 1)
         return CachedResponse(body, 200, [*stale.headers, *STALE])
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+import i18n
 from models import Component, ComponentGroup
 from models.enums import EventKind, EventStatus, Visibility
 from resolvers import domains
@@ -84,10 +85,10 @@ def span_words(since: datetime | None, zone: str, now: datetime | None = None) -
     (in the page's zone) for an item younger than the window."""
     now = now or datetime.now(UTC)
     if since is None or since <= now - timedelta(days=DAYS):
-        return f"over the last {DAYS} days"
+        return i18n.gettext("over the last %(days)d days") % {"days": DAYS}
     local, today = since.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone))
-    year = "" if local.year == today.year else f" {local.year}"
-    return f"since {local.day} {local:%b}{year}"
+    day = i18n.short_day_text(local.date(), with_year=local.year != today.year)
+    return i18n.gettext("since %(day)s") % {"day": day}
 
 
 def _figures(item_id: str, figures: dict[str, ItemFigures] | None, since: datetime | None,
@@ -124,7 +125,8 @@ class Rows:
 
     def render(self, c: dict[str, Any], zone: str) -> Markup:
         f: ItemFigures | None = c["figures"]
-        key = (c["id"], c["name"], c["description"], c["status"], c["showcase"], zone,
+        key = (i18n.current(), c["id"], c["name"], c["description"], c["status"],
+               c["showcase"], zone,
                percent(c.get("ratio")) if f else None, c.get("span"),
                (f.first, f.statuses, f.ratios, f.event_counts) if f else None)
         row = self._rows.get(key)

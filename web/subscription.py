@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+import i18n
 from models import Subscriber
 from models.enums import SubscriberState
 from notifications import links
@@ -19,10 +20,24 @@ from resolvers.errors import DomainError
 from web.templating import templates
 
 
+def _language(request: Request, page: Any) -> str:
+    """The page's language, or the visitor's where the page allows it (no page: theirs)."""
+    from web.status_html import page_language
+
+    if page is None:
+        return i18n.negotiate(request.headers.get("accept-language"), i18n.DEFAULT)
+    return page_language(request.scope, getattr(page, "language", i18n.DEFAULT),
+                         bool(getattr(page, "allow_visitor_language", True)))
+
+
 def _page(request: Request, name: str, context: dict[str, Any],
           status_code: int = 200) -> HTMLResponse:
-    response = templates.TemplateResponse(request, f"subscription/{name}", context,
-                                          status_code=status_code)
+    with i18n.using(_language(request, context.get("page"))):
+        for key in ("notice", "error"):
+            if context.get(key):
+                context[key] = i18n.gettext(context[key])
+        response = templates.TemplateResponse(request, f"subscription/{name}", context,
+                                              status_code=status_code)
     response.headers["cache-control"] = "no-store"
     response.headers["referrer-policy"] = "no-referrer"  # the URL holds a secret
     return response
@@ -72,8 +87,8 @@ async def manage(request: Request) -> Response:
         else []
     if form.get("scope") == "components" and not ids:  # never "everything" by accident
         return _page(request, "manage.html", await _manage_context(
-            subscriber, error="Choose at least one component, or choose every update of "
-            "the page."), status_code=400)
+            subscriber, error=i18n.N_("Choose at least one component, or choose every "
+                                      "update of the page.")), status_code=400)
     try:
         updated = await subscriptions.update_subscription(actor=ANONYMOUS, token=token,
                                                           component_ids=ids)
@@ -81,7 +96,7 @@ async def manage(request: Request) -> Response:
         return _page(request, "manage.html",
                      await _manage_context(subscriber, error=exc.message), status_code=400)
     return _page(request, "manage.html",
-                 await _manage_context(updated, notice="Your choices are saved."))
+                 await _manage_context(updated, notice=i18n.N_("Your choices are saved.")))
 
 
 async def unsubscribe(request: Request) -> Response:

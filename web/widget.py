@@ -14,40 +14,52 @@ from models.enums import Visibility
 from resolvers.statuspage import PageSnapshot
 from web.page_formats import not_modified
 from web.readcache import STALE, CachedResponse, cache, log
-from web.status_html import MEDIA_TYPE, NO_CACHE, not_found_page, render_page
+from web.status_html import (
+    MEDIA_TYPE,
+    NO_CACHE,
+    language_headers,
+    not_found_page,
+    page_language,
+    render_page,
+)
 from web.statuspage_view import page_dict
 
 POLL_SECONDS = 30
 VARIANT = "widget"
 
 
-def widget_body(snap: PageSnapshot) -> bytes:
+def widget_body(snap: PageSnapshot, lang: str | None = None) -> bytes:
     page = page_dict(snap)
     return render_page({"page": page, "poll_seconds": POLL_SECONDS},
-                       f"/p/{page['slug']}/widget", "widget.html")
+                       f"/p/{page['slug']}/widget", "widget.html", lang)
 
 
 async def widget(request: Request) -> Response:
     cache.listen()
     slug = request.path_params["slug"]
     path = request.url.path
+    variant, vary = VARIANT, language_headers(False)
     try:
         meta = await cache.meta(slug)
         if meta is None or meta.visibility != Visibility.PUBLIC:
             return not_found_page(path)
-        entry = await cache.entry(meta, VARIANT, MEDIA_TYPE, widget_body, stale_ok=False)
+        lang = page_language(request.scope, meta.language, meta.allow_visitor_language)
+        variant, vary = f"{VARIANT}:{lang}", language_headers(meta.allow_visitor_language)
+        entry = await cache.entry(meta, variant, MEDIA_TYPE,
+                                  lambda snap: widget_body(snap, lang), stale_ok=False)
         if entry is None:
             return not_found_page(path)
     except Exception:
         log.warning("widget of %s from the last good state", slug, exc_info=True)
-        stale = cache.last_good(slug, VARIANT)
+        stale = cache.last_good(slug, variant)
         if stale is None:
             return CachedResponse(render_page({}, path, "unavailable.html"), 503,
                                   [*NO_CACHE, (b"retry-after", b"5")])
-        return CachedResponse(stale.body, 200, [*stale.headers, *STALE])
+        return CachedResponse(stale.body, 200, [*stale.headers, *STALE, *vary])
     if not_modified(request.scope, entry):
-        return CachedResponse(b"", 304, [h for h in entry.headers if h[0] != b"content-type"])
-    return CachedResponse(entry.body, 200, entry.headers)
+        return CachedResponse(b"", 304, [*(h for h in entry.headers
+                                           if h[0] != b"content-type"), *vary])
+    return CachedResponse(entry.body, 200, [*entry.headers, *vary])
 
 
 routes = [Route("/p/{slug}/widget", widget, methods=["GET"])]

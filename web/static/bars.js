@@ -14,10 +14,20 @@
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   var root = document.getElementById("status-page");
   var slug = root ? root.dataset.slug : "";
+  // The page's language (data-words, from the server): English above when absent.
+  var T = {};
+  try { T = JSON.parse((root && root.dataset.words) || "{}"); } catch (e) { T = {}; }
+  if (T.status) WORDS = T.status;
+  if (T.kind) KINDS = T.kind;
+  var NO_DATA = T.noData || "No data";
 
   function two(n) { return (n < 10 ? "0" : "") + n; }
 
-  function label(day) { // like the server's "%a %d %b %Y"
+  function label(day) { // like the server's "%a %d %b %Y" (or its locale's full date)
+    if (T.locale && T.locale !== "en" && window.Intl) {
+      return new Intl.DateTimeFormat(T.locale, { year: "numeric", month: "long", day: "numeric",
+        weekday: "long", timeZone: "UTC" }).format(day);
+    }
     return DAYS[day.getUTCDay()] + " " + two(day.getUTCDate()) + " " + MONTHS[day.getUTCMonth()] +
       " " + day.getUTCFullYear();
   }
@@ -27,7 +37,7 @@
   }
 
   function percent(code) { // "" is 100%, "-" no data, else floor(ratio × 10,000)
-    if (code === "-") return "No data";
+    if (code === "-") return NO_DATA;
     if (code === "") return "100%";
     return (Number(code) / 100).toFixed(2) + "%";
   }
@@ -62,7 +72,7 @@
       var strong = document.createElement("strong");
       strong.textContent = label(day);
       tip.appendChild(strong);
-      tip.appendChild(span("", (WORDS[status] || "No data") + " · " + percent(ratios[i] || "") +
+      tip.appendChild(span("", (WORDS[status] || NO_DATA) + " · " + percent(ratios[i] || "") +
         " available"));
       bar.appendChild(tip);
       fragment.appendChild(bar);

@@ -15,6 +15,10 @@
     OPERATIONAL: "Operational", DEGRADED: "Degraded performance", PARTIAL_OUTAGE: "Partial outage",
     FULL_OUTAGE: "Major outage", UNDER_MAINTENANCE: "Under maintenance"
   };
+  // The page's language (data-words, from the server): English above when absent.
+  var T = {};
+  try { T = JSON.parse(root.dataset.words || "{}"); } catch (e) { T = {}; }
+  if (T.status) WORDS = T.status;
   var RANK = { OPERATIONAL: 0, DEGRADED: 1, UNDER_MAINTENANCE: 2, PARTIAL_OUTAGE: 3, FULL_OUTAGE: 4 };
   var socket = null, current = null, nextId = 1, attempt = 0, retryTimer = null;
   var lastHeard = Date.now();
@@ -24,7 +28,7 @@
 
   function show(state) {
     indicator.hidden = false;
-    indicator.textContent = state === "live" ? "Live" : "Reconnecting…";
+    indicator.textContent = state === "live" ? (T.live || "Live") : (T.reconnecting || "Reconnecting…");
     indicator.classList.toggle("on", state === "live");
     root.dataset.live = state;
   }
@@ -53,7 +57,8 @@
   function applyPage(page) {
     var banner = document.getElementById("banner");
     setClass(banner, page.status);
-    banner.querySelector(".banner-text").textContent = page.statusDescription;
+    banner.querySelector(".banner-text").textContent =
+      (T.description && T.description[page.statusDescription]) || page.statusDescription;
     var known = true;
     var hidden = (root.dataset.hidden || "").split(" ").filter(Boolean);
     page.components.forEach(function (c) {

@@ -4,6 +4,10 @@
   var form = document.getElementById("subscribe-form");
   if (!form || !window.fetch) return;
   var choices = form.querySelector(".choices");
+  // The page's language (data-words, from the server): English below when absent.
+  var T = {};
+  try { T = JSON.parse(form.dataset.words || "{}"); } catch (e) { T = {}; }
+  function said(text) { return (T.messages && T.messages[text]) || text; }
   function scope() {
     var checked = form.querySelector("input[name=scope]:checked");
     return checked ? checked.value : "page";
@@ -25,7 +29,7 @@
     message.textContent = "";
     if (input.componentIds && !input.componentIds.length) {  // never "everything" by accident
       form.querySelector('[data-error-for="componentIds"]').textContent =
-        "Choose at least one component, or follow the whole page.";
+        T.noComponent || "Choose at least one component, or follow the whole page.";
       return;
     }
     fetch("/graphql", {
@@ -38,10 +42,10 @@
       })
     }).then(function (r) { return r.json(); }).then(function (body) {
       var result = body.data && body.data.subscribe;
-      if (!result) { message.textContent = (body.errors && body.errors[0].message) || "Something went wrong"; return; }
-      if (result.__typename === "SubscribePayload") { message.textContent = result.message; form.reset(); sync(); return; }
+      if (!result) { message.textContent = (body.errors && body.errors[0].message) || T.error || "Something went wrong"; return; }
+      if (result.__typename === "SubscribePayload") { message.textContent = said(result.message); form.reset(); sync(); return; }
       var slot = result.field && form.querySelector('[data-error-for="' + result.field + '"]');
       (slot || message).textContent = result.message;
-    }, function () { message.textContent = "The server could not be reached; try again."; });
+    }, function () { message.textContent = T.unreachable || "The server could not be reached; try again."; });
   });
 })();
