@@ -131,9 +131,9 @@ class Batch:
             notice = self.notices.get(delivery.update_id or "")
             if notice is None:
                 return None
-            unsubscribe = links.unsubscribe_url(subscriber.id)
+            unsubscribe = links.unsubscribe_url(subscriber.id, page.slug)
             text, html = render_mail("notification", notice=notice,
-                                     manage_url=links.manage_url(subscriber.id),
+                                     manage_url=links.manage_url(subscriber.id, page.slug),
                                      unsubscribe_url=unsubscribe)
             subject = notice.subject
         else:

@@ -15,9 +15,18 @@ from resolvers import domains
 from resolvers.account import create_user
 from resolvers.session import COOKIE_NAME, sign_in
 from settings import get_settings
+from tests.notifications.support import (
+    MailSink,
+    drain,
+    link_in,
+    mail_sink,
+    open_incident,
+    path_of,
+)
 from web import readcache
 
 pytestmark = pytest.mark.usefixtures("db")
+__all__ = ["mail_sink"]
 
 PAGE_FIELDS = "id slug domains logoUrl accentColor"
 CREATE = """
@@ -204,3 +213,21 @@ async def test_mail_links_use_the_pages_domain(gql: Any) -> None:
     assert links.confirm_url("tok", "shop") == "http://status.example.com/subscriptions/confirm/tok"
     assert links.event_url("plain", "e2") == "http://testserver/p/plain/events/e2"
     assert links.manage_url("s1", "plain").startswith("http://testserver/subscriptions/manage/")
+
+
+async def test_a_notification_mails_links_name_the_pages_domain(
+        gql: Any, client: httpx.AsyncClient, mail_sink: MailSink) -> None:
+    page = await make_page(gql, "shop", domains=["status.example.com"])
+    await client.post("/p/shop/subscribe", data={"email": "ann@example.com", "scope": "page"})
+    await drain()
+    [confirmation] = mail_sink.to("ann@example.com")
+    confirm = link_in(confirmation, "/subscriptions/confirm/")
+    assert confirm.startswith("http://status.example.com/subscriptions/confirm/")
+    await client.post(path_of(confirm))
+
+    await open_incident(gql, page["id"], "Checkout errors")
+    await drain()
+    [notice] = [m for m in mail_sink.to("ann@example.com") if "Checkout" in m["Subject"]]
+    for marker in ("/events/", "/subscriptions/manage/", "/subscriptions/unsubscribe/"):
+        assert link_in(notice, marker).startswith("http://status.example.com/"), marker
+    assert notice["List-Unsubscribe"].startswith("<http://status.example.com/subscriptions/")
