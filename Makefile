@@ -39,17 +39,36 @@ messages: install
 fmt: install
 	$(BIN)/ruff check --fix .
 
-# The SQLite pass runs everything that does not need Redis or a PostgreSQL server; the PostgreSQL + Redis pass (when
-# HELIOGRAPH_TEST_DATABASE_URL / HELIOGRAPH_TEST_REDIS_URL are set) runs every test that depends
-# on the database or the broadcast (not the dialect-independent `onepass` ones).
+# The SQLite pass runs everything that does not need Redis or a PostgreSQL server; the
+# PostgreSQL + Redis pass (when HELIOGRAPH_TEST_DATABASE_URL / HELIOGRAPH_TEST_REDIS_URL are set)
+# runs every test that depends on the database or the broadcast (not the dialect-independent
+# `onepass` ones). The two passes share nothing (their own databases, broadcast, free ports),
+# so they run side by side, each into its own log, printed when both are done;
+# TEST_SERIAL=1 runs them one after the other with live output.
+SQLITE_PASS = env -u HELIOGRAPH_TEST_DATABASE_URL -u HELIOGRAPH_TEST_REDIS_URL \
+	$(BIN)/python -m pytest -q -m "not redis and not pgserver" -p no:cacheprovider
+POSTGRES_PASS = $(BIN)/python -m pytest -q -m "not onepass" -p no:cacheprovider
+
 test: check
-	@echo "=== pytest: SQLite, memory broadcast ==="
-	env -u HELIOGRAPH_TEST_DATABASE_URL -u HELIOGRAPH_TEST_REDIS_URL \
-		$(BIN)/python -m pytest -q -m "not redis and not pgserver" -p no:cacheprovider
-	@if [ -n "$$HELIOGRAPH_TEST_DATABASE_URL" ]; then \
+	@if [ -z "$$HELIOGRAPH_TEST_DATABASE_URL" ]; then \
+		echo "=== pytest: SQLite, memory broadcast ==="; \
+		$(SQLITE_PASS) || exit 1; \
+		echo "=== PostgreSQL pass not run: HELIOGRAPH_TEST_DATABASE_URL is unset ==="; \
+	elif [ -n "$$TEST_SERIAL" ]; then \
+		echo "=== pytest: SQLite, memory broadcast ==="; \
+		$(SQLITE_PASS) || exit 1; \
 		echo "=== pytest: PostgreSQL + Redis ==="; \
-		$(BIN)/python -m pytest -q -m "not onepass" -p no:cacheprovider || exit 1; \
-	else echo "=== PostgreSQL pass not run: HELIOGRAPH_TEST_DATABASE_URL is unset ==="; fi
+		$(POSTGRES_PASS) || exit 1; \
+	else \
+		mkdir -p var/test-logs; \
+		echo "=== pytest: the SQLite pass and the PostgreSQL + Redis pass, side by side ==="; \
+		$(SQLITE_PASS) > var/test-logs/sqlite.log 2>&1 & sqlite=$$!; \
+		$(POSTGRES_PASS) > var/test-logs/postgres.log 2>&1 & postgres=$$!; \
+		wait $$sqlite; sqlite_status=$$?; wait $$postgres; postgres_status=$$?; \
+		echo "=== pytest: SQLite, memory broadcast ==="; cat var/test-logs/sqlite.log; \
+		echo "=== pytest: PostgreSQL + Redis ==="; cat var/test-logs/postgres.log; \
+		[ $$sqlite_status -eq 0 ] && [ $$postgres_status -eq 0 ] || exit 1; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
