@@ -204,5 +204,7 @@ async def test_production_suggests_no_field_names(db: str) -> None:
 
 
 def _client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    # On the installation's own host: in production an unknown host is the unknown page.
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                             base_url=app.state.settings.base_url)
 

@@ -196,8 +196,9 @@ async def test_page_events_is_not_n_plus_one(gql: Any, admin: User, caplog: Any)
         with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
             body = await gql(FULL_EVENTS, {"slug": "acme"}, token="")
         assert body["data"]["page"]["events"]["nodes"]
+        # The host → page map (web.domains, re-read once a second) is no resolver's.
         return sum(1 for r in caplog.records if r.name == "tortoise.db_client"
-                   and "SELECT" in r.getMessage().upper())
+                   and "SELECT" in r.getMessage().upper() and "page_domain" not in r.getMessage())
 
     await publish(2)
     few = await queries()
