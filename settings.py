@@ -38,6 +38,8 @@ VARIABLES: dict[str, str] = {
                                   "error (default 10000000)",
     "VAR_DIR": "where the embedded database and generated secret live (default `./var`)",
     "LOG_LEVEL": "`debug`, `info` (default), `warning`, `error`",
+    "DELIVERY_LEASE_SECONDS": "how long a worker holds a claimed batch of deliveries without "
+                              "renewing it; a dead worker's batch waits this long (default 10)",
 }
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -78,6 +80,7 @@ class Settings:
     var_dir: Path
     log_level: str
     graphql_max_response_bytes: int = 10_000_000
+    delivery_lease_seconds: int = 10
 
     @property
     def production(self) -> bool:
@@ -229,6 +232,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                         minimum=1_000),
         var_dir=var_dir,
         log_level=level,
+        delivery_lease_seconds=_int(env, "DELIVERY_LEASE_SECONDS", 10, minimum=1),
     )
 
 
