@@ -66,7 +66,8 @@ WORKER_LEASE_SECONDS = 2
 
 
 def start_worker() -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LOG_LEVEL": "warning",
+    # PYTHONPATH: this tree's code, even when the venv's editable install points elsewhere.
+    env = {**os.environ, "LOG_LEVEL": "warning", "PYTHONPATH": str(ROOT),
            "DELIVERY_LEASE_SECONDS": str(WORKER_LEASE_SECONDS)}
     return subprocess.Popen([str(HELIOGRAPH), "worker"], cwd=ROOT, env=env)
 
