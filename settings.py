@@ -39,6 +39,9 @@ VARIABLES: dict[str, str] = {
                                   "error (default 10000000)",
     "VAR_DIR": "where the embedded database and generated secret live (default `./var`)",
     "LOG_LEVEL": "`debug`, `info` (default), `warning`, `error`",
+    "METRICS_TOKEN": "when set, `/metrics` wants `Authorization: Bearer <token>`",
+    "DELIVERY_LEASE_SECONDS": "how long a worker holds a claimed batch of deliveries without "
+                              "renewing it; a dead worker's batch waits this long (default 10)",
 }
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -79,6 +82,8 @@ class Settings:
     var_dir: Path
     log_level: str
     graphql_max_response_bytes: int = 10_000_000
+    delivery_lease_seconds: int = 10
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -230,6 +235,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                         minimum=1_000),
         var_dir=var_dir,
         log_level=level,
+        delivery_lease_seconds=_int(env, "DELIVERY_LEASE_SECONDS", 10, minimum=1),
+        metrics_token=env.get("METRICS_TOKEN") or None,
     )
 
 

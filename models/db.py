@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.migrations.api import migrate as migrate_api
 
 from models import MODEL_MODULES
@@ -46,3 +47,12 @@ async def migrate(database_url: str) -> None:
     """Apply every pending migration (SQLite and PostgreSQL alike)."""
     await migrate_api(config=tortoise_config(database_url))
     await Tortoise.close_connections()
+
+
+async def serialise(conn: BaseDBAsyncClient, name: str) -> None:
+    """Make transactions that call this with the same `name` run one after the other (a
+    check-then-insert such as a limit then holds under concurrent requests). PostgreSQL: a
+    transaction-scoped advisory lock. SQLite: nothing to do, a transaction already holds the
+    one connection (other writers wait for it)."""
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [name])

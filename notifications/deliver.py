@@ -25,12 +25,17 @@ from settings import get_settings
 log = logging.getLogger("heliograph.notifications")
 
 BATCH = 200
-LEASE_SECONDS = 10.0  # renewed every few seconds while a batch is being sent
 MAX_ATTEMPTS = 12  # with the backoff below: about a day of retrying
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 3600.0
 SMTP_CONNECTIONS = 4
 OUTSTANDING = (DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA)
+
+
+def lease_seconds() -> float:
+    """How long a claimed batch is held without renewal (DELIVERY_LEASE_SECONDS); the
+    heartbeat renews it every third of that while the batch is being sent."""
+    return float(get_settings().delivery_lease_seconds)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -66,9 +71,10 @@ async def due(now: datetime, limit: int = BATCH) -> list[str]:
 class Batch:
     """One claimed batch: what it needs loaded, and how results are recorded."""
 
-    def __init__(self, deliveries: list[Delivery], token: str) -> None:
+    def __init__(self, deliveries: list[Delivery], heartbeat: lease.Heartbeat) -> None:
         self.deliveries = deliveries
-        self.token = token
+        self.heartbeat = heartbeat
+        self.token = heartbeat.token
         self.subscribers: dict[str, Subscriber] = {}
         self.destinations: dict[str, ImDestination] = {}
         self.pages: dict[str, StatusPage] = {}
@@ -85,15 +91,31 @@ class Batch:
         for update_id in {d.update_id for d in self.deliveries if d.update_id}:
             self.notices[update_id] = await load_notice(update_id)
 
+    def holding(self) -> bool:
+        """Still ours to send: checked before each message goes out."""
+        return self.heartbeat.holding()
+
+    async def _mine(self, delivery_id: str, changed: int) -> None:
+        """After a conditional write changed nothing: if another worker holds the row now,
+        this batch lost its lease and sends nothing more."""
+        if changed or self.heartbeat.lost:
+            return
+        if await Delivery.filter(id=delivery_id, lease_owner__not_isnull=True).exclude(
+                lease_owner=self.token).exists():
+            log.warning("delivery %s was taken over by another worker; batch %s stops",
+                        delivery_id, self.token)
+            self.heartbeat.lost = True
+
     async def record(self, delivery_id: str, outcome: Outcome) -> None:
-        """Write one result now (sent: right after the endpoint accepted it)."""
+        """Write one result now (sent: right after the endpoint accepted it), only to a row
+        this batch still holds."""
         delivery = self.by_id[delivery_id]
         now = utcnow()
-        query = Delivery.filter(id=delivery_id)
+        query = Delivery.filter(id=delivery_id, lease_owner=self.token)
         if outcome.kind == "sent":
-            await query.update(status=DeliveryStatus.SENT, sent_at=now, last_error=None,
-                               attempts=F("attempts") + 1, payload=None, leased_until=None,
-                               lease_owner=None)
+            await self._mine(delivery_id, await query.update(
+                status=DeliveryStatus.SENT, sent_at=now, last_error=None,
+                attempts=F("attempts") + 1, payload=None, leased_until=None, lease_owner=None))
             return
         attempts = delivery.attempts + 1
         # Only while still owed: an unsubscribe meanwhile cancelled it for good.
@@ -101,23 +123,24 @@ class Batch:
         if outcome.kind == "failed" or attempts >= MAX_ATTEMPTS:
             reason = outcome.reason if outcome.kind == "failed" else (
                 f"gave up after {attempts} attempts; last: {outcome.reason}")
-            await query.update(status=DeliveryStatus.FAILED, last_error=reason,
-                               attempts=attempts, leased_until=None, lease_owner=None)
+            await self._mine(delivery_id, await query.update(
+                status=DeliveryStatus.FAILED, last_error=reason, attempts=attempts,
+                leased_until=None, lease_owner=None))
             return
-        await query.update(
+        await self._mine(delivery_id, await query.update(
             status=DeliveryStatus.PENDING, attempts=attempts, last_error=outcome.reason,
             next_attempt_at=now + timedelta(seconds=backoff(attempts, outcome.retry_after)),
-            leased_until=None, lease_owner=None)
+            leased_until=None, lease_owner=None))
 
     async def postpone(self, delivery_id: str, until: datetime, reason: str,
                        status: DeliveryStatus = DeliveryStatus.PENDING) -> None:
         """Not an attempt: wait (rate limit, quota, no mail server) and say why."""
-        await Delivery.filter(id=delivery_id).update(
+        await Delivery.filter(id=delivery_id, lease_owner=self.token).update(
             status=status, next_attempt_at=until, last_error=reason, leased_until=None,
             lease_owner=None)
 
     async def cancel(self, delivery_id: str, reason: str) -> None:
-        await Delivery.filter(id=delivery_id).update(
+        await Delivery.filter(id=delivery_id, lease_owner=self.token).update(
             status=DeliveryStatus.CANCELLED, last_error=reason, leased_until=None,
             lease_owner=None)
 
@@ -182,7 +205,7 @@ class Batch:
                 else:
                     mails.append(mail)
         await email.send_all(config, get_settings().mail_from, mails, self.record,
-                             SMTP_CONNECTIONS)
+                             SMTP_CONNECTIONS, self.holding)
 
     # ---- IM ----------------------------------------------------------------------------
 
@@ -190,6 +213,8 @@ class Batch:
                       deliveries: list[Delivery]) -> None:
         provider = provider_for(destination.provider)
         for d in deliveries:  # one destination: one at a time, in order
+            if not self.holding():
+                return
             now = utcnow()
             free_at = await quota.destination_free_at(destination.id,
                                                       provider.RATE_PER_MINUTE, now)
@@ -227,25 +252,21 @@ class Batch:
         )
 
 
-async def _heartbeat(token: str) -> None:
-    while True:
-        await asyncio.sleep(LEASE_SECONDS / 3)
-        await lease.renew(Delivery, token, utcnow(), LEASE_SECONDS)
-
-
 async def deliver_due(client: httpx.AsyncClient, now: datetime | None = None,
                       limit: int = BATCH) -> int:
     """Claim one batch of due deliveries and send it; return how many were claimed."""
     now = now or utcnow()
     await quota.release_if_changed(now)
     token = lease.claim_token()
-    claimed = await lease.claim(Delivery, await due(now, limit), token, now, LEASE_SECONDS)
+    seconds = lease_seconds()
+    claimed = await lease.claim(Delivery, await due(now, limit), token, now, seconds)
     if not claimed:
         return 0
     claimed.sort(key=lambda d: (d.created_at, d.id))
-    heartbeat = asyncio.create_task(_heartbeat(token))
+    holder = lease.Heartbeat(Delivery, token, now, seconds)
+    heartbeat = asyncio.create_task(holder.run())
     try:
-        await Batch(claimed, token).send(client, now)
+        await Batch(claimed, holder).send(client, now)
     finally:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -90,10 +90,13 @@ def _client(config: SmtpConfig) -> aiosmtplib.SMTP:
 
 
 async def _send_over_one_connection(config: SmtpConfig, envelope_from: str,
-                                    mails: list[Mail], record: Record) -> None:
+                                    mails: list[Mail], record: Record,
+                                    holding: Callable[[], bool]) -> None:
     client: aiosmtplib.SMTP | None = None
     try:
         for mail in mails:
+            if not holding():
+                return  # the batch's lease is gone: the rest is another worker's to send
             if client is None or not client.is_connected:
                 client = _client(config)
                 try:
@@ -121,7 +124,7 @@ async def _send_over_one_connection(config: SmtpConfig, envelope_from: str,
 
 
 async def send_all(config: SmtpConfig, sender: str, mails: list[Mail], record: Record,
-                   connections: int = 4) -> None:
+                   connections: int = 4, holding: Callable[[], bool] = lambda: True) -> None:
     """Send every mail, calling `record` for each as soon as its fate is known. The batch holds
     at most one mail per subscriber, so splitting it over connections keeps their order."""
     if not mails:
@@ -129,5 +132,5 @@ async def send_all(config: SmtpConfig, sender: str, mails: list[Mail], record: R
     envelope_from = parseaddr(sender)[1] or sender
     count = max(1, min(connections, len(mails)))
     chunks = [mails[i::count] for i in range(count)]
-    await asyncio.gather(*(_send_over_one_connection(config, envelope_from, chunk, record)
+    await asyncio.gather(*(_send_over_one_connection(config, envelope_from, chunk, record, holding)
                            for chunk in chunks))

@@ -4,6 +4,8 @@ both dialects so a row is held by one claim at a time; expired leases are simply
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -16,7 +18,11 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from models.base import utcnow
+
 M = TypeVar("M", bound=Model)
+
+log = logging.getLogger("heliograph.lease")
 
 _PROCESS = f"{socket.gethostname()[:24]}:{os.getpid()}:{secrets.token_hex(3)}"
 _claims = count(1)
@@ -57,3 +63,40 @@ async def claim(model: type[M], ids: list[str], token: str, now: datetime,
 async def renew(model: type[Model], token: str, now: datetime, seconds: float) -> None:
     """Extend the leases a claim still holds (a heartbeat while a batch is being sent)."""
     await model.filter(lease_owner=token).update(leased_until=now + timedelta(seconds=seconds))
+
+
+class Heartbeat:
+    """Keeps a claim's leases alive while its rows are worked on. A failed renewal (the
+    database hiccuped) is logged and retried; `holding()` turns false once the leases may have
+    run out unrenewed (a third of the lease is kept as a margin for the send in flight) or the
+    holder learnt it lost a row, and then the batch must stop working."""
+
+    def __init__(self, model: type[Model], token: str, now: datetime, seconds: float) -> None:
+        self.model = model
+        self.token = token
+        self.seconds = seconds
+        self.until = now + timedelta(seconds=seconds)
+        self.lost = False
+
+    def holding(self) -> bool:
+        margin = timedelta(seconds=self.seconds / 3)
+        return not self.lost and utcnow() < self.until - margin
+
+    async def run(self) -> None:
+        pause = self.seconds / 3
+        while not self.lost:
+            await asyncio.sleep(pause)
+            now = utcnow()
+            if now >= self.until:
+                # Expired before it could be renewed: another worker may hold the rows now.
+                log.warning("lease %s ran out before it could be renewed", self.token)
+                self.lost = True
+                return
+            try:
+                await renew(self.model, self.token, now, self.seconds)
+            except Exception:  # a transient database error must not end the heartbeat
+                log.warning("could not renew lease %s; retrying", self.token, exc_info=True)
+                pause = self.seconds / 10
+                continue
+            self.until = now + timedelta(seconds=self.seconds)
+            pause = self.seconds / 3

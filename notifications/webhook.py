@@ -188,6 +188,7 @@ async def expand_component_updates(update: EventUpdate, page: StatusPage, now: d
 class Recorder(Protocol):
     async def record(self, delivery_id: str, outcome: Outcome) -> None: ...
     async def cancel(self, delivery_id: str, reason: str) -> None: ...
+    def holding(self) -> bool: ...
 
 
 def judge(response: httpx.Response) -> Outcome:
@@ -289,6 +290,8 @@ async def send_all(batch: Recorder, client: httpx.AsyncClient,
     events = dict(await EventUpdate.filter(
         id__in=[d.update_id for d, _ in work if d.update_id]).values_list("id", "event_id"))
     for d, hook in work:
+        if not batch.holding():
+            return  # the batch's lease is gone: the rest is another worker's to send
         verification = d.kind == DeliveryKind.VERIFICATION
         wanted = SubscriberState.PENDING if verification else SubscriberState.CONFIRMED
         if hook.state != wanted:

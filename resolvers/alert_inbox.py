@@ -125,19 +125,16 @@ async def apply_due(now: datetime | None = None, limit: int = BATCH) -> tuple[in
                                 LEASE_SECONDS)
     if not claimed:
         return 0, set()
-    heartbeat = asyncio.create_task(_heartbeat(token))
+    # Renewal survives database hiccups; a row whose lease was lost is rolled back by its
+    # conditional `processed_at` update, so the heartbeat's stop signal is not needed here.
+    heartbeat = asyncio.create_task(
+        lease.Heartbeat(AlertInbox, token, now, LEASE_SECONDS).run())
     try:
         return await _apply_claimed(claimed, token)
     finally:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
-
-
-async def _heartbeat(token: str) -> None:
-    while True:
-        await asyncio.sleep(LEASE_SECONDS / 3)
-        await lease.renew(AlertInbox, token, utcnow(), LEASE_SECONDS)
 
 
 async def _apply_claimed(claimed: list[AlertInbox], token: str) -> tuple[int, set[str]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from models import ImDestination
+from tortoise.transactions import in_transaction
+
+from models import ImDestination, User
 from models.enums import ImProvider
 from notifications.registry import host_allowed, hosts_text, provider_for
 from resolvers import validate
@@ -40,10 +42,16 @@ async def bind_destination(*, actor: Actor, provider: ImProvider, webhook_url: s
     secret = (secret or "").strip() or None
     if secret is not None and len(secret) > 200:
         raise invalid("The secret is at most 200 characters", "secret")
-    if await ImDestination.filter(user_id=user.id).count() >= MAX_PER_USER:
-        raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations", "webhookUrl")
-    return await ImDestination.create(user_id=user.id, provider=provider, webhook_url=url,
-                                      name=label, secret=secret)
+    async with in_transaction() as conn:
+        # The user's row is the lock: two bindings at once count one after the other.
+        if conn.capabilities.dialect == "postgres":
+            await User.filter(id=user.id).using_db(conn).select_for_update().first()
+        if await ImDestination.filter(user_id=user.id).using_db(conn).count() >= MAX_PER_USER:
+            raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations",
+                          "webhookUrl")
+        return await ImDestination.create(user_id=user.id, provider=provider,
+                                          webhook_url=url, name=label, secret=secret,
+                                          using_db=conn)
 
 
 async def my_destinations(*, actor: Actor) -> list[ImDestination]:

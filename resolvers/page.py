@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import StatusPage
 from models.base import utcnow
+from models.db import serialise
 from models.enums import Role, Visibility
 from resolvers import audit, domains, validate
 from resolvers.auth import Actor, can_view, require_role
@@ -57,14 +59,18 @@ async def managed_page(actor: Actor, page_id: str, role: Role,
     return page
 
 
-async def _check_limit(visibility: Visibility, exclude_id: str | None = None) -> None:
+async def _check_limit(conn: BaseDBAsyncClient, visibility: Visibility,
+                       exclude_id: str | None = None) -> None:
+    """Refuse one page too many; called in the transaction that then writes the page, which
+    holds the page-limit lock until it ends (two requests cannot both pass the count)."""
+    await serialise(conn, "page-limit")
     settings = get_settings()
     limit = (
         settings.max_public_pages
         if visibility == Visibility.PUBLIC
         else settings.max_internal_pages
     )
-    query = StatusPage.filter(visibility=visibility)
+    query = StatusPage.filter(visibility=visibility).using_db(conn)
     if exclude_id:
         query = query.exclude(id=exclude_id)
     if await query.count() >= limit:
@@ -102,7 +108,7 @@ async def create_page(
     logo_url = domains.logo_url(logo_url)
     accent_color = domains.accent_color(accent_color)
     async with in_transaction() as conn:
-        await _check_limit(visibility)
+        await _check_limit(conn, visibility)
         if await StatusPage.filter(slug=slug).using_db(conn).exists():
             raise conflict(f"The slug {slug!r} is already taken", "slug")
         await domains.check_free(hosts, None)
@@ -164,7 +170,7 @@ async def update_page(
         changes["visibility"] = visibility
     async with in_transaction() as conn:
         if "visibility" in changes and changes["visibility"] != page.visibility:
-            await _check_limit(changes["visibility"], exclude_id=page.id)
+            await _check_limit(conn, changes["visibility"], exclude_id=page.id)
         if "slug" in changes and changes["slug"] != page.slug:
             taken = await StatusPage.filter(slug=changes["slug"]).using_db(conn).exists()
             if taken:

@@ -57,3 +57,11 @@ async def revoke_role(*, actor: Actor, assignment_id: str) -> str:
 async def roles_of(user_id: str) -> list[RoleAssignment]:
     """A user's role assignments, oldest first."""
     return await RoleAssignment.filter(user_id=user_id).order_by("created_at", "id")
+
+
+async def roles_of_users(user_ids: list[str]) -> list[list[RoleAssignment]]:
+    """Each user's role assignments, oldest first, in one query (the users list's loader)."""
+    by_user: dict[str, list[RoleAssignment]] = {uid: [] for uid in user_ids}
+    for row in await RoleAssignment.filter(user_id__in=user_ids).order_by("created_at", "id"):
+        by_user[row.user_id].append(row)
+    return [by_user[uid] for uid in user_ids]

@@ -31,8 +31,9 @@ class UserType:
                    is_admin=user.is_admin, is_active=user.is_active, created_at=user.created_at)
 
     @strawberry.field
-    async def roles(self) -> list[RoleAssignmentType]:
-        return [RoleAssignmentType.from_model(r) for r in await role.roles_of(str(self.id))]
+    async def roles(self, info: Info) -> list[RoleAssignmentType]:
+        rows = await info.context.loaders.roles_by_user.load(str(self.id))
+        return [RoleAssignmentType.from_model(r) for r in rows]
 
 
 @strawberry.type(name="AuditEntry")

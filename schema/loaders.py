@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from models import Component, ComponentGroup, StatusPage
+from models import Component, ComponentGroup, RoleAssignment, StatusPage
 from models.enums import ComponentStatus
+from resolvers.role import roles_of_users
 from resolvers.status import statuses_at
 
 
@@ -65,4 +66,8 @@ class Loaders:
     )
     group_by_id: DataLoader[str, ComponentGroup | None] = field(
         default_factory=lambda: DataLoader(_groups_by_id)
+    )
+    # user id -> its role assignments, oldest first (the users list: one query, not one a user)
+    roles_by_user: DataLoader[str, list[RoleAssignment]] = field(
+        default_factory=lambda: DataLoader(roles_of_users)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -36,6 +36,17 @@ from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
 
 log = logging.getLogger("heliograph.web")
+
+WORKER_STOP_SECONDS = 10.0  # the embedded worker's grace to end its round at shutdown
+
+
+async def _shut_down(steps: list[tuple[str, Callable[[], Awaitable[object]]]]) -> None:
+    """Run every shutdown step even when an earlier one fails or times out."""
+    for name, step in steps:
+        try:
+            await step()
+        except Exception:
+            log.exception("shutdown: %s failed", name)
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -74,16 +85,21 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             from resolvers.worker import run as run_worker
 
             worker = asyncio.create_task(run_worker(stop), name="embedded-worker")
+        async def stop_worker() -> None:
+            if worker is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker, timeout=WORKER_STOP_SECONDS)
+
+        async def no_database() -> None:
+            return None
+
         try:
             yield {}
         finally:
             stop.set()
-            if worker is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(worker, timeout=10)
-            await hub.stop()
-            if manage_database:
-                await close_db()
+            await _shut_down([("the embedded worker", stop_worker),
+                              ("the broadcast hub", hub.stop),
+                              ("the database", close_db if manage_database else no_database)])
 
     routes: list[Any] = [
         *pages.status_routes,

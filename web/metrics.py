@@ -1,9 +1,14 @@
 """`/metrics` in the Prometheus text format: requests, live subscribers, outbox backlog and
-failures."""
+failures. Request methods are labelled from a fixed set (anything else is "other"), the
+database figures are counted at most once every FIGURES_SECONDS per process, and with
+METRICS_TOKEN set the endpoint wants `Authorization: Bearer <token>`."""
 
 from __future__ import annotations
 
+import hmac
+import time
 from collections import Counter
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -16,6 +21,48 @@ from resolvers import automation
 from web.live_ws import open_subscriptions
 
 _requests: Counter[tuple[str, int]] = Counter()
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+FIGURES_SECONDS = 15.0  # the database counts are this old at most (a scrape is cheap)
+
+
+def method_label(method: str) -> str:
+    """A bounded label: a client can send any string as the method."""
+    return method if method in METHODS else "other"
+
+
+Figures = tuple[int, int, int, int, int]
+
+
+def clear_cache(app: Any) -> None:
+    """Forget the figures counted for `app` (the next scrape counts again)."""
+    app.state.metrics_figures = None
+
+
+async def _database_figures(app: Any) -> Figures:
+    """(backlog, failed, jobs pending, alerts waiting, alerts failed), cached per app."""
+    cached: tuple[float, Figures] | None = getattr(app.state, "metrics_figures", None)
+    if cached is not None and time.monotonic() - cached[0] < FIGURES_SECONDS:
+        return cached[1]
+    pending = await Delivery.filter(
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA]
+    ).count()
+    failed = await Delivery.filter(status=DeliveryStatus.FAILED).count()
+    jobs = await NotificationJob.filter(expanded_at__isnull=True).count()
+    alerts_waiting, alerts_failed = await automation.inbox_figures()
+    figures = (pending, failed, jobs, alerts_waiting, alerts_failed)
+    app.state.metrics_figures = (time.monotonic(), figures)
+    return figures
+
+
+def _authorized(request: Request) -> bool:
+    token: str | None = getattr(request.app.state.settings, "metrics_token", None)
+    if not token:
+        return True
+    given = request.headers.get("authorization", "")
+    scheme, _, credentials = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(),
+                                                              token.encode())
 
 
 class RequestCounter:
@@ -39,10 +86,13 @@ class RequestCounter:
         try:
             await self.app(scope, receive, counting_send)
         finally:
-            _requests[(scope["method"], status)] += 1
+            _requests[(method_label(scope["method"]), status)] += 1
 
 
 async def metrics(request: Request) -> PlainTextResponse:
+    if not _authorized(request):
+        return PlainTextResponse("metrics need Authorization: Bearer <METRICS_TOKEN>\n",
+                                 status_code=401, headers={"www-authenticate": "Bearer"})
     lines = [
         "# HELP heliograph_http_requests_total HTTP requests served by this process.",
         "# TYPE heliograph_http_requests_total counter",
@@ -52,12 +102,7 @@ async def metrics(request: Request) -> PlainTextResponse:
             f'heliograph_http_requests_total{{method="{method}",status="{status}"}} {count}'
         )
     live = open_subscriptions(hub.subscriber_count)
-    pending = await Delivery.filter(
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA]
-    ).count()
-    failed = await Delivery.filter(status=DeliveryStatus.FAILED).count()
-    jobs = await NotificationJob.filter(expanded_at__isnull=True).count()
-    alerts_waiting, alerts_failed = await automation.inbox_figures()
+    pending, failed, jobs, alerts_waiting, alerts_failed = await _database_figures(request.app)
     lines += [
         "# HELP heliograph_live_subscribers Open live subscriptions in this process.",
         "# TYPE heliograph_live_subscribers gauge",

@@ -16,7 +16,7 @@ from models import Delivery, NotificationJob, Subscriber
 from models.base import utcnow
 from models.enums import DeliveryStatus, SubscriberChannel, SubscriberState
 from notifications import lease
-from notifications.deliver import LEASE_SECONDS, SMTP_CONNECTIONS, due
+from notifications.deliver import SMTP_CONNECTIONS, due, lease_seconds
 from notifications.expand import expand, expand_pending
 from tests.notifications.support import MailSink, drain, mail_sink, make_page, open_incident
 
@@ -51,7 +51,7 @@ async def test_rows_leased_by_a_dead_worker_are_reclaimed_when_the_lease_expires
     await open_incident(gql, page_id, "Reclaimed")
     await expand_pending()
     now = utcnow()
-    held = await lease.claim(Delivery, await due(now), "dead-worker#1", now, LEASE_SECONDS)
+    held = await lease.claim(Delivery, await due(now), "dead-worker#1", now, lease_seconds())
     assert len(held) == 5
     await drain()
     assert mail_sink.messages == []  # still leased: nobody else touches them
@@ -61,8 +61,14 @@ async def test_rows_leased_by_a_dead_worker_are_reclaimed_when_the_lease_expires
     assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 5
 
 
+# The workers' leases are short here, so the killed worker's rows are free again soon.
+WORKER_LEASE_SECONDS = 2
+
+
 def start_worker() -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LOG_LEVEL": "warning"}
+    # PYTHONPATH: this tree's code, even when the venv's editable install points elsewhere.
+    env = {**os.environ, "LOG_LEVEL": "warning", "PYTHONPATH": str(ROOT),
+           "DELIVERY_LEASE_SECONDS": str(WORKER_LEASE_SECONDS)}
     return subprocess.Popen([str(HELIOGRAPH), "worker"], cwd=ROOT, env=env)
 
 
@@ -125,8 +131,8 @@ async def test_a_worker_killed_mid_batch_then_restarted_sends_each_mail_once(
     await a_big_incident(gql, mail_sink, "Big one")
     at_kill, _ = await stop_worker_mid_batch(mail_sink, signal.SIGKILL)
     started = time.monotonic()
-    # The dead worker's leases expire after LEASE_SECONDS; then its rows are taken over.
-    await finish_with_a_second_worker(LEASE_SECONDS + 30)
+    # The dead worker's leases expire after WORKER_LEASE_SECONDS; then its rows are taken over.
+    await finish_with_a_second_worker(WORKER_LEASE_SECONDS + 30)
 
     print(f"killed after {at_kill} mails; restarted worker finished in "
           f"{time.monotonic() - started:.1f} s; {len(mail_sink.messages) - 500} repeated")

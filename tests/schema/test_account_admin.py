@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models import AuditEntry, RoleAssignment, User
+from models.enums import Role
 from resolvers.account import create_user, issue_token
+from tests.schema.test_availability_api import logged_queries
 
 USER = "... on Error { code message field }"
 
@@ -96,3 +98,22 @@ async def test_the_audit_log_filters_by_action_and_page(gql: Any, admin: User) -
                     "detail": {"slug": "b"}}]
     too_many = await gql("{ auditLog(first: 100000) { action } }", expect_errors=True)
     assert too_many["errors"][0]["extensions"] == {"code": "INVALID", "field": "first"}
+
+
+async def test_listing_users_costs_the_same_queries_for_two_users_or_twelve(
+        gql: Any, admin: User) -> None:
+    async def add_users(first: int, count: int) -> None:
+        for n in range(first, first + count):
+            user = await User.create(email=f"u{n:02d}@example.com", password_hash="-")
+            await RoleAssignment.create(user_id=user.id, role=Role.EVENT_MANAGEMENT)
+
+    counts = []
+    for first, count in ((0, 2), (2, 10)):
+        await add_users(first, count)
+        with logged_queries() as log:
+            body = await gql("{ users { email roles { role allPages } } }")
+        assert len(body["data"]["users"]) == first + count + 1  # and the administrator
+        assert all(u["roles"] for u in body["data"]["users"] if u["email"] != admin.email)
+        # Reads only: signing in may also stamp the token's last use, now and then.
+        counts.append(sum(q.startswith("SELECT") for q in log.statements))
+    assert counts[0] == counts[1]
