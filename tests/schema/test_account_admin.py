@@ -115,5 +115,7 @@ async def test_listing_users_costs_the_same_queries_for_two_users_or_twelve(
         assert len(body["data"]["users"]) == first + count + 1  # and the administrator
         assert all(u["roles"] for u in body["data"]["users"] if u["email"] != admin.email)
         # Reads only: signing in may also stamp the token's last use, now and then.
-        counts.append(sum(q.startswith("SELECT") for q in log.statements))
+        # The host → page map (web.domains, re-read once a second) is no resolver's.
+        counts.append(sum(q.startswith("SELECT") and '"page_domain"' not in q
+                          for q in log.statements))
     assert counts[0] == counts[1]
