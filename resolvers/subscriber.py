@@ -39,6 +39,7 @@ from resolvers import audit, throttle
 from resolvers.auth import Actor, require_authenticated, require_role
 from resolvers.errors import RATE_LIMITED, DomainError, invalid, not_found
 from resolvers.page import visible_page
+from resolvers.subscription_scope import scope, set_components, wake_worker
 from settings import get_settings
 
 CONFIRM_HOURS = 48
@@ -125,35 +126,6 @@ def normalise_email(value: str) -> str:
     return address
 
 
-async def _scope(page: StatusPage, component_ids: list[str] | None, event_id: str | None
-                 ) -> tuple[list[str], Event | None]:
-    """Check a scope: components of this page, or one of its events that is not over."""
-    if component_ids and event_id:
-        raise invalid("Subscribe to components or to one event, not both", "componentIds")
-    ids = list(dict.fromkeys(component_ids or []))
-    if ids:
-        found = await Component.filter(page_id=page.id, id__in=ids).count()
-        if found != len(ids):
-            raise not_found("Component", "componentIds")
-    event = None
-    if event_id:
-        event = await Event.filter(id=event_id, page_id=page.id).first()
-        if event is None:
-            raise not_found("Event", "eventId")
-        if event.status.final:
-            raise invalid("This event is over: subscribe to the page instead", "eventId")
-    return ids, event
-
-
-async def _set_components(subscriber_id: str, component_ids: list[str],
-                          conn: BaseDBAsyncClient) -> None:
-    await SubscriberComponent.filter(subscriber_id=subscriber_id).using_db(conn).delete()
-    if component_ids:
-        await SubscriberComponent.bulk_create(
-            [SubscriberComponent(subscriber_id=subscriber_id, component_id=cid)
-             for cid in component_ids], using_db=conn)
-
-
 async def _scope_words(component_ids: list[str], event: Event | None,
                        language: str | None = None) -> str:
     """What a subscription follows, in words of the page's language (for its mails)."""
@@ -200,7 +172,7 @@ async def _subscribe_email(page: StatusPage, email: str, component_ids: list[str
     if page.visibility != Visibility.PUBLIC:
         raise invalid("This page takes IM subscriptions, not email", "email")
     address = normalise_email(email)
-    ids, event = await _scope(page, component_ids, event_id)
+    ids, event = await scope(page, component_ids, event_id)
     now = utcnow()
     async with in_transaction() as conn:
         # The counters and the subscription are one transaction: a request either counts and
@@ -212,7 +184,7 @@ async def _subscribe_email(page: StatusPage, email: str, component_ids: list[str
     if refusal in (Refusal.NETWORK, Refusal.BUDGET):
         raise _rate_limited(refusal)
     if refusal is None:
-        _wake_worker()
+        wake_worker()
     return EMAIL_MESSAGE
 
 
@@ -237,7 +209,7 @@ async def _queue_mail(page: StatusPage, address: str, ids: list[str], event: Eve
                                              email=address, using_db=conn, **fields)
     else:
         await Subscriber.filter(id=subscriber.id).using_db(conn).update(**fields)
-    await _set_components(subscriber.id, ids, conn)
+    await set_components(subscriber.id, ids, conn)
     await _mail(subscriber, DeliveryKind.CONFIRMATION, {
         "link": links.confirm_url(token, page.slug), "hours": CONFIRM_HOURS,
         "scope": await _scope_words(ids, event, page.language)}, conn)
@@ -252,7 +224,7 @@ async def _subscribe_im(actor: Actor, page: StatusPage, destination_id: str,
     destination = await ImDestination.filter(id=destination_id, user_id=user.id).first()
     if destination is None:
         raise not_found("IM destination", "imDestinationId")
-    ids, event = await _scope(page, component_ids, event_id)
+    ids, event = await scope(page, component_ids, event_id)
     now = utcnow()
     fields = dict(state=SubscriberState.CONFIRMED, confirmed_at=now, unsubscribed_at=None,
                   event_id=event.id if event else None, updated_at=now)
@@ -265,15 +237,9 @@ async def _subscribe_im(actor: Actor, page: StatusPage, destination_id: str,
                 using_db=conn, **fields)
         else:
             await Subscriber.filter(id=subscriber.id).using_db(conn).update(**fields)
-        await _set_components(subscriber.id, ids, conn)
+        await set_components(subscriber.id, ids, conn)
     label = destination.name or destination.provider.value.title()
     return f"{label} will receive updates of {page.name} {await _scope_words(ids, event)}."
-
-
-def _wake_worker() -> None:
-    from notifications.worker import wake
-
-    wake()
 
 
 async def confirm(*, token: str) -> Subscriber | None:
@@ -351,11 +317,11 @@ async def update_subscription(*, actor: Actor, subscriber_id: str | None = None,
     if subscriber.state == SubscriberState.UNSUBSCRIBED:
         raise invalid("This subscription has ended; subscribe again", "token")
     page = await StatusPage.get(id=subscriber.page_id)
-    ids, event = await _scope(page, component_ids, event_id)
+    ids, event = await scope(page, component_ids, event_id)
     async with in_transaction() as conn:
         await Subscriber.filter(id=subscriber.id).using_db(conn).update(
             event_id=event.id if event else None, updated_at=utcnow())
-        await _set_components(subscriber.id, ids, conn)
+        await set_components(subscriber.id, ids, conn)
         if not token:
             await audit.record(actor, "subscriber.update", target_type="subscriber",
                                target_id=subscriber.id, page_id=page.id,

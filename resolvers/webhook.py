@@ -26,7 +26,7 @@ from resolvers.auth import Actor, require_role
 from resolvers.errors import invalid, not_found
 from resolvers.statuspage import PageSnapshot, snapshot
 from resolvers.statuspage_json import COMPONENT_STATUS, INDICATOR, INDICATOR_DESCRIPTION, Formatter
-from resolvers.subscriber import _scope, _set_components, _wake_worker
+from resolvers.subscription_scope import scope, set_components, wake_worker
 from settings import get_settings
 
 MAX_PER_PAGE = 50
@@ -65,7 +65,7 @@ async def subscribe_webhook(*, actor: Actor, page_slug: str, url: str,
         url = await outgoing.check_reachable(url)
     except outgoing.Refused as exc:
         raise invalid(str(exc), "url") from None
-    ids, event = await _scope(page, component_ids, event_id)
+    ids, event = await scope(page, component_ids, event_id)
     if await Subscriber.filter(page_id=page.id, channel=SubscriberChannel.WEBHOOK).exclude(
             state=SubscriberState.UNSUBSCRIBED).count() >= MAX_PER_PAGE:
         raise invalid(f"A page can have at most {MAX_PER_PAGE} webhooks", "url")
@@ -77,11 +77,11 @@ async def subscribe_webhook(*, actor: Actor, page_slug: str, url: str,
             webhook_secret=secret, state=SubscriberState.PENDING,
             event_id=event.id if event else None, created_at=now, updated_at=now,
             using_db=conn)
-        await _set_components(hook.id, ids, conn)
+        await set_components(hook.id, ids, conn)
         await webhook.verification_delivery(hook, now).save(using_db=conn)
         await audit.record(actor, "webhook.create", target_type="subscriber", target_id=hook.id,
                            page_id=page.id, detail={"url": shown_url(url)}, conn=conn)
-    _wake_worker()
+    wake_worker()
     return hook, secret
 
 
@@ -108,7 +108,7 @@ async def enable_webhook(*, actor: Actor, subscriber_id: str) -> Subscriber:
         await webhook.verification_delivery(hook, now).save(using_db=conn)
         await audit.record(actor, "webhook.enable", target_type="subscriber",
                            target_id=hook.id, page_id=hook.page_id, conn=conn)
-    _wake_worker()
+    wake_worker()
     return await Subscriber.get(id=hook.id)
 
 
