@@ -90,10 +90,11 @@ def install(loader: ShapesLoader) -> None:
     _loader = loader
 
 
-def body_of(delivery: Delivery, subscriber: Subscriber, shapes: Shapes, event_id: str | None
-            ) -> bytes | None:
-    """The message of one delivery, or None when what it was about is gone."""
-    meta = {"unsubscribe": links.unsubscribe_url(subscriber.id),
+def body_of(delivery: Delivery, subscriber: Subscriber, shapes: Shapes, event_id: str | None,
+            page_slug: str | None = None) -> bytes | None:
+    """The message of one delivery, or None when what it was about is gone (links on the page's
+    domain when it has one: `page_slug`)."""
+    meta = {"unsubscribe": links.unsubscribe_url(subscriber.id, page_slug),
             "documentation": DOCUMENTATION}
     payload = delivery.payload or {}
     if delivery.kind == DeliveryKind.VERIFICATION:
@@ -186,6 +187,8 @@ async def expand_component_updates(update: EventUpdate, page: StatusPage, now: d
 
 
 class Recorder(Protocol):
+    pages: dict[str, StatusPage]  # the batch's pages, by id
+
     async def record(self, delivery_id: str, outcome: Outcome) -> None: ...
     async def cancel(self, delivery_id: str, reason: str) -> None: ...
     def holding(self) -> bool: ...
@@ -306,7 +309,9 @@ async def send_all(batch: Recorder, client: httpx.AsyncClient,
             shapes[d.page_id] = await _loader(d.page_id)
         page_shapes = shapes[d.page_id]
         event_id = events.get(d.update_id) if d.update_id else None
-        body = (body_of(d, hook, page_shapes, str(event_id) if event_id else None)
+        page = batch.pages.get(d.page_id)
+        body = (body_of(d, hook, page_shapes, str(event_id) if event_id else None,
+                        page.slug if page is not None else None)
                 if page_shapes is not None else None)
         if body is None:
             await batch.cancel(d.id, "Nothing to send: the update or component is gone")

@@ -94,6 +94,10 @@ async def test_a_verified_webhook_gets_signed_statuspage_messages(
     assert [h["state"] for h in await hooks(gql, page_id)] == ["CONFIRMED"]
     assert len(endpoint.verified) == 1
 
+    # The page gets its own domain: the messages' links name it.
+    moved = await gql("""mutation($input: UpdatePageInput!) { updatePage(input: $input) {
+        __typename } }""", {"input": {"id": page_id, "domains": ["status.acme.test"]}})
+    assert moved["data"]["updatePage"]["__typename"] == "UpdatePagePayload", moved
     event = await open_incident(gql, page_id, "API errors", {comps["API"]: "FULL_OUTAGE"})
     await drain()
     await post_update(gql, event["id"], "RESOLVED", "Fixed")
@@ -106,7 +110,8 @@ async def test_a_verified_webhook_gets_signed_statuspage_messages(
     assert first["incident"]["id"] == event["id"] and first["incident"]["status"] == "investigating"
     assert first["page"] == {"id": page_id, "status_indicator": "critical",
                              "status_description": "Major System Outage"}
-    assert "/subscriptions/unsubscribe/" in first["meta"]["unsubscribe"]
+    assert first["meta"]["unsubscribe"].startswith(
+        "http://status.acme.test/subscriptions/unsubscribe/")
     assert outage["component_update"]["component_id"] == comps["API"]
     assert (outage["component_update"]["old_status"],
             outage["component_update"]["new_status"]) == ("operational", "major_outage")
