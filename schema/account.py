@@ -12,9 +12,9 @@ from resolvers import account, role, session
 from resolvers.auth import require_authenticated
 from resolvers.errors import invalid
 from resolvers.page import visible_page
-from schema.base import Role, result
+from schema.base import Role
 from schema.context import Info
-from schema.errors import RateLimitedError
+from schema.errors import CommonErrors, RateLimitedError
 from schema.permissions import Policy, guard
 
 if TYPE_CHECKING:
@@ -128,10 +128,19 @@ class SignOutPayload:
     ended_sessions: int
 
 
-CreateApiTokenResult = result("CreateApiTokenResult", CreateApiTokenPayload)
-RevokeApiTokenResult = result("RevokeApiTokenResult", RevokeApiTokenPayload)
-SignInResult = result("SignInResult", SignInPayload, RateLimitedError)
-SignOutResult = result("SignOutResult", SignOutPayload)
+CreateApiTokenResult = Annotated[
+    CreateApiTokenPayload | CommonErrors,
+    strawberry.union("CreateApiTokenResult"),
+]
+RevokeApiTokenResult = Annotated[
+    RevokeApiTokenPayload | CommonErrors,
+    strawberry.union("RevokeApiTokenResult"),
+]
+SignInResult = Annotated[
+    SignInPayload | CommonErrors | RateLimitedError,
+    strawberry.union("SignInResult"),
+]
+SignOutResult = Annotated[SignOutPayload | CommonErrors, strawberry.union("SignOutResult")]
 
 
 def _client_ip(info: Info) -> str:

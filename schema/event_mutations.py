@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
@@ -11,9 +12,9 @@ from models import Event
 from resolvers import event as events
 from resolvers import maintenance, retrospective, revision
 from resolvers.errors import invalid
-from schema.base import ComponentStatus, EventKind, EventStatus, keep, result
+from schema.base import ComponentStatus, EventKind, EventStatus, keep
 from schema.context import Info
-from schema.errors import BeforeSinceError
+from schema.errors import BeforeSinceError, CommonErrors
 from schema.event import ComponentImpact, EventType, EventUpdateType
 from schema.event_loaders import event_loaders
 from schema.permissions import Policy, guard
@@ -181,21 +182,46 @@ class CancelMaintenancePayload:
     event: EventType
 
 
-CreateIncidentResult = result("CreateIncidentResult", CreateIncidentPayload, BeforeSinceError)
-ScheduleMaintenanceResult = result("ScheduleMaintenanceResult", ScheduleMaintenancePayload,
-                                   BeforeSinceError)
-PostEventUpdateResult = result("PostEventUpdateResult", PostEventUpdatePayload,
-                               BeforeSinceError)
-CreateRetrospectiveEventResult = result("CreateRetrospectiveEventResult",
-                                        CreateRetrospectiveEventPayload, BeforeSinceError)
-DeleteEventResult = result("DeleteEventResult", DeleteEventPayload)
-UpdateEventResult = result("UpdateEventResult", UpdateEventPayload)
-EditEventUpdateResult = result("EditEventUpdateResult", EditEventUpdatePayload,
-                               BeforeSinceError)
-DeleteEventUpdateResult = result("DeleteEventUpdateResult", DeleteEventUpdatePayload)
-UpdateMaintenanceResult = result("UpdateMaintenanceResult", UpdateMaintenancePayload,
-                                 BeforeSinceError)
-CancelMaintenanceResult = result("CancelMaintenanceResult", CancelMaintenancePayload)
+CreateIncidentResult = Annotated[
+    CreateIncidentPayload | CommonErrors | BeforeSinceError,
+    strawberry.union("CreateIncidentResult"),
+]
+ScheduleMaintenanceResult = Annotated[
+    ScheduleMaintenancePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("ScheduleMaintenanceResult"),
+]
+PostEventUpdateResult = Annotated[
+    PostEventUpdatePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("PostEventUpdateResult"),
+]
+CreateRetrospectiveEventResult = Annotated[
+    CreateRetrospectiveEventPayload | CommonErrors | BeforeSinceError,
+    strawberry.union("CreateRetrospectiveEventResult"),
+]
+DeleteEventResult = Annotated[
+    DeleteEventPayload | CommonErrors,
+    strawberry.union("DeleteEventResult"),
+]
+UpdateEventResult = Annotated[
+    UpdateEventPayload | CommonErrors,
+    strawberry.union("UpdateEventResult"),
+]
+EditEventUpdateResult = Annotated[
+    EditEventUpdatePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("EditEventUpdateResult"),
+]
+DeleteEventUpdateResult = Annotated[
+    DeleteEventUpdatePayload | CommonErrors,
+    strawberry.union("DeleteEventUpdateResult"),
+]
+UpdateMaintenanceResult = Annotated[
+    UpdateMaintenancePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("UpdateMaintenanceResult"),
+]
+CancelMaintenanceResult = Annotated[
+    CancelMaintenancePayload | CommonErrors,
+    strawberry.union("CancelMaintenanceResult"),
+]
 
 
 def _event(event: Event) -> EventType:

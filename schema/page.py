@@ -12,9 +12,9 @@ from models import enums as e
 from resolvers import domains as domain_names
 from resolvers import page as pages
 from resolvers.status import describe, worst
-from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, not_null, result
+from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, not_null
 from schema.context import Info
-from schema.errors import LimitReachedError
+from schema.errors import CommonErrors, LimitReachedError
 from schema.permissions import Policy, guard
 
 if TYPE_CHECKING:
@@ -193,10 +193,19 @@ class ReorderPagesPayload:
     pages: list[StatusPageType]
 
 
-CreatePageResult = result("CreatePageResult", CreatePagePayload, LimitReachedError)
-UpdatePageResult = result("UpdatePageResult", UpdatePagePayload, LimitReachedError)
-DeletePageResult = result("DeletePageResult", DeletePagePayload)
-ReorderPagesResult = result("ReorderPagesResult", ReorderPagesPayload)
+CreatePageResult = Annotated[
+    CreatePagePayload | CommonErrors | LimitReachedError,
+    strawberry.union("CreatePageResult"),
+]
+UpdatePageResult = Annotated[
+    UpdatePagePayload | CommonErrors | LimitReachedError,
+    strawberry.union("UpdatePageResult"),
+]
+DeletePageResult = Annotated[DeletePagePayload | CommonErrors, strawberry.union("DeletePageResult")]
+ReorderPagesResult = Annotated[
+    ReorderPagesPayload | CommonErrors,
+    strawberry.union("ReorderPagesResult"),
+]
 
 
 @strawberry.type

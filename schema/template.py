@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -10,8 +11,9 @@ from models import Template
 from models.enums import ComponentStatus as Status
 from resolvers import template as templates
 from resolvers.errors import invalid
-from schema.base import EventKind, EventStatus, keep, result
+from schema.base import EventKind, EventStatus, keep
 from schema.context import Info
+from schema.errors import CommonErrors
 from schema.event import ComponentImpact
 from schema.event_loaders import event_loaders
 from schema.event_mutations import ComponentImpactInput, impacts
@@ -86,9 +88,18 @@ class DeleteTemplatePayload:
     deleted_template_id: strawberry.ID
 
 
-CreateTemplateResult = result("CreateTemplateResult", CreateTemplatePayload)
-UpdateTemplateResult = result("UpdateTemplateResult", UpdateTemplatePayload)
-DeleteTemplateResult = result("DeleteTemplateResult", DeleteTemplatePayload)
+CreateTemplateResult = Annotated[
+    CreateTemplatePayload | CommonErrors,
+    strawberry.union("CreateTemplateResult"),
+]
+UpdateTemplateResult = Annotated[
+    UpdateTemplatePayload | CommonErrors,
+    strawberry.union("UpdateTemplateResult"),
+]
+DeleteTemplateResult = Annotated[
+    DeleteTemplatePayload | CommonErrors,
+    strawberry.union("DeleteTemplateResult"),
+]
 
 
 @strawberry.type

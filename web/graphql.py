@@ -42,8 +42,8 @@ class HeliographGraphQL(GraphQL[Context, None]):
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         if len(response.body) > self.max_response_bytes:
-            response.body = self.encode_json(_too_large(len(response.body),
-                                                        self.max_response_bytes)).encode()
+            response.body = self.encode_json_string(
+                _too_large(len(response.body), self.max_response_bytes)).encode()
             response.headers["content-length"] = str(len(response.body))
         return response
 
