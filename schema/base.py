@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TypeAlias, TypeVar
 
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from models import enums
 from resolvers.errors import invalid
-from resolvers.page import KEEP
+from resolvers.page import KEEP, Keep
+
+T = TypeVar("T")
 
 # The domain enums are the GraphQL enums: strawberry.enum() registers a definition on the
 # class itself, so the aliases below are the model classes (real types for mypy).
@@ -29,12 +31,12 @@ DeliveryStatus: TypeAlias = enums.DeliveryStatus
 SubscriberState: TypeAlias = enums.SubscriberState
 
 
-def keep(value: Any) -> Any:
+def keep(value: T) -> T | Keep:
     """Map strawberry's UNSET (argument not given) to the resolvers' KEEP sentinel."""
     return KEEP if value is strawberry.UNSET else value
 
 
-def not_null(value: Any, field: str) -> Any:
+def not_null(value: T | None, field: str) -> T | Keep:
     """Refuse an explicit null for a field that cannot be cleared; UNSET becomes KEEP."""
     if value is None:
         name = to_camel_case(field)

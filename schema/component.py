@@ -296,9 +296,8 @@ class Mutation:
     async def update_component_group(
         self, info: Info, input: UpdateComponentGroupInput
     ) -> UpdateComponentGroupResult:
-        not_null(input.name, "name")
         group = await components.update_group(
-            actor=info.context.actor, group_id=str(input.id), name=keep(input.name),
+            actor=info.context.actor, group_id=str(input.id), name=not_null(input.name, "name"),
             description=keep(input.description),
         )
         return UpdateComponentGroupPayload(
@@ -342,10 +341,10 @@ class Mutation:
     async def update_component(
         self, info: Info, input: UpdateComponentInput
     ) -> UpdateComponentResult:
-        not_null(input.name, "name")
+        name = not_null(input.name, "name")
         group_id = keep(input.group_id)
         component = await components.update_component(
-            actor=info.context.actor, component_id=str(input.id), name=keep(input.name),
+            actor=info.context.actor, component_id=str(input.id), name=name,
             description=keep(input.description),
             group_id=str(group_id) if isinstance(group_id, str) else group_id,
             since=keep(input.since), showcase=keep(input.showcase),

@@ -6,13 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.utils.str_converters import to_camel_case
 
 from models import Event
 from resolvers import event as events
 from resolvers import maintenance, retrospective, revision
-from resolvers.errors import invalid
-from schema.base import ComponentStatus, EventKind, EventStatus, keep
+from schema.base import ComponentStatus, EventKind, EventStatus, keep, not_null
 from schema.context import Info
 from schema.errors import BeforeSinceError, CommonErrors
 from schema.event import ComponentImpact, EventType, EventUpdateType
@@ -238,11 +236,6 @@ async def _update(info: Info, event: Event, update_id: str) -> EventUpdateType:
     raise AssertionError("the update just written is missing")
 
 
-def _required(value: object, field: str) -> None:
-    if value is None:
-        raise invalid(f"{field} cannot be null", field)
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=guard(Policy.EVENT_MANAGEMENT))
@@ -309,12 +302,10 @@ class Mutation:
     @strawberry.mutation(extensions=guard(Policy.EVENT_MANAGEMENT))
     async def edit_event_update(self, info: Info, input: EditEventUpdateInput
                                 ) -> EditEventUpdateResult:
-        _required(input.message, "message")
-        _required(input.at, "at")
+        message, at = not_null(input.message, "message"), not_null(input.at, "at")
         components = keep(input.components)
         event, update = await revision.edit_event_update(
-            actor=info.context.actor, update_id=str(input.update_id),
-            message=keep(input.message), at=keep(input.at),
+            actor=info.context.actor, update_id=str(input.update_id), message=message, at=at,
             components=impacts(components) if isinstance(components, list) else components,
         )
         return EditEventUpdatePayload(event=_event(event),
@@ -331,13 +322,15 @@ class Mutation:
     @strawberry.mutation(extensions=guard(Policy.EVENT_MANAGEMENT))
     async def update_maintenance(self, info: Info, input: UpdateMaintenanceInput
                                  ) -> UpdateMaintenanceResult:
-        for name in ("scheduled_start", "scheduled_end", "auto_start", "auto_complete"):
-            _required(getattr(input, name), to_camel_case(name))
+        start = not_null(input.scheduled_start, "scheduled_start")
+        end = not_null(input.scheduled_end, "scheduled_end")
+        auto_start = not_null(input.auto_start, "auto_start")
+        auto_complete = not_null(input.auto_complete, "auto_complete")
         ids = keep(input.component_ids)
         event = await maintenance.update_maintenance(
             actor=info.context.actor, event_id=str(input.event_id),
-            scheduled_start=keep(input.scheduled_start), scheduled_end=keep(input.scheduled_end),
-            auto_start=keep(input.auto_start), auto_complete=keep(input.auto_complete),
+            scheduled_start=start, scheduled_end=end,
+            auto_start=auto_start, auto_complete=auto_complete,
             component_ids=[str(c) for c in ids] if isinstance(ids, list) else ids,
         )
         return UpdateMaintenancePayload(event=_event(event))

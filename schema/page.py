@@ -237,17 +237,16 @@ class Mutation:
 
     @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
     async def update_page(self, info: Info, input: UpdatePageInput) -> UpdatePageResult:
-        for name in ("slug", "name", "visibility", "time_zone", "language",
-                     "allow_visitor_language"):
-            not_null(getattr(input, name), name)
         page = await pages.update_page(
-            actor=info.context.actor, page_id=str(input.id), slug=keep(input.slug),
-            name=keep(input.name), visibility=keep(input.visibility),
-            time_zone=keep(input.time_zone), description=keep(input.description),
-            domains_=keep(input.domains), logo_url=keep(input.logo_url),
-            accent_color=keep(input.accent_color),
-            language=keep(input.language),
-            allow_visitor_language=keep(input.allow_visitor_language),
+            actor=info.context.actor, page_id=str(input.id),
+            slug=not_null(input.slug, "slug"), name=not_null(input.name, "name"),
+            visibility=not_null(input.visibility, "visibility"),
+            time_zone=not_null(input.time_zone, "time_zone"),
+            description=keep(input.description), domains_=keep(input.domains),
+            logo_url=keep(input.logo_url), accent_color=keep(input.accent_color),
+            language=not_null(input.language, "language"),
+            allow_visitor_language=not_null(input.allow_visitor_language,
+                                            "allow_visitor_language"),
         )
         return UpdatePagePayload(page=StatusPageType.from_model(page))
 
