@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from starlette.responses import Response
 
 from models import ALL_PAGES, ApiToken, RoleAssignment, User
 from resolvers import account, role, session
@@ -148,10 +149,10 @@ def _client_ip(info: Info) -> str:
     return request.client.host if request is not None and request.client else ""
 
 
-def _cookie_response(info: Info) -> Any:
+def _cookie_response(info: Info) -> Response | None:
     # Only an HTTP response can carry a cookie (a websocket operation cannot sign in).
     response = info.context.response
-    return response if response is not None and hasattr(response, "set_cookie") else None
+    return response if isinstance(response, Response) else None
 
 
 @strawberry.type

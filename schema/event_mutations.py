@@ -14,7 +14,6 @@ from schema.base import ComponentStatus, EventKind, EventStatus, keep, not_null
 from schema.context import Info
 from schema.errors import BeforeSinceError, CommonErrors
 from schema.event import ComponentImpact, EventType, EventUpdateType
-from schema.event_loaders import event_loaders
 from schema.permissions import Policy, guard
 
 
@@ -229,7 +228,7 @@ def _event(event: Event) -> EventType:
 async def _update(info: Info, event: Event, update_id: str) -> EventUpdateType:
     page = await info.context.loaders.page_by_id.load(event.page_id)
     assert page is not None
-    for update, items in await event_loaders(info).updates.load(event.id):
+    for update, items in await info.context.loaders.events.updates.load(event.id):
         if update.id == update_id:
             return EventUpdateType.from_model(
                 update, [ComponentImpact.build(c, i, page) for c, i in items])

@@ -47,14 +47,11 @@ class ImDestinationType:
                                   "owner sees them; end one with unsubscribe(subscriberId)).")
     async def subscriptions(self, info: Info) -> list[SubscriberType]:
         # Only the actor's own destinations have any: load all of those once per request.
-        extra = info.context.extra
-        if _MY_SUBSCRIPTIONS not in extra:
-            extra[_MY_SUBSCRIPTIONS] = asyncio.ensure_future(_my_subscriptions(info))
-        mine: dict[str, list[SubscriberType]] = await extra[_MY_SUBSCRIPTIONS]
+        context = info.context
+        if context.im_subscriptions is None:
+            context.im_subscriptions = asyncio.ensure_future(_my_subscriptions(info))
+        mine = await context.im_subscriptions
         return mine.get(str(self.id), [])
-
-
-_MY_SUBSCRIPTIONS = "subscriber.my_im_subscriptions"
 
 
 async def _my_subscriptions(info: Info) -> dict[str, list[SubscriberType]]:

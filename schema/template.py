@@ -15,7 +15,6 @@ from schema.base import EventKind, EventStatus, keep
 from schema.context import Info
 from schema.errors import CommonErrors
 from schema.event import ComponentImpact
-from schema.event_loaders import event_loaders
 from schema.event_mutations import ComponentImpactInput, impacts
 from schema.permissions import Policy, guard
 
@@ -42,7 +41,7 @@ class TemplateType:
         page = await info.context.loaders.page_by_id.load(self.model.page_id)
         assert page is not None
         wanted = [(str(i["componentId"]), Status(i["impact"])) for i in self.model.impacts]
-        found = await event_loaders(info).component.load_many([c for c, _ in wanted])
+        found = await info.context.loaders.events.component.load_many([c for c, _ in wanted])
         return [ComponentImpact.build(c, impact, page)
                 for c, (_, impact) in zip(found, wanted, strict=True) if c is not None]
 
