@@ -30,10 +30,12 @@ from web import (
     subscription,
     widget,
 )
+from web.appstate import AppState
 from web.domains import DomainRouter
 from web.graphql import graphql_routes
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
+from web.readcache import ReadCache
 
 log = logging.getLogger("heliograph.web")
 
@@ -73,6 +75,7 @@ class HeliographApp(Starlette):
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
+    shared = AppState(read_cache=ReadCache())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -93,11 +96,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         async def no_database() -> None:
             return None
 
+        async def stop_listening() -> None:
+            shared.read_cache.close()
+
         try:
             yield {}
         finally:
             stop.set()
             await _shut_down([("the embedded worker", stop_worker),
+                              ("the read cache's change listener", stop_listening),
                               ("the broadcast hub", hub.stop),
                               ("the database", close_db if manage_database else no_database)])
 
@@ -119,6 +126,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app = HeliographApp(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)],
                         exception_handlers=errors.handlers)
     app.state.settings = settings
+    app.state.shared = shared  # web.appstate.app_state(app)
     # The follow area's embed snippet names the installation's public address.
     pages.templates.env.globals["base_url"] = settings.base_url.rstrip("/")
     return app

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.enums import Visibility
 from resolvers.session import COOKIE_NAME
-from web.readcache import cache as pages
+from web.appstate import app_state
 
 NOW_SECONDS = 5.0  # figures that depend on now (rolling windows, today's bar) move this late
 BUDGET_BYTES = 64 * 1024 * 1024
@@ -264,6 +264,7 @@ class GraphQLCache:
         if found is None:
             await self.app(scope, receive, send)
             return
+        pages = app_state(scope["app"]).read_cache
         pages.listen()
         versions = []
         for slug in found.slugs:

@@ -25,9 +25,10 @@ from resolvers.auth import ANONYMOUS, Actor
 from resolvers.session import COOKIE_NAME
 from resolvers.statuspage import PageMeta, PageSnapshot
 from web import figures as page_figures
+from web.appstate import app_state
 from web.auth import actor_from_request
 from web.page_formats import not_modified
-from web.readcache import STALE, CachedResponse, cache, log
+from web.readcache import STALE, CachedResponse, ReadCache, log
 from web.statuspage_view import events_context, page_dict, status_context
 from web.templating import templates
 
@@ -67,6 +68,7 @@ async def language_of(scope: Scope, slug: str | None) -> tuple[str, bool]:
     """The language `slug`'s pages are shown in to this visitor, and whether it follows the
     visitor's (English for an unknown page; the last known identity when unreadable)."""
     meta: PageMeta | None
+    cache = app_state(scope["app"]).read_cache
     try:
         meta = await cache.meta(slug) if slug else None
     except Exception:
@@ -131,7 +133,7 @@ def not_found_page(path: str, actor: Actor = ANONYMOUS) -> Response:
     return CachedResponse(body, 404, NO_CACHE)
 
 
-async def _page(slug: str | None, at_least: int | None, actor: Actor
+async def _page(cache: ReadCache, slug: str | None, at_least: int | None, actor: Actor
                 ) -> tuple[PageMeta, str] | None:
     """The page's identity when `actor` may see it, and its slug."""
     if slug is None:
@@ -147,12 +149,13 @@ async def _page(slug: str | None, at_least: int | None, actor: Actor
 async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
                      at_least: int | None = None) -> Response:
     """The status page (or its live part) of `slug` (None: the default page)."""
+    cache = app_state(scope["app"]).read_cache
     cache.listen()
     path: str = scope["path"]
     variant = ("live" if live else "html:") + ("" if live else path) + f"@{domains.version}"
     try:
         actor = await visitor(scope)
-        found = await _page(slug, at_least, actor)
+        found = await _page(cache, slug, at_least, actor)
         if found is None:
             return not_found_page(path, actor)
         meta, slug = found
@@ -227,8 +230,9 @@ async def live_fragment(request: Request) -> Response:
 
 async def status_context_for(request: Request, slug: str) -> dict[str, Any] | None:
     """The status page's context for one visitor (the subscribe form answers on the page)."""
+    cache = app_state(request.app).read_cache
     actor = await visitor(request.scope)
-    found = await _page(slug, None, actor)
+    found = await _page(cache, slug, None, actor)
     if found is None:
         return None
     snap = await cache.snapshot(found[0])

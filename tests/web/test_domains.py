@@ -23,7 +23,7 @@ from tests.notifications.support import (
     open_incident,
     path_of,
 )
-from web import readcache
+from web.appstate import AppState
 
 pytestmark = pytest.mark.usefixtures("db")
 __all__ = ["mail_sink"]
@@ -180,7 +180,7 @@ async def test_only_page_managers_set_domains(gql: Any) -> None:
 
 
 async def test_branding_favicon_and_title_follow_the_page(client: httpx.AsyncClient,
-                                                          gql: Any) -> None:
+                                                          gql: Any, shared: AppState) -> None:
     page = await make_page(gql, "shop", accentColor="#AA5500",
                            logoUrl="https://cdn.example.com/logo.svg")
     assert page["accentColor"] == "#aa5500"
@@ -197,10 +197,10 @@ async def test_branding_favicon_and_title_follow_the_page(client: httpx.AsyncCli
                                    "components": [{"componentId": component,
                                                    "impact": "FULL_OUTAGE"}]}})
     await client.get("/p/shop/favicon.svg")  # may be the previous one while the new renders
-    await readcache.cache.idle()
+    await shared.read_cache.idle()
     assert "#c62828" in (await client.get("/p/shop/favicon.svg")).text  # major outage red
     await client.get("/p/shop")
-    await readcache.cache.idle()
+    await shared.read_cache.idle()
     assert "<title>⚠ Checkout down · Shop status</title>" in (await client.get("/p/shop")).text
 
 

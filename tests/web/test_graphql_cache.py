@@ -17,8 +17,8 @@ import pytest
 from statuspage_world import CREATE_INCIDENT, add_component, create_page
 
 from models import StatusPage
+from web.appstate import AppState
 from web.graphql_cache import cache
-from web.readcache import cache as read_cache
 
 PAGE = """
 query Page($slug: String!) {
@@ -105,12 +105,13 @@ async def test_a_mutation_is_visible_to_the_next_anonymous_query(
 
 
 async def test_a_change_made_by_another_process_is_read_from_the_database(
-        client: Any, acme: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Any, shared: AppState, acme: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     assert (await anonymous(client, NAME_ONLY))[0]["data"]["page"]["name"] == "Acme"
     # Another process's commit: no local broadcast here, only the row and its sequence.
     page = await StatusPage.get(id=acme["page"])
     await StatusPage.filter(id=page.id).update(name="Elsewhere", sequence=page.sequence + 1)
-    monkeypatch.setattr(read_cache, "refresh", 0.0)  # "a second later", without sleeping
+    monkeypatch.setattr(shared.read_cache, "refresh", 0.0)  # "a second later", without sleeping
     assert (await anonymous(client, NAME_ONLY))[0]["data"]["page"]["name"] == "Elsewhere"
 
 

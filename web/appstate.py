@@ -1,0 +1,26 @@
+"""The objects one app instance shares between its requests, kept on `app.state`.
+
+`web.app.create_app` makes them, so every app (every test's app) starts with fresh ones; a
+request reaches them with `app_state(request.app)`, an ASGI endpoint or middleware with
+`app_state(scope["app"])` (Starlette puts the app in the scope). Nothing here is a module
+global: the caches live exactly as long as the app that filled them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from web.readcache import ReadCache
+
+
+@dataclass
+class AppState:
+    # Page metadata, snapshots and rendered bodies by page sequence (web/readcache.py).
+    read_cache: ReadCache
+
+
+def app_state(app: Any) -> AppState:
+    """The shared objects of `app` (a Starlette app made by `web.app.create_app`)."""
+    state: AppState = app.state.shared
+    return state
