@@ -33,6 +33,7 @@ from web import (
 from web.appstate import AppState
 from web.domains import DomainRouter
 from web.graphql import graphql_routes
+from web.graphql_cache import ResultCache
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
 from web.readcache import ReadCache
@@ -75,7 +76,7 @@ class HeliographApp(Starlette):
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
-    shared = AppState(read_cache=ReadCache())
+    shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
-        *graphql_routes(settings),
+        *graphql_routes(settings, shared),
         *api_v2.routes,
         *feeds.routes,
         *branding.routes,

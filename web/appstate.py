@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from web.graphql_cache import ResultCache
     from web.readcache import ReadCache
 
 
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 class AppState:
     # Page metadata, snapshots and rendered bodies by page sequence (web/readcache.py).
     read_cache: ReadCache
+    # Anonymous GraphQL answers about public pages, by query and page sequences
+    # (web/graphql_cache.py; handed to its endpoint by web.graphql.graphql_routes).
+    graphql_cache: ResultCache
 
 
 def app_state(app: Any) -> AppState:

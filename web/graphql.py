@@ -21,6 +21,7 @@ from resolvers import domains
 from schema import build_schema
 from schema.context import Context
 from settings import Settings
+from web.appstate import AppState
 from web.auth import actor_from_request
 from web.graphql_cache import GraphQLCache
 from web.live_ws import LiveTransportWSHandler
@@ -68,7 +69,7 @@ def _too_large(size: int, limit: int) -> dict[str, Any]:
     }]}
 
 
-def graphql_routes(settings: Settings) -> list[Any]:
+def graphql_routes(settings: Settings, shared: AppState) -> list[Any]:
     app = HeliographGraphQL(
         build_schema(settings.production),
         graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
@@ -84,7 +85,8 @@ def graphql_routes(settings: Settings) -> list[Any]:
     # Route + WebSocketRoute on one path: a Mount would 307 POSTs and refuse the websocket.
     return [
         # Anonymous reads of public pages are answered from memory (web.graphql_cache).
-        Route("/graphql", GraphQLHttpGuard(GraphQLCache(app), settings),
-              methods=["GET", "POST"]),
+        Route("/graphql", GraphQLHttpGuard(
+            GraphQLCache(app, shared.graphql_cache, shared.read_cache), settings),
+            methods=["GET", "POST"]),
         WebSocketRoute("/graphql", app),
     ]

@@ -17,7 +17,6 @@ from models.base import utcnow
 from models.enums import ComponentStatus, EventKind, EventStatus
 from resolvers.availability import clear_cache
 from web.appstate import AppState
-from web.graphql_cache import cache as graphql_cache
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -316,7 +315,7 @@ async def test_query_count_does_not_grow_with_the_number_of_components(
                 clear_cache()
             # This counts the resolvers' statements: keep the HTTP-level cache of anonymous
             # reads (web.graphql_cache, tested in tests/web/test_graphql_cache.py) out of it.
-            graphql_cache.clear()
+            shared.graphql_cache.clear()
             shared.read_cache.clear()
             with logged_queries() as log:
                 body = await gql(EVERYTHING, {"slug": slug}, token="")

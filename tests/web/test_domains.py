@@ -127,7 +127,8 @@ async def test_an_internal_pages_domain_needs_sign_in(client: httpx.AsyncClient,
 
 
 async def test_a_form_on_the_pages_domain_may_write_with_a_cookie(client: httpx.AsyncClient,
-                                                                  gql: Any) -> None:
+                                                                  gql: Any,
+                                                                  shared: AppState) -> None:
     await make_page(gql, "shop", domains=["status.example.com"])
     await create_user(email="csrf@example.com", password="long enough pw", is_admin=True)
     cookie = (await sign_in(email="csrf@example.com", password="long enough pw")).cookie
@@ -144,7 +145,7 @@ async def test_a_form_on_the_pages_domain_may_write_with_a_cookie(client: httpx.
     # The live page on the domain may open the websocket too; a stranger's page may not.
     from web.graphql import graphql_routes
 
-    endpoint = graphql_routes(get_settings())[-1].app
+    endpoint = graphql_routes(get_settings(), shared)[-1].app
     assert endpoint.is_websocket_origin_allowed(None, "http://status.example.com")
     assert not endpoint.is_websocket_origin_allowed(None, "http://evil.example")
 
