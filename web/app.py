@@ -32,11 +32,13 @@ from web import (
 )
 from web.appstate import AppState
 from web.domains import DomainRouter
+from web.figures import FiguresCache
 from web.graphql import graphql_routes
 from web.graphql_cache import ResultCache
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
 from web.readcache import ReadCache
+from web.statuspage_view import Rows
 
 log = logging.getLogger("heliograph.web")
 
@@ -76,7 +78,8 @@ class HeliographApp(Starlette):
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
-    shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache())
+    shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache(),
+                      figures=FiguresCache(), rows=Rows())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

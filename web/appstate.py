@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from web.figures import FiguresCache
     from web.graphql_cache import ResultCache
     from web.readcache import ReadCache
+    from web.statuspage_view import Rows
 
 
 @dataclass
@@ -22,6 +24,11 @@ class AppState:
     # Anonymous GraphQL answers about public pages, by query and page sequences
     # (web/graphql_cache.py; handed to its endpoint by web.graphql.graphql_routes).
     graphql_cache: ResultCache
+    # A page's availability figures and bars by sequence (web/figures.py).
+    figures: FiguresCache
+    # Rendered component rows of the status page, reused while they show the same
+    # (web/statuspage_view.py).
+    rows: Rows
 
 
 def app_state(app: Any) -> AppState:
