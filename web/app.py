@@ -37,6 +37,7 @@ from web.graphql import graphql_routes
 from web.graphql_cache import ResultCache
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
+from web.page_stale import LastGood
 from web.readcache import ReadCache
 from web.statuspage_view import Rows
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
     shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache(),
-                      figures=FiguresCache(), rows=Rows())
+                      figures=FiguresCache(), rows=Rows(), last_good=LastGood())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

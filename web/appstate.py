@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from web.figures import FiguresCache
     from web.graphql_cache import ResultCache
+    from web.page_stale import LastGood
     from web.readcache import ReadCache
     from web.statuspage_view import Rows
 
@@ -29,6 +30,9 @@ class AppState:
     # Rendered component rows of the status page, reused while they show the same
     # (web/statuspage_view.py).
     rows: Rows
+    # History and event pages as anonymous visitors last got them, for when the database
+    # cannot be read (web/page_stale.py).
+    last_good: LastGood
 
 
 def app_state(app: Any) -> AppState:

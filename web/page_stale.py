@@ -78,8 +78,6 @@ class LastGood:
     def _cost(where: tuple[str, str], body: bytes) -> int:
         return len(body) + len(where[0]) + len(where[1]) + OVERHEAD
 
-
-last_good = LastGood()
 # (response, the id of the page it showed or None when it must not be kept)
 Rendered = tuple[Response, str | None]
 
@@ -88,7 +86,8 @@ async def serve(request: Request, slug: str, key: str,
                 render: Callable[[], Awaitable[Rendered]]) -> Response:
     """`render()`'s response; when it cannot be made, the last good one (anonymous visitors
     of a page last seen public) or the 503 page."""
-    read_cache = app_state(request.app).read_cache
+    shared = app_state(request.app)
+    read_cache, last_good = shared.read_cache, shared.last_good
     read_cache.listen()  # a page edited here is forgotten at once (its visibility may change)
     anonymous = not has_credentials(request.scope)
     lang, vary = i18n.DEFAULT, False
