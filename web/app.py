@@ -128,7 +128,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *widget.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]
-    app = HeliographApp(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)],
+    app = HeliographApp(routes=routes, lifespan=lifespan,
+                        middleware=[Middleware(RequestCounter, requests=shared.requests)],
                         exception_handlers=errors.handlers)
     app.state.settings = settings
     app.state.shared = shared  # web.appstate.app_state(app)

@@ -7,12 +7,14 @@ global: the caches live exactly as long as the app that filled them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from web.figures import FiguresCache
     from web.graphql_cache import ResultCache
+    from web.metrics import Figures
     from web.page_stale import LastGood
     from web.readcache import ReadCache
     from web.statuspage_view import Rows
@@ -33,6 +35,10 @@ class AppState:
     # History and event pages as anonymous visitors last got them, for when the database
     # cannot be read (web/page_stale.py).
     last_good: LastGood
+    # `/metrics` (web/metrics.py): requests served by (method, status), counted by the
+    # RequestCounter middleware, and the database figures with when they were counted.
+    requests: Counter[tuple[str, int]] = field(default_factory=Counter)
+    metrics_figures: tuple[float, Figures] | None = None
 
 
 def app_state(app: Any) -> AppState:
