@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from resolvers import domains
 from schema import build_schema
 from schema.context import Context
+from schema.live import on_ws_connect as live_connection_init
 from settings import Settings
 from web.appstate import AppState
 from web.auth import actor_from_request
@@ -55,10 +56,7 @@ class HeliographGraphQL(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> Any:
         """graphql-transport-ws `connection_init`: the live domain authenticates here."""
-        from schema import live
-
-        hook = getattr(live, "on_ws_connect", None)
-        return await hook(context) if hook is not None else None
+        return await live_connection_init(context)
 
 
 def _too_large(size: int, limit: int) -> dict[str, Any]:
