@@ -180,8 +180,7 @@ async def measure(database_url: str, runs: int) -> dict[str, Any]:
     from resolvers.sequence import bump
     from settings import get_settings
     from web.app import create_app
-    from web.graphql_cache import cache as graphql_cache
-    from web.readcache import cache as read_cache
+    from web.appstate import app_state
 
     await migrate(database_url)
     await init_db(database_url)
@@ -219,8 +218,8 @@ async def measure(database_url: str, runs: int) -> dict[str, Any]:
 
         def uncached() -> None:
             # Through the API but not from the anonymous-read cache (web.graphql_cache).
-            graphql_cache.clear()
-            read_cache.clear()
+            app_state(app).graphql_cache.clear()
+            app_state(app).read_cache.clear()  # `app`: made below, before any run
 
         app = create_app(get_settings(), manage_database=False)
         async with app.router.lifespan_context(app):

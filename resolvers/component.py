@@ -14,7 +14,7 @@ from models.enums import Role
 from resolvers import audit, validate
 from resolvers.auth import Actor, require_role
 from resolvers.errors import BEFORE_SINCE, DomainError, invalid, not_found
-from resolvers.page import KEEP, managed_page
+from resolvers.page import KEEP, Keep, managed_page
 from resolvers.sequence import PageChange, announce, bump
 
 
@@ -64,8 +64,8 @@ async def _managed_group(actor: Actor, group_id: str) -> ComponentGroup:
     return group
 
 
-async def update_group(*, actor: Actor, group_id: str, name: str = KEEP,
-                       description: str | None = KEEP) -> ComponentGroup:
+async def update_group(*, actor: Actor, group_id: str, name: str | Keep = KEEP,
+                       description: str | Keep | None = KEEP) -> ComponentGroup:
     """Rename a group or change its description."""
     group = await _managed_group(actor, group_id)
     if name is not KEEP:
@@ -171,12 +171,12 @@ async def update_component(
     *,
     actor: Actor,
     component_id: str,
-    name: str = KEEP,
-    description: str | None = KEEP,
-    group_id: str | None = KEEP,
-    since: datetime = KEEP,
-    showcase: bool = KEEP,
-    only_show_if_degraded: bool = KEEP,
+    name: str | Keep = KEEP,
+    description: str | Keep | None = KEEP,
+    group_id: str | Keep | None = KEEP,
+    since: datetime | Keep | None = KEEP,
+    showcase: bool | Keep | None = KEEP,
+    only_show_if_degraded: bool | Keep | None = KEEP,
 ) -> Component:
     """Edit a component; `group_id=None` ungroups it; `since` may move earlier, never past now
     nor after its first recorded impact."""

@@ -22,7 +22,7 @@ from resolvers import validate
 from resolvers.auth import Actor
 from resolvers.errors import invalid
 from resolvers.ledger import rebuild
-from resolvers.page import KEEP, managed_page
+from resolvers.page import KEEP, Keep, managed_page
 from resolvers.sequence import PageChange, announce
 from resolvers.template import template_values
 from resolvers.timeline import (
@@ -112,11 +112,11 @@ async def update_maintenance(
     *,
     actor: Actor,
     event_id: str,
-    scheduled_start: datetime = KEEP,
-    scheduled_end: datetime = KEEP,
-    auto_start: bool = KEEP,
-    auto_complete: bool = KEEP,
-    component_ids: Sequence[str] = KEEP,
+    scheduled_start: datetime | Keep = KEEP,
+    scheduled_end: datetime | Keep = KEEP,
+    auto_start: bool | Keep = KEEP,
+    auto_complete: bool | Keep = KEEP,
+    component_ids: Sequence[str] | Keep | None = KEEP,
 ) -> Event:
     """Reschedule (while SCHEDULED), extend or shorten the end (until COMPLETED), change the
     automatic transitions or (while SCHEDULED) the planned components."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import Any, Final
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -18,7 +19,15 @@ from resolvers.errors import LIMIT_REACHED, DomainError, conflict, invalid, not_
 from resolvers.sequence import PageChange, announce, bump
 from settings import get_settings
 
-KEEP: Any = object()  # "leave this field as it is" in update operations
+
+class Keep(enum.Enum):
+    """The type of KEEP: "leave this field as it is" in update operations (an argument typed
+    `str | Keep = KEEP` is either a new value or KEEP; `is not KEEP` narrows it)."""
+
+    KEEP = "KEEP"
+
+
+KEEP: Final = Keep.KEEP
 
 
 async def visible_page(actor: Actor, *, slug: str | None = None,
@@ -135,16 +144,16 @@ async def update_page(
     *,
     actor: Actor,
     page_id: str,
-    slug: str = KEEP,
-    name: str = KEEP,
-    visibility: Visibility = KEEP,
-    time_zone: str = KEEP,
-    description: str | None = KEEP,
-    domains_: list[str] = KEEP,
-    logo_url: str = KEEP,
-    accent_color: str = KEEP,
-    language: str = KEEP,
-    allow_visitor_language: bool = KEEP,
+    slug: str | Keep = KEEP,
+    name: str | Keep = KEEP,
+    visibility: Visibility | Keep = KEEP,
+    time_zone: str | Keep = KEEP,
+    description: str | Keep | None = KEEP,
+    domains_: list[str] | Keep | None = KEEP,
+    logo_url: str | Keep | None = KEEP,
+    accent_color: str | Keep | None = KEEP,
+    language: str | Keep = KEEP,
+    allow_visitor_language: bool | Keep = KEEP,
 ) -> StatusPage:
     """Edit a page's fields (page management for this page)."""
     page = await managed_page(actor, page_id, Role.PAGE_MANAGEMENT, "id")

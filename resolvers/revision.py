@@ -19,7 +19,7 @@ from resolvers import validate
 from resolvers.auth import Actor, require_authenticated, require_role
 from resolvers.errors import DomainError, invalid, not_found
 from resolvers.ledger import rebuild
-from resolvers.page import KEEP
+from resolvers.page import KEEP, Keep
 from resolvers.retrospective import check_timeline
 from resolvers.sequence import PageChange, announce
 from resolvers.timeline import check_impacts, finish, locked, message_text, touched
@@ -46,9 +46,9 @@ async def edit_event_update(
     *,
     actor: Actor,
     update_id: str,
-    message: str = KEEP,
-    at: datetime = KEEP,
-    components: Sequence[Impact] | None = KEEP,
+    message: str | Keep = KEEP,
+    at: datetime | Keep = KEEP,
+    components: Sequence[Impact] | Keep | None = KEEP,
 ) -> tuple[Event, EventUpdate]:
     """Edit an update: its message; on retrospective events also its time and impacts
     (`components` then replaces the impacts that update set)."""
@@ -67,6 +67,7 @@ async def edit_event_update(
         changed: set[str] = set()
         named: dict[str, ComponentStatus] = {}
         if moved:
+            assert isinstance(at, datetime)
             when = validate.aware(at, "at")
             if EventStatus(update.status).final and when != update.at:
                 raise invalid("The final update stays at endedAt", "at")
@@ -79,6 +80,7 @@ async def edit_event_update(
                 raise invalid(exc.message, "at") from None
             update.at = when
         if reimpact:
+            assert not isinstance(components, Keep)
             when = event.started_at if index == 0 and event.started_at else update.at
             named = await check_impacts(event.page_id, EventKind(event.kind), components,
                                         when, conn)

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal, TypedDict
 
 from itsdangerous import BadSignature, Signer
 from tortoise.transactions import in_transaction
@@ -165,7 +166,15 @@ async def end_sessions(user_id: str) -> int:
 COOKIE_NAME = "heliograph_session"
 
 
-def cookie_options() -> dict[str, object]:
+class CookieOptions(TypedDict):
+    httponly: bool
+    samesite: Literal["lax"]
+    secure: bool
+    path: str
+    max_age: int
+
+
+def cookie_options() -> CookieOptions:
     """How the session cookie is set: HTTP-only, SameSite=Lax, Secure behind https."""
     return {
         "httponly": True,

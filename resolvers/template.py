@@ -22,7 +22,7 @@ from models.enums import (
 from resolvers import audit, validate
 from resolvers.auth import Actor, require_authenticated, require_role
 from resolvers.errors import conflict, invalid, not_found
-from resolvers.page import KEEP, managed_page
+from resolvers.page import KEEP, Keep, managed_page
 from resolvers.timeline import check_status
 
 Impact = tuple[str, ComponentStatus]
@@ -125,10 +125,10 @@ async def _managed_template(actor: Actor, template_id: str) -> Template:
     return template
 
 
-async def update_template(*, actor: Actor, template_id: str, name: str = KEEP,
-                          title: str | None = KEEP, message: str | None = KEEP,
-                          status: EventStatus | None = KEEP,
-                          components: Sequence[Impact] | None = KEEP) -> Template:
+async def update_template(*, actor: Actor, template_id: str, name: str | Keep = KEEP,
+                          title: str | Keep | None = KEEP, message: str | Keep | None = KEEP,
+                          status: EventStatus | Keep | None = KEEP,
+                          components: Sequence[Impact] | Keep | None = KEEP) -> Template:
     """Edit a template's fields."""
     template = await _managed_template(actor, template_id)
     kind = EventKind(template.kind)

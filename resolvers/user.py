@@ -11,7 +11,7 @@ from models.base import utcnow
 from resolvers import account, audit, revocation, validate
 from resolvers.auth import Actor, require_admin
 from resolvers.errors import invalid, not_found
-from resolvers.page import KEEP
+from resolvers.page import KEEP, Keep
 
 LIST_MAX = 500
 
@@ -42,8 +42,8 @@ async def _managed_user(actor: Actor, user_id: str) -> User:
     return user
 
 
-async def update_user(*, actor: Actor, user_id: str, name: str = KEEP,
-                      is_admin: bool = KEEP, is_active: bool = KEEP) -> User:
+async def update_user(*, actor: Actor, user_id: str, name: str | Keep = KEEP,
+                      is_admin: bool | Keep = KEEP, is_active: bool | Keep = KEEP) -> User:
     """Edit a user's name, administrator flag or active state."""
     user = await _managed_user(actor, user_id)
     changes: dict[str, Any] = {}

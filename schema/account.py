@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from starlette.responses import Response
 
 from models import ALL_PAGES, ApiToken, RoleAssignment, User
 from resolvers import account, role, session
 from resolvers.auth import require_authenticated
 from resolvers.errors import invalid
 from resolvers.page import visible_page
-from schema.base import Role, result
+from schema.base import Role
 from schema.context import Info
-from schema.errors import RateLimitedError
+from schema.errors import CommonErrors, RateLimitedError
 from schema.permissions import Policy, guard
 
 if TYPE_CHECKING:
@@ -128,10 +129,19 @@ class SignOutPayload:
     ended_sessions: int
 
 
-CreateApiTokenResult = result("CreateApiTokenResult", CreateApiTokenPayload)
-RevokeApiTokenResult = result("RevokeApiTokenResult", RevokeApiTokenPayload)
-SignInResult = result("SignInResult", SignInPayload, RateLimitedError)
-SignOutResult = result("SignOutResult", SignOutPayload)
+CreateApiTokenResult = Annotated[
+    CreateApiTokenPayload | CommonErrors,
+    strawberry.union("CreateApiTokenResult"),
+]
+RevokeApiTokenResult = Annotated[
+    RevokeApiTokenPayload | CommonErrors,
+    strawberry.union("RevokeApiTokenResult"),
+]
+SignInResult = Annotated[
+    SignInPayload | CommonErrors | RateLimitedError,
+    strawberry.union("SignInResult"),
+]
+SignOutResult = Annotated[SignOutPayload | CommonErrors, strawberry.union("SignOutResult")]
 
 
 def _client_ip(info: Info) -> str:
@@ -139,10 +149,10 @@ def _client_ip(info: Info) -> str:
     return request.client.host if request is not None and request.client else ""
 
 
-def _cookie_response(info: Info) -> Any:
+def _cookie_response(info: Info) -> Response | None:
     # Only an HTTP response can carry a cookie (a websocket operation cannot sign in).
     response = info.context.response
-    return response if response is not None and hasattr(response, "set_cookie") else None
+    return response if isinstance(response, Response) else None
 
 
 @strawberry.type

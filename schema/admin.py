@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,8 +12,9 @@ from models import AuditEntry, User
 from resolvers import audit_log, role
 from resolvers import user as users
 from schema.account import RoleAssignmentType
-from schema.base import Role, not_null, result
+from schema.base import Role, not_null
 from schema.context import Info
+from schema.errors import CommonErrors
 from schema.permissions import Policy, guard, guard_query
 
 
@@ -55,7 +57,7 @@ class AuditEntryType:
                    actor_email=entry.actor_email, action=entry.action,
                    target_type=entry.target_type, target_id=entry.target_id,
                    page_id=strawberry.ID(entry.page_id) if entry.page_id else None,
-                   detail=entry.detail)
+                   detail=JSON(entry.detail))
 
 
 @strawberry.input
@@ -126,12 +128,18 @@ class RevokeRolePayload:
     revoked_role_id: strawberry.ID
 
 
-CreateUserResult = result("CreateUserResult", CreateUserPayload)
-UpdateUserResult = result("UpdateUserResult", UpdateUserPayload)
-DeactivateUserResult = result("DeactivateUserResult", DeactivateUserPayload)
-ReactivateUserResult = result("ReactivateUserResult", ReactivateUserPayload)
-AssignRoleResult = result("AssignRoleResult", AssignRolePayload)
-RevokeRoleResult = result("RevokeRoleResult", RevokeRolePayload)
+CreateUserResult = Annotated[CreateUserPayload | CommonErrors, strawberry.union("CreateUserResult")]
+UpdateUserResult = Annotated[UpdateUserPayload | CommonErrors, strawberry.union("UpdateUserResult")]
+DeactivateUserResult = Annotated[
+    DeactivateUserPayload | CommonErrors,
+    strawberry.union("DeactivateUserResult"),
+]
+ReactivateUserResult = Annotated[
+    ReactivateUserPayload | CommonErrors,
+    strawberry.union("ReactivateUserResult"),
+]
+AssignRoleResult = Annotated[AssignRolePayload | CommonErrors, strawberry.union("AssignRoleResult")]
+RevokeRoleResult = Annotated[RevokeRolePayload | CommonErrors, strawberry.union("RevokeRoleResult")]
 
 
 @strawberry.type

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 
@@ -18,18 +18,20 @@ from resolvers import integration as integrations
 from resolvers.automation_rule import Matcher
 from resolvers.errors import invalid
 from resolvers.page import KEEP
-from schema.base import ComponentStatus, result
+from schema.base import ComponentStatus
 from schema.context import Info
+from schema.errors import CommonErrors
 from schema.permissions import Policy, guard, guard_query
 from settings import get_settings
 
 if TYPE_CHECKING:
     from schema.event import EventType
 
-IntegrationKind = strawberry.enum(e.IntegrationKind, name="IntegrationKind")
-MatchOp = strawberry.enum(e.MatchOp, name="MatchOp",
-                          description="EQUALS: the label has the value; REGEX: the whole value "
-                                      "matches; EXISTS: the label is present and not empty.")
+strawberry.enum(e.IntegrationKind)
+strawberry.enum(e.MatchOp, description="EQUALS: the label has the value; REGEX: the whole value "
+                                       "matches; EXISTS: the label is present and not empty.")
+IntegrationKind: TypeAlias = e.IntegrationKind
+MatchOp: TypeAlias = e.MatchOp
 
 
 @strawberry.type(name="Integration")
@@ -215,11 +217,26 @@ class DeleteAutomationRulePayload:
     deleted_rule_id: strawberry.ID
 
 
-CreateIntegrationResult = result("CreateIntegrationResult", CreateIntegrationPayload)
-RevokeIntegrationResult = result("RevokeIntegrationResult", RevokeIntegrationPayload)
-CreateAutomationRuleResult = result("CreateAutomationRuleResult", CreateAutomationRulePayload)
-UpdateAutomationRuleResult = result("UpdateAutomationRuleResult", UpdateAutomationRulePayload)
-DeleteAutomationRuleResult = result("DeleteAutomationRuleResult", DeleteAutomationRulePayload)
+CreateIntegrationResult = Annotated[
+    CreateIntegrationPayload | CommonErrors,
+    strawberry.union("CreateIntegrationResult"),
+]
+RevokeIntegrationResult = Annotated[
+    RevokeIntegrationPayload | CommonErrors,
+    strawberry.union("RevokeIntegrationResult"),
+]
+CreateAutomationRuleResult = Annotated[
+    CreateAutomationRulePayload | CommonErrors,
+    strawberry.union("CreateAutomationRuleResult"),
+]
+UpdateAutomationRuleResult = Annotated[
+    UpdateAutomationRulePayload | CommonErrors,
+    strawberry.union("UpdateAutomationRuleResult"),
+]
+DeleteAutomationRuleResult = Annotated[
+    DeleteAutomationRulePayload | CommonErrors,
+    strawberry.union("DeleteAutomationRuleResult"),
+]
 
 
 def _matchers(items: list[LabelMatcherInput] | None) -> list[Matcher]:

@@ -10,9 +10,9 @@ import strawberry
 from models import Component, ComponentGroup, StatusPage
 from resolvers import component as components
 from resolvers.status import worst
-from schema.base import ComponentStatus, keep, not_null, result
+from schema.base import ComponentStatus, keep, not_null
 from schema.context import Info
-from schema.errors import BeforeSinceError
+from schema.errors import BeforeSinceError, CommonErrors
 from schema.permissions import Policy, guard
 
 if TYPE_CHECKING:
@@ -240,15 +240,38 @@ class ReorderComponentsPayload:
     page: Annotated[StatusPageType, strawberry.lazy("schema.page")]
 
 
-CreateComponentGroupResult = result("CreateComponentGroupResult", CreateComponentGroupPayload)
-UpdateComponentGroupResult = result("UpdateComponentGroupResult", UpdateComponentGroupPayload)
-DeleteComponentGroupResult = result("DeleteComponentGroupResult", DeleteComponentGroupPayload)
-ReorderComponentGroupsResult = result("ReorderComponentGroupsResult",
-                                      ReorderComponentGroupsPayload)
-CreateComponentResult = result("CreateComponentResult", CreateComponentPayload)
-UpdateComponentResult = result("UpdateComponentResult", UpdateComponentPayload, BeforeSinceError)
-DeleteComponentResult = result("DeleteComponentResult", DeleteComponentPayload)
-ReorderComponentsResult = result("ReorderComponentsResult", ReorderComponentsPayload)
+CreateComponentGroupResult = Annotated[
+    CreateComponentGroupPayload | CommonErrors,
+    strawberry.union("CreateComponentGroupResult"),
+]
+UpdateComponentGroupResult = Annotated[
+    UpdateComponentGroupPayload | CommonErrors,
+    strawberry.union("UpdateComponentGroupResult"),
+]
+DeleteComponentGroupResult = Annotated[
+    DeleteComponentGroupPayload | CommonErrors,
+    strawberry.union("DeleteComponentGroupResult"),
+]
+ReorderComponentGroupsResult = Annotated[
+    ReorderComponentGroupsPayload | CommonErrors,
+    strawberry.union("ReorderComponentGroupsResult"),
+]
+CreateComponentResult = Annotated[
+    CreateComponentPayload | CommonErrors,
+    strawberry.union("CreateComponentResult"),
+]
+UpdateComponentResult = Annotated[
+    UpdateComponentPayload | CommonErrors | BeforeSinceError,
+    strawberry.union("UpdateComponentResult"),
+]
+DeleteComponentResult = Annotated[
+    DeleteComponentPayload | CommonErrors,
+    strawberry.union("DeleteComponentResult"),
+]
+ReorderComponentsResult = Annotated[
+    ReorderComponentsPayload | CommonErrors,
+    strawberry.union("ReorderComponentsResult"),
+]
 
 
 async def _page_of(page_id: str) -> StatusPage:
@@ -273,9 +296,8 @@ class Mutation:
     async def update_component_group(
         self, info: Info, input: UpdateComponentGroupInput
     ) -> UpdateComponentGroupResult:
-        not_null(input.name, "name")
         group = await components.update_group(
-            actor=info.context.actor, group_id=str(input.id), name=keep(input.name),
+            actor=info.context.actor, group_id=str(input.id), name=not_null(input.name, "name"),
             description=keep(input.description),
         )
         return UpdateComponentGroupPayload(
@@ -319,10 +341,10 @@ class Mutation:
     async def update_component(
         self, info: Info, input: UpdateComponentInput
     ) -> UpdateComponentResult:
-        not_null(input.name, "name")
+        name = not_null(input.name, "name")
         group_id = keep(input.group_id)
         component = await components.update_component(
-            actor=info.context.actor, component_id=str(input.id), name=keep(input.name),
+            actor=info.context.actor, component_id=str(input.id), name=name,
             description=keep(input.description),
             group_id=str(group_id) if isinstance(group_id, str) else group_id,
             since=keep(input.since), showcase=keep(input.showcase),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from starlette.requests import Request
@@ -13,6 +14,9 @@ from starlette.websockets import WebSocket
 from resolvers.auth import ANONYMOUS, Actor
 from schema.loaders import Loaders
 
+if TYPE_CHECKING:
+    from schema.subscriber import SubscriberType
+
 
 @dataclass
 class Context:
@@ -20,11 +24,16 @@ class Context:
     response: Response | WebSocket | None = None
     actor: Actor = ANONYMOUS
     # Created on first use: a websocket connection's context lives as long as the socket,
-    # and live results resolve through their page state's loaders instead.
+    # and live results resolve through their page state's loaders instead. What does not
+    # depend on the actor goes there (the event loaders: `loaders.events`); what does, here.
     _loaders: Loaders | None = None
     # The graphql-transport-ws `connection_init` payload (strawberry fills it when declared).
     connection_params: dict[str, Any] | None = None
-    # Free slot for interfaces (e.g. the web layer's cookie to set after signIn).
+    # The actor's IM subscriptions by destination id, loaded once per request by the first
+    # `ImDestination.subscriptions` field that asks (schema.subscriber).
+    im_subscriptions: asyncio.Future[dict[str, list[SubscriberType]]] | None = None
+    # Untyped per-request caches still used by schema.availability and schema.live (their
+    # owners move them to typed fields); new code adds a typed field instead.
     extra: dict[str, Any] = field(default_factory=dict)
     # The live message behind the result a `pageUpdates` stream produced last: (kind,
     # sequence). The websocket layer reads it to fan one result out (web.live_ws).

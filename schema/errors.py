@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -70,15 +72,12 @@ ERROR_TYPES: dict[str, type[Error]] = {
     codes.BEFORE_SINCE: BeforeSinceError,
 }
 
-# Every mutation's union includes these (a refusal or bad input can happen to any of them).
-COMMON_ERRORS = (
-    UnauthenticatedError,
-    ForbiddenError,
-    NotFoundError,
-    InvalidInputError,
-    ConflictError,
+# Every mutation's result union includes these (a refusal or bad input can happen to any of
+# them): `<Name>Result = Annotated[<Name>Payload | CommonErrors | extra errors,
+# strawberry.union("<Name>Result")]`, members in that order.
+CommonErrors: TypeAlias = (
+    UnauthenticatedError | ForbiddenError | NotFoundError | InvalidInputError | ConflictError
 )
-ALL_ERRORS = tuple(ERROR_TYPES.values())
 
 
 def error_from(exc: DomainError) -> Error:

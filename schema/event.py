@@ -13,7 +13,6 @@ from resolvers import history
 from resolvers.event import visible_event
 from schema.base import ComponentStatus, EventKind, EventState, EventStatus
 from schema.context import Info
-from schema.event_loaders import event_loaders
 
 if TYPE_CHECKING:
     from schema.component import ComponentType
@@ -100,13 +99,13 @@ class EventType:
                                   "(for SCHEDULED maintenance, the planned components).")
     async def components(self, info: Info) -> list[ComponentImpact]:
         page = await _page(info, self.page_model, self.model.page_id)
-        rows = await event_loaders(info).affected.load(self.model.id)
+        rows = await info.context.loaders.events.affected.load(self.model.id)
         return [ComponentImpact.build(c, impact, page) for c, impact in rows]
 
     @strawberry.field(description="The timeline, in time order.")
     async def updates(self, info: Info) -> list[EventUpdateType]:
         page = await _page(info, self.page_model, self.model.page_id)
-        rows = await event_loaders(info).updates.load(self.model.id)
+        rows = await info.context.loaders.events.updates.load(self.model.id)
         return [EventUpdateType.from_model(u, [ComponentImpact.build(c, i, page)
                                                for c, i in impacts])
                 for u, impacts in rows]

@@ -1,4 +1,4 @@
-"""Per-request data loaders for events (kept in the context's `extra` slot, never global)."""
+"""Per-request data loaders for events (`info.context.loaders.events`, never global)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from strawberry.dataloader import DataLoader
 
 from models import Component, EventComponent, EventUpdate, UpdateImpact
 from models.enums import ComponentStatus
-from schema.context import Info
 
 Impacts = list[tuple[Component, ComponentStatus]]
 
@@ -65,11 +64,3 @@ class EventLoaders:
                                                ComponentStatus(row.impact)))
         return [by_event[e] for e in event_ids]
 
-
-def event_loaders(info: Info) -> EventLoaders:
-    """This request's event loaders (created on first use)."""
-    loaders = info.context.extra.get("event_loaders")
-    if loaders is None:
-        loaders = info.context.extra["event_loaders"] = EventLoaders()
-    assert isinstance(loaders, EventLoaders)
-    return loaders

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
-from strawberry.utils.str_converters import to_camel_case
 
 from models import Event
 from resolvers import event as events
 from resolvers import maintenance, retrospective, revision
-from resolvers.errors import invalid
-from schema.base import ComponentStatus, EventKind, EventStatus, keep, result
+from schema.base import ComponentStatus, EventKind, EventStatus, keep, not_null
 from schema.context import Info
-from schema.errors import BeforeSinceError
+from schema.errors import BeforeSinceError, CommonErrors
 from schema.event import ComponentImpact, EventType, EventUpdateType
-from schema.event_loaders import event_loaders
 from schema.permissions import Policy, guard
 
 
@@ -181,21 +179,46 @@ class CancelMaintenancePayload:
     event: EventType
 
 
-CreateIncidentResult = result("CreateIncidentResult", CreateIncidentPayload, BeforeSinceError)
-ScheduleMaintenanceResult = result("ScheduleMaintenanceResult", ScheduleMaintenancePayload,
-                                   BeforeSinceError)
-PostEventUpdateResult = result("PostEventUpdateResult", PostEventUpdatePayload,
-                               BeforeSinceError)
-CreateRetrospectiveEventResult = result("CreateRetrospectiveEventResult",
-                                        CreateRetrospectiveEventPayload, BeforeSinceError)
-DeleteEventResult = result("DeleteEventResult", DeleteEventPayload)
-UpdateEventResult = result("UpdateEventResult", UpdateEventPayload)
-EditEventUpdateResult = result("EditEventUpdateResult", EditEventUpdatePayload,
-                               BeforeSinceError)
-DeleteEventUpdateResult = result("DeleteEventUpdateResult", DeleteEventUpdatePayload)
-UpdateMaintenanceResult = result("UpdateMaintenanceResult", UpdateMaintenancePayload,
-                                 BeforeSinceError)
-CancelMaintenanceResult = result("CancelMaintenanceResult", CancelMaintenancePayload)
+CreateIncidentResult = Annotated[
+    CreateIncidentPayload | CommonErrors | BeforeSinceError,
+    strawberry.union("CreateIncidentResult"),
+]
+ScheduleMaintenanceResult = Annotated[
+    ScheduleMaintenancePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("ScheduleMaintenanceResult"),
+]
+PostEventUpdateResult = Annotated[
+    PostEventUpdatePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("PostEventUpdateResult"),
+]
+CreateRetrospectiveEventResult = Annotated[
+    CreateRetrospectiveEventPayload | CommonErrors | BeforeSinceError,
+    strawberry.union("CreateRetrospectiveEventResult"),
+]
+DeleteEventResult = Annotated[
+    DeleteEventPayload | CommonErrors,
+    strawberry.union("DeleteEventResult"),
+]
+UpdateEventResult = Annotated[
+    UpdateEventPayload | CommonErrors,
+    strawberry.union("UpdateEventResult"),
+]
+EditEventUpdateResult = Annotated[
+    EditEventUpdatePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("EditEventUpdateResult"),
+]
+DeleteEventUpdateResult = Annotated[
+    DeleteEventUpdatePayload | CommonErrors,
+    strawberry.union("DeleteEventUpdateResult"),
+]
+UpdateMaintenanceResult = Annotated[
+    UpdateMaintenancePayload | CommonErrors | BeforeSinceError,
+    strawberry.union("UpdateMaintenanceResult"),
+]
+CancelMaintenanceResult = Annotated[
+    CancelMaintenancePayload | CommonErrors,
+    strawberry.union("CancelMaintenanceResult"),
+]
 
 
 def _event(event: Event) -> EventType:
@@ -205,16 +228,11 @@ def _event(event: Event) -> EventType:
 async def _update(info: Info, event: Event, update_id: str) -> EventUpdateType:
     page = await info.context.loaders.page_by_id.load(event.page_id)
     assert page is not None
-    for update, items in await event_loaders(info).updates.load(event.id):
+    for update, items in await info.context.loaders.events.updates.load(event.id):
         if update.id == update_id:
             return EventUpdateType.from_model(
                 update, [ComponentImpact.build(c, i, page) for c, i in items])
     raise AssertionError("the update just written is missing")
-
-
-def _required(value: object, field: str) -> None:
-    if value is None:
-        raise invalid(f"{field} cannot be null", field)
 
 
 @strawberry.type
@@ -283,12 +301,10 @@ class Mutation:
     @strawberry.mutation(extensions=guard(Policy.EVENT_MANAGEMENT))
     async def edit_event_update(self, info: Info, input: EditEventUpdateInput
                                 ) -> EditEventUpdateResult:
-        _required(input.message, "message")
-        _required(input.at, "at")
+        message, at = not_null(input.message, "message"), not_null(input.at, "at")
         components = keep(input.components)
         event, update = await revision.edit_event_update(
-            actor=info.context.actor, update_id=str(input.update_id),
-            message=keep(input.message), at=keep(input.at),
+            actor=info.context.actor, update_id=str(input.update_id), message=message, at=at,
             components=impacts(components) if isinstance(components, list) else components,
         )
         return EditEventUpdatePayload(event=_event(event),
@@ -305,13 +321,15 @@ class Mutation:
     @strawberry.mutation(extensions=guard(Policy.EVENT_MANAGEMENT))
     async def update_maintenance(self, info: Info, input: UpdateMaintenanceInput
                                  ) -> UpdateMaintenanceResult:
-        for name in ("scheduled_start", "scheduled_end", "auto_start", "auto_complete"):
-            _required(getattr(input, name), to_camel_case(name))
+        start = not_null(input.scheduled_start, "scheduled_start")
+        end = not_null(input.scheduled_end, "scheduled_end")
+        auto_start = not_null(input.auto_start, "auto_start")
+        auto_complete = not_null(input.auto_complete, "auto_complete")
         ids = keep(input.component_ids)
         event = await maintenance.update_maintenance(
             actor=info.context.actor, event_id=str(input.event_id),
-            scheduled_start=keep(input.scheduled_start), scheduled_end=keep(input.scheduled_end),
-            auto_start=keep(input.auto_start), auto_complete=keep(input.auto_complete),
+            scheduled_start=start, scheduled_end=end,
+            auto_start=auto_start, auto_complete=auto_complete,
             component_ids=[str(c) for c in ids] if isinstance(ids, list) else ids,
         )
         return UpdateMaintenancePayload(event=_event(event))

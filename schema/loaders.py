@@ -11,6 +11,7 @@ from models import Component, ComponentGroup, RoleAssignment, StatusPage
 from models.enums import ComponentStatus
 from resolvers.role import roles_of_users
 from resolvers.status import statuses_at
+from schema.event_loaders import EventLoaders
 
 
 async def _components_by_page(page_ids: list[str]) -> list[list[Component]]:
@@ -71,3 +72,5 @@ class Loaders:
     roles_by_user: DataLoader[str, list[RoleAssignment]] = field(
         default_factory=lambda: DataLoader(roles_of_users)
     )
+    # An event's updates and affected components (schema.event, schema.template).
+    events: EventLoaders = field(default_factory=EventLoaders)

@@ -12,9 +12,9 @@ from models import enums as e
 from resolvers import domains as domain_names
 from resolvers import page as pages
 from resolvers.status import describe, worst
-from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, not_null, result
+from schema.base import ComponentStatus, EventKind, EventState, Visibility, keep, not_null
 from schema.context import Info
-from schema.errors import LimitReachedError
+from schema.errors import CommonErrors, LimitReachedError
 from schema.permissions import Policy, guard
 
 if TYPE_CHECKING:
@@ -193,10 +193,19 @@ class ReorderPagesPayload:
     pages: list[StatusPageType]
 
 
-CreatePageResult = result("CreatePageResult", CreatePagePayload, LimitReachedError)
-UpdatePageResult = result("UpdatePageResult", UpdatePagePayload, LimitReachedError)
-DeletePageResult = result("DeletePageResult", DeletePagePayload)
-ReorderPagesResult = result("ReorderPagesResult", ReorderPagesPayload)
+CreatePageResult = Annotated[
+    CreatePagePayload | CommonErrors | LimitReachedError,
+    strawberry.union("CreatePageResult"),
+]
+UpdatePageResult = Annotated[
+    UpdatePagePayload | CommonErrors | LimitReachedError,
+    strawberry.union("UpdatePageResult"),
+]
+DeletePageResult = Annotated[DeletePagePayload | CommonErrors, strawberry.union("DeletePageResult")]
+ReorderPagesResult = Annotated[
+    ReorderPagesPayload | CommonErrors,
+    strawberry.union("ReorderPagesResult"),
+]
 
 
 @strawberry.type
@@ -228,17 +237,16 @@ class Mutation:
 
     @strawberry.mutation(extensions=guard(Policy.PAGE_MANAGEMENT))
     async def update_page(self, info: Info, input: UpdatePageInput) -> UpdatePageResult:
-        for name in ("slug", "name", "visibility", "time_zone", "language",
-                     "allow_visitor_language"):
-            not_null(getattr(input, name), name)
         page = await pages.update_page(
-            actor=info.context.actor, page_id=str(input.id), slug=keep(input.slug),
-            name=keep(input.name), visibility=keep(input.visibility),
-            time_zone=keep(input.time_zone), description=keep(input.description),
-            domains_=keep(input.domains), logo_url=keep(input.logo_url),
-            accent_color=keep(input.accent_color),
-            language=keep(input.language),
-            allow_visitor_language=keep(input.allow_visitor_language),
+            actor=info.context.actor, page_id=str(input.id),
+            slug=not_null(input.slug, "slug"), name=not_null(input.name, "name"),
+            visibility=not_null(input.visibility, "visibility"),
+            time_zone=not_null(input.time_zone, "time_zone"),
+            description=keep(input.description), domains_=keep(input.domains),
+            logo_url=keep(input.logo_url), accent_color=keep(input.accent_color),
+            language=not_null(input.language, "language"),
+            allow_visitor_language=not_null(input.allow_visitor_language,
+                                            "allow_visitor_language"),
         )
         return UpdatePagePayload(page=StatusPageType.from_model(page))
 

@@ -32,7 +32,8 @@ def _coercer(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
     """The leaf's output coercion, with the common cases answered without calling it: the
     built-in scalars for values already of their type (what graphql-core returns for them),
     and a memo of earlier answers for enums and dates (statuses and days repeat)."""
-    exact = {"String": str, "ID": str, "Boolean": bool, "Float": float}.get(leaf.name)
+    builtins: dict[str, type[Any]] = {"String": str, "ID": str, "Boolean": bool, "Float": float}
+    exact = builtins.get(leaf.name)
     if exact is not None and leaf.coerce_output_value.__module__.startswith("graphql."):
         finite = leaf.name == "Float"
 
@@ -78,7 +79,7 @@ def _leaves(item: GraphQLOutputType, values: Any) -> Any:
     leaf = item.of_type if isinstance(item, GraphQLNonNull) else item
     if not isinstance(leaf, LEAF) or isinstance(values, str | bytes | dict):
         return _REGULAR
-    out = []
+    out: list[Any] = []
     for value in values:
         if value is None:
             if required:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import datetime
+from typing import Annotated, TypeAlias
 from urllib.parse import urlparse
 
 import strawberry
@@ -15,13 +16,15 @@ from models import enums as e
 from resolvers import delivery as deliveries
 from resolvers import im
 from resolvers import subscriber as subscribers
-from schema.base import DeliveryStatus, ImProvider, SubscriberState, result
+from schema.base import DeliveryStatus, ImProvider, SubscriberState
 from schema.context import Info
-from schema.errors import RateLimitedError
+from schema.errors import CommonErrors, RateLimitedError
 from schema.permissions import Policy, guard, guard_query
 
-SubscriberChannel = strawberry.enum(e.SubscriberChannel, name="SubscriberChannel")
-DeliveryKind = strawberry.enum(e.DeliveryKind, name="DeliveryKind")
+strawberry.enum(e.SubscriberChannel)
+strawberry.enum(e.DeliveryKind)
+SubscriberChannel: TypeAlias = e.SubscriberChannel
+DeliveryKind: TypeAlias = e.DeliveryKind
 
 
 @strawberry.type(name="ImDestination", description="A member's IM webhook (the URL itself, "
@@ -44,14 +47,11 @@ class ImDestinationType:
                                   "owner sees them; end one with unsubscribe(subscriberId)).")
     async def subscriptions(self, info: Info) -> list[SubscriberType]:
         # Only the actor's own destinations have any: load all of those once per request.
-        extra = info.context.extra
-        if _MY_SUBSCRIPTIONS not in extra:
-            extra[_MY_SUBSCRIPTIONS] = asyncio.ensure_future(_my_subscriptions(info))
-        mine: dict[str, list[SubscriberType]] = await extra[_MY_SUBSCRIPTIONS]
+        context = info.context
+        if context.im_subscriptions is None:
+            context.im_subscriptions = asyncio.ensure_future(_my_subscriptions(info))
+        mine = await context.im_subscriptions
         return mine.get(str(self.id), [])
-
-
-_MY_SUBSCRIPTIONS = "subscriber.my_im_subscriptions"
 
 
 async def _my_subscriptions(info: Info) -> dict[str, list[SubscriberType]]:
@@ -231,11 +231,26 @@ class UnsubscribePayload:
     subscriber: SubscriberType
 
 
-SubscribeResult = result("SubscribeResult", SubscribePayload, RateLimitedError)
-BindImDestinationResult = result("BindImDestinationResult", BindImDestinationPayload)
-DeleteImDestinationResult = result("DeleteImDestinationResult", DeleteImDestinationPayload)
-UpdateSubscriptionResult = result("UpdateSubscriptionResult", UpdateSubscriptionPayload)
-UnsubscribeResult = result("UnsubscribeResult", UnsubscribePayload)
+SubscribeResult = Annotated[
+    SubscribePayload | CommonErrors | RateLimitedError,
+    strawberry.union("SubscribeResult"),
+]
+BindImDestinationResult = Annotated[
+    BindImDestinationPayload | CommonErrors,
+    strawberry.union("BindImDestinationResult"),
+]
+DeleteImDestinationResult = Annotated[
+    DeleteImDestinationPayload | CommonErrors,
+    strawberry.union("DeleteImDestinationResult"),
+]
+UpdateSubscriptionResult = Annotated[
+    UpdateSubscriptionPayload | CommonErrors,
+    strawberry.union("UpdateSubscriptionResult"),
+]
+UnsubscribeResult = Annotated[
+    UnsubscribePayload | CommonErrors,
+    strawberry.union("UnsubscribeResult"),
+]
 
 
 def _ids(values: list[strawberry.ID] | None) -> list[str] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -10,10 +11,10 @@ from models import Template
 from models.enums import ComponentStatus as Status
 from resolvers import template as templates
 from resolvers.errors import invalid
-from schema.base import EventKind, EventStatus, keep, result
+from schema.base import EventKind, EventStatus, keep
 from schema.context import Info
+from schema.errors import CommonErrors
 from schema.event import ComponentImpact
-from schema.event_loaders import event_loaders
 from schema.event_mutations import ComponentImpactInput, impacts
 from schema.permissions import Policy, guard
 
@@ -40,7 +41,7 @@ class TemplateType:
         page = await info.context.loaders.page_by_id.load(self.model.page_id)
         assert page is not None
         wanted = [(str(i["componentId"]), Status(i["impact"])) for i in self.model.impacts]
-        found = await event_loaders(info).component.load_many([c for c, _ in wanted])
+        found = await info.context.loaders.events.component.load_many([c for c, _ in wanted])
         return [ComponentImpact.build(c, impact, page)
                 for c, (_, impact) in zip(found, wanted, strict=True) if c is not None]
 
@@ -86,9 +87,18 @@ class DeleteTemplatePayload:
     deleted_template_id: strawberry.ID
 
 
-CreateTemplateResult = result("CreateTemplateResult", CreateTemplatePayload)
-UpdateTemplateResult = result("UpdateTemplateResult", UpdateTemplatePayload)
-DeleteTemplateResult = result("DeleteTemplateResult", DeleteTemplatePayload)
+CreateTemplateResult = Annotated[
+    CreateTemplatePayload | CommonErrors,
+    strawberry.union("CreateTemplateResult"),
+]
+UpdateTemplateResult = Annotated[
+    UpdateTemplatePayload | CommonErrors,
+    strawberry.union("UpdateTemplateResult"),
+]
+DeleteTemplateResult = Annotated[
+    DeleteTemplatePayload | CommonErrors,
+    strawberry.union("DeleteTemplateResult"),
+]
 
 
 @strawberry.type

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from models import Subscriber, SubscriberComponent
 from resolvers import webhook as webhooks
-from schema.base import SubscriberState, result
+from schema.base import SubscriberState
 from schema.context import Info
+from schema.errors import CommonErrors
 from schema.permissions import Policy, guard, guard_query
 
 
@@ -89,9 +91,18 @@ class DeleteWebhookPayload:
     deleted_webhook_id: strawberry.ID
 
 
-SubscribeWebhookResult = result("SubscribeWebhookResult", SubscribeWebhookPayload)
-EnableWebhookResult = result("EnableWebhookResult", EnableWebhookPayload)
-DeleteWebhookResult = result("DeleteWebhookResult", DeleteWebhookPayload)
+SubscribeWebhookResult = Annotated[
+    SubscribeWebhookPayload | CommonErrors,
+    strawberry.union("SubscribeWebhookResult"),
+]
+EnableWebhookResult = Annotated[
+    EnableWebhookPayload | CommonErrors,
+    strawberry.union("EnableWebhookResult"),
+]
+DeleteWebhookResult = Annotated[
+    DeleteWebhookPayload | CommonErrors,
+    strawberry.union("DeleteWebhookResult"),
+]
 
 
 async def _one(hook: Subscriber) -> WebhookType:

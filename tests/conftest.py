@@ -129,28 +129,32 @@ async def empty_all_tables() -> None:
 async def db(database: str) -> AsyncIterator[str]:
     """An empty database for this test (and no page remembered from an earlier one)."""
     from resolvers import domains
-    from web import figures, graphql_cache, page_stale, readcache
 
     await empty_all_tables()
+    # Page domains are remembered per process: a test's pages must not meet an earlier test's
+    # (the read caches need no reset: each test's app makes its own, web/appstate.py).
     domains.clear()
-    # The read caches are per process: a test's pages must not meet an earlier test's.
-    readcache.cache.clear()
-    graphql_cache.cache.clear()
-    figures.cache.clear()
-    page_stale.last_good.clear()
     yield database
 
 
 @pytest.fixture
 async def app(db: str) -> AsyncIterator[Any]:
     """The ASGI app with its lifespan running (database connections are the test's)."""
-    from web import readcache
     from web.app import create_app
+    from web.appstate import app_state
 
     application = create_app(get_settings(), manage_database=False)
     async with application.router.lifespan_context(application):
         yield application
-        await readcache.cache.idle()  # renders a test started finish inside it
+        await app_state(application).read_cache.idle()  # renders a test started finish here
+
+
+@pytest.fixture
+def shared(app: Any) -> Any:
+    """The test app's shared objects (web.appstate.AppState): its caches, new for each app."""
+    from web.appstate import app_state
+
+    return app_state(app)
 
 
 @pytest.fixture

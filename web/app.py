@@ -30,10 +30,16 @@ from web import (
     subscription,
     widget,
 )
+from web.appstate import AppState
 from web.domains import DomainRouter
+from web.figures import FiguresCache
 from web.graphql import graphql_routes
+from web.graphql_cache import ResultCache
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
+from web.page_stale import LastGood
+from web.readcache import ReadCache
+from web.statuspage_view import Rows
 
 log = logging.getLogger("heliograph.web")
 
@@ -73,6 +79,8 @@ class HeliographApp(Starlette):
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
+    shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache(),
+                      figures=FiguresCache(), rows=Rows(), last_good=LastGood())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -93,11 +101,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         async def no_database() -> None:
             return None
 
+        async def stop_listening() -> None:
+            shared.read_cache.close()
+
         try:
             yield {}
         finally:
             stop.set()
             await _shut_down([("the embedded worker", stop_worker),
+                              ("the read cache's change listener", stop_listening),
                               ("the broadcast hub", hub.stop),
                               ("the database", close_db if manage_database else no_database)])
 
@@ -106,7 +118,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
-        *graphql_routes(settings),
+        *graphql_routes(settings, shared),
         *api_v2.routes,
         *feeds.routes,
         *branding.routes,
@@ -116,9 +128,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *widget.routes,
         *pages.routes,  # last: it owns `/` and `/p/{slug}`
     ]
-    app = HeliographApp(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestCounter)],
+    app = HeliographApp(routes=routes, lifespan=lifespan,
+                        middleware=[Middleware(RequestCounter, requests=shared.requests)],
                         exception_handlers=errors.handlers)
     app.state.settings = settings
+    app.state.shared = shared  # web.appstate.app_state(app)
     # The follow area's embed snippet names the installation's public address.
     pages.templates.env.globals["base_url"] = settings.base_url.rstrip("/")
     return app

@@ -26,7 +26,7 @@ async def actor_from_request(conn: HTTPConnection) -> Actor:
 
 def set_session_cookie(response: Response, signed: SignedIn) -> None:
     """After `resolvers.session.sign_in`: hand the browser its new session cookie."""
-    response.set_cookie(COOKIE_NAME, signed.cookie, **cookie_options())  # type: ignore[arg-type]
+    response.set_cookie(COOKIE_NAME, signed.cookie, **cookie_options())
 
 
 def clear_session_cookie(response: Response) -> None:

@@ -14,7 +14,8 @@ from starlette.routing import Route
 from models import Event
 from models.enums import EventKind, Visibility
 from web import figures as page_figures
-from web.readcache import PRIVATE, PUBLIC, CachedResponse, cache, not_found, unavailable
+from web.appstate import app_state
+from web.readcache import PRIVATE, PUBLIC, CachedResponse, not_found, unavailable
 from web.status_html import log, visitor
 
 MEDIA_TYPE = b"application/json; charset=utf-8"
@@ -22,6 +23,8 @@ MEDIA_TYPE = b"application/json; charset=utf-8"
 
 async def bar_details(request: Request) -> Response:
     """The bar's date, status and events (kind, title, link), newest state of the page."""
+    shared = app_state(request.app)
+    cache = shared.read_cache
     cache.listen()
     slug = request.path_params["slug"]
     try:
@@ -38,7 +41,7 @@ async def bar_details(request: Request) -> Response:
         snap = await cache.snapshot(meta)
         if snap is None:
             return not_found()
-        item = (await page_figures.cache.get(snap)).get(request.path_params["item_id"])
+        item = (await shared.figures.get(snap)).get(request.path_params["item_id"])
         index = item.bar_index(day) if item is not None else None
         if item is None or index is None:
             return not_found()

@@ -116,7 +116,7 @@ async def event(request: Request) -> Response:
     statuses = INCIDENT_STATUSES if found["kind"] == "INCIDENT" else MAINTENANCE_STATUSES
     current = {i["component"]["id"]: i["impact"] for i in found["components"]}
     return _view(request, "event.html", {
-        "viewer": answer.data.get("viewer"), "event": found, "page": found["page"],
+        "viewer": (answer.data or {}).get("viewer"), "event": found, "page": found["page"],
         # Preset to where the event is: a preset never moves it forward (a quick note after
         # "Monitoring" must not resolve the incident and mail everyone).
         "statuses": statuses, "current": current, "preset_status": found["status"],

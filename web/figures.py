@@ -143,5 +143,3 @@ class FiguresCache:
             task.add_done_callback(done)
         return await asyncio.shield(task)
 
-
-cache = FiguresCache()

@@ -20,7 +20,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from resolvers import domains
 from schema import build_schema
 from schema.context import Context
+from schema.live import on_ws_connect as live_connection_init
 from settings import Settings
+from web.appstate import AppState
 from web.auth import actor_from_request
 from web.graphql_cache import GraphQLCache
 from web.live_ws import LiveTransportWSHandler
@@ -42,8 +44,8 @@ class HeliographGraphQL(GraphQL[Context, None]):
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         if len(response.body) > self.max_response_bytes:
-            response.body = self.encode_json(_too_large(len(response.body),
-                                                        self.max_response_bytes)).encode()
+            response.body = self.encode_json_string(
+                _too_large(len(response.body), self.max_response_bytes)).encode()
             response.headers["content-length"] = str(len(response.body))
         return response
 
@@ -54,10 +56,7 @@ class HeliographGraphQL(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> Any:
         """graphql-transport-ws `connection_init`: the live domain authenticates here."""
-        from schema import live
-
-        hook = getattr(live, "on_ws_connect", None)
-        return await hook(context) if hook is not None else None
+        return await live_connection_init(context)
 
 
 def _too_large(size: int, limit: int) -> dict[str, Any]:
@@ -68,7 +67,7 @@ def _too_large(size: int, limit: int) -> dict[str, Any]:
     }]}
 
 
-def graphql_routes(settings: Settings) -> list[Any]:
+def graphql_routes(settings: Settings, shared: AppState) -> list[Any]:
     app = HeliographGraphQL(
         build_schema(settings.production),
         graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
@@ -84,7 +83,8 @@ def graphql_routes(settings: Settings) -> list[Any]:
     # Route + WebSocketRoute on one path: a Mount would 307 POSTs and refuse the websocket.
     return [
         # Anonymous reads of public pages are answered from memory (web.graphql_cache).
-        Route("/graphql", GraphQLHttpGuard(GraphQLCache(app), settings),
-              methods=["GET", "POST"]),
+        Route("/graphql", GraphQLHttpGuard(
+            GraphQLCache(app, shared.graphql_cache, shared.read_cache), settings),
+            methods=["GET", "POST"]),
         WebSocketRoute("/graphql", app),
     ]

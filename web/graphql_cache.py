@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.enums import Visibility
 from resolvers.session import COOKIE_NAME
-from web.readcache import cache as pages
+from web.readcache import ReadCache
 
 NOW_SECONDS = 5.0  # figures that depend on now (rolling windows, today's bar) move this late
 BUDGET_BYTES = 64 * 1024 * 1024
@@ -241,15 +241,14 @@ class ResultCache:
         return entry
 
 
-cache = ResultCache()
-
-
 class GraphQLCache:
-    """Wraps the GraphQL HTTP endpoint: serves cacheable requests from `cache`."""
+    """Wraps the GraphQL HTTP endpoint: serves cacheable requests from `results`, while
+    `pages` (the app's read cache) says each page is public and at which sequence."""
 
-    def __init__(self, app: ASGIApp, results: ResultCache = cache) -> None:
+    def __init__(self, app: ASGIApp, results: ResultCache, pages: ReadCache) -> None:
         self.app = app
         self.results = results
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method")
@@ -264,6 +263,7 @@ class GraphQLCache:
         if found is None:
             await self.app(scope, receive, send)
             return
+        pages = self.pages
         pages.listen()
         versions = []
         for slug in found.slugs:

@@ -18,9 +18,8 @@ from models import Delivery, NotificationJob
 from models.enums import DeliveryStatus
 from realtime import hub
 from resolvers import automation
+from web.appstate import app_state
 from web.live_ws import open_subscriptions
-
-_requests: Counter[tuple[str, int]] = Counter()
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FIGURES_SECONDS = 15.0  # the database counts are this old at most (a scrape is cheap)
@@ -36,12 +35,13 @@ Figures = tuple[int, int, int, int, int]
 
 def clear_cache(app: Any) -> None:
     """Forget the figures counted for `app` (the next scrape counts again)."""
-    app.state.metrics_figures = None
+    app_state(app).metrics_figures = None
 
 
 async def _database_figures(app: Any) -> Figures:
     """(backlog, failed, jobs pending, alerts waiting, alerts failed), cached per app."""
-    cached: tuple[float, Figures] | None = getattr(app.state, "metrics_figures", None)
+    shared = app_state(app)
+    cached = shared.metrics_figures
     if cached is not None and time.monotonic() - cached[0] < FIGURES_SECONDS:
         return cached[1]
     pending = await Delivery.filter(
@@ -51,7 +51,7 @@ async def _database_figures(app: Any) -> Figures:
     jobs = await NotificationJob.filter(expanded_at__isnull=True).count()
     alerts_waiting, alerts_failed = await automation.inbox_figures()
     figures = (pending, failed, jobs, alerts_waiting, alerts_failed)
-    app.state.metrics_figures = (time.monotonic(), figures)
+    shared.metrics_figures = (time.monotonic(), figures)
     return figures
 
 
@@ -66,10 +66,12 @@ def _authorized(request: Request) -> bool:
 
 
 class RequestCounter:
-    """Counts HTTP requests by method and status (pure ASGI: no body buffering)."""
+    """Counts HTTP requests by method and status into `requests` (the app's
+    `AppState.requests`; pure ASGI: no body buffering)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, requests: Counter[tuple[str, int]]) -> None:
         self.app = app
+        self.requests = requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,7 +88,7 @@ class RequestCounter:
         try:
             await self.app(scope, receive, counting_send)
         finally:
-            _requests[(method_label(scope["method"]), status)] += 1
+            self.requests[(method_label(scope["method"]), status)] += 1
 
 
 async def metrics(request: Request) -> PlainTextResponse:
@@ -97,7 +99,7 @@ async def metrics(request: Request) -> PlainTextResponse:
         "# HELP heliograph_http_requests_total HTTP requests served by this process.",
         "# TYPE heliograph_http_requests_total counter",
     ]
-    for (method, status), count in sorted(_requests.items()):
+    for (method, status), count in sorted(app_state(request.app).requests.items()):
         lines.append(
             f'heliograph_http_requests_total{{method="{method}",status="{status}"}} {count}'
         )

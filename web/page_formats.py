@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from models.enums import Visibility
 from resolvers import domains
+from web.appstate import app_state
 from web.auth import actor_from_request
 from web.readcache import (
     CORS,
@@ -21,8 +22,8 @@ from web.readcache import (
     STALE_FORMATS,
     CachedResponse,
     Entry,
+    ReadCache,
     Render,
-    cache,
     log,
     not_found,
     unavailable,
@@ -61,9 +62,10 @@ def not_modified(scope: Scope, entry: Entry) -> bool:
 async def serve(scope: Scope, *, slug: str | None, variant: str, media_type: str,
                 render: Render) -> Response:
     """Answer a GET for one page's format from the cache (slug None: the default page)."""
+    cache = app_state(scope["app"]).read_cache
     cache.listen()
     try:
-        return await _serve(scope, slug=slug, variant=variant, media_type=media_type,
+        return await _serve(cache, scope, slug=slug, variant=variant, media_type=media_type,
                             render=render)
     except Exception:
         # The database (or a render) failed: the last good body of a public page, marked.
@@ -74,8 +76,8 @@ async def serve(scope: Scope, *, slug: str | None, variant: str, media_type: str
         return CachedResponse(entry.body, 200, [*entry.headers, *STALE])
 
 
-async def _serve(scope: Scope, *, slug: str | None, variant: str, media_type: str,
-                 render: Render) -> Response:
+async def _serve(cache: ReadCache, scope: Scope, *, slug: str | None, variant: str,
+                 media_type: str, render: Render) -> Response:
     if slug is None:
         slug = await cache.default_slug()
         if slug is None:

@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import i18n
+from resolvers.statuspage import PageMeta
+from web.appstate import app_state
 from web.readcache import STALE, CachedResponse
-from web.readcache import cache as read_cache
 from web.status_html import (
     NO_CACHE,
     VARY_LANGUAGE,
@@ -59,11 +60,11 @@ class LastGood:
         while self.size > self.budget:
             self._drop(next(iter(self._bodies)))
 
-    def get(self, slug: str, key: str) -> bytes | None:
-        """The kept body, if the read cache last saw that page public under this slug."""
+    def get(self, slug: str, key: str, public: PageMeta | None) -> bytes | None:
+        """The kept body, if the read cache last saw that page public under this slug
+        (`public`: `ReadCache.last_public(slug)`)."""
         kept = self._bodies.get((slug, key))
-        meta = read_cache.last_public(slug)
-        if kept is None or meta is None or meta.id != kept[0]:
+        if kept is None or public is None or public.id != kept[0]:
             return None
         self._bodies.move_to_end((slug, key))
         return kept[1]
@@ -77,8 +78,6 @@ class LastGood:
     def _cost(where: tuple[str, str], body: bytes) -> int:
         return len(body) + len(where[0]) + len(where[1]) + OVERHEAD
 
-
-last_good = LastGood()
 # (response, the id of the page it showed or None when it must not be kept)
 Rendered = tuple[Response, str | None]
 
@@ -87,6 +86,8 @@ async def serve(request: Request, slug: str, key: str,
                 render: Callable[[], Awaitable[Rendered]]) -> Response:
     """`render()`'s response; when it cannot be made, the last good one (anonymous visitors
     of a page last seen public) or the 503 page."""
+    shared = app_state(request.app)
+    read_cache, last_good = shared.read_cache, shared.last_good
     read_cache.listen()  # a page edited here is forgotten at once (its visibility may change)
     anonymous = not has_credentials(request.scope)
     lang, vary = i18n.DEFAULT, False
@@ -105,7 +106,7 @@ async def serve(request: Request, slug: str, key: str,
         if known is not None and not key.endswith(":" + lang):
             lang = page_language(request.scope, known.language, known.allow_visitor_language)
             key += ":" + lang
-        body = last_good.get(slug, key) if anonymous else None
+        body = last_good.get(slug, key, known) if anonymous else None
         if body is None:
             page = render_page({}, request.url.path, "unavailable.html", lang)
             return CachedResponse(page, 503, [*NO_CACHE, (b"retry-after", b"5")])

@@ -10,7 +10,8 @@ task, and while that render is in flight the previous body of the page is served
 `STALE_GRACE` seconds after the new sequence became known here (then callers wait for it).
 When the database cannot be read, a public page's last body is served with `X-Heliograph-Stale`
 (and a `Warning`), never an internal page's. The endpoints serving these bodies are in
-web/page_formats.py.
+web/page_formats.py. One ReadCache per app, made by `web.app.create_app`: a request reaches
+it as `app_state(request.app).read_cache` (web/appstate.py).
 """
 
 from __future__ import annotations
@@ -319,6 +320,3 @@ def _entry(meta: PageMeta, body: bytes, media_type: str) -> Entry:
     ]
     return Entry(meta.sequence, meta.visibility, body, etag, last_modified, headers,
                  time.monotonic())
-
-
-cache = ReadCache()

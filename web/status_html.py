@@ -24,10 +24,10 @@ from resolvers import domains
 from resolvers.auth import ANONYMOUS, Actor
 from resolvers.session import COOKIE_NAME
 from resolvers.statuspage import PageMeta, PageSnapshot
-from web import figures as page_figures
+from web.appstate import AppState, app_state
 from web.auth import actor_from_request
 from web.page_formats import not_modified
-from web.readcache import STALE, CachedResponse, cache, log
+from web.readcache import STALE, CachedResponse, ReadCache, log
 from web.statuspage_view import events_context, page_dict, status_context
 from web.templating import templates
 
@@ -67,6 +67,7 @@ async def language_of(scope: Scope, slug: str | None) -> tuple[str, bool]:
     """The language `slug`'s pages are shown in to this visitor, and whether it follows the
     visitor's (English for an unknown page; the last known identity when unreadable)."""
     meta: PageMeta | None
+    cache = app_state(scope["app"]).read_cache
     try:
         meta = await cache.meta(slug) if slug else None
     except Exception:
@@ -111,12 +112,13 @@ def render_page(context: dict[str, Any], path: str, name: str = "status.html",
         return templates.env.get_template(name).render(context).encode()
 
 
-async def status_body(snap: PageSnapshot, path: str, actor: Actor = ANONYMOUS,
-                      lang: str | None = None) -> bytes:
-    """The status page of this snapshot as `actor` sees it, in `lang`."""
-    figures = await page_figures.cache.get(snap)
+async def status_body(shared: AppState, snap: PageSnapshot, path: str,
+                      actor: Actor = ANONYMOUS, lang: str | None = None) -> bytes:
+    """The status page of this snapshot as `actor` sees it, in `lang` (`shared`: the app's
+    figures and rendered rows)."""
+    figures = await shared.figures.get(snap)
     with i18n.using(lang):
-        return render_page(status_context(snap, figures, _viewer(actor)), path)
+        return render_page(status_context(snap, figures, _viewer(actor), shared.rows), path)
 
 
 def live_body(snap: PageSnapshot, path: str, lang: str | None = None) -> bytes:
@@ -131,7 +133,7 @@ def not_found_page(path: str, actor: Actor = ANONYMOUS) -> Response:
     return CachedResponse(body, 404, NO_CACHE)
 
 
-async def _page(slug: str | None, at_least: int | None, actor: Actor
+async def _page(cache: ReadCache, slug: str | None, at_least: int | None, actor: Actor
                 ) -> tuple[PageMeta, str] | None:
     """The page's identity when `actor` may see it, and its slug."""
     if slug is None:
@@ -147,12 +149,14 @@ async def _page(slug: str | None, at_least: int | None, actor: Actor
 async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
                      at_least: int | None = None) -> Response:
     """The status page (or its live part) of `slug` (None: the default page)."""
+    shared = app_state(scope["app"])
+    cache = shared.read_cache
     cache.listen()
     path: str = scope["path"]
     variant = ("live" if live else "html:") + ("" if live else path) + f"@{domains.version}"
     try:
         actor = await visitor(scope)
-        found = await _page(slug, at_least, actor)
+        found = await _page(cache, slug, at_least, actor)
         if found is None:
             return not_found_page(path, actor)
         meta, slug = found
@@ -165,13 +169,13 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
             if snap is None:
                 return not_found_page(path, actor)
             body = live_body(snap, path, lang) if live else await status_body(
-                snap, path, actor, lang)
+                shared, snap, path, actor, lang)
             return CachedResponse(body, 200, [
                 *NO_CACHE, (b"vary", b"Cookie, Authorization"), *vary])
 
         async def render(snap: PageSnapshot) -> bytes:
             return live_body(snap, path, lang) if live else await status_body(
-                snap, path, lang=lang)
+                shared, snap, path, lang=lang)
 
         entry = await cache.entry(meta, variant, MEDIA_TYPE, render,
                                   max_age=None if live else MAX_AGE,
@@ -227,11 +231,12 @@ async def live_fragment(request: Request) -> Response:
 
 async def status_context_for(request: Request, slug: str) -> dict[str, Any] | None:
     """The status page's context for one visitor (the subscribe form answers on the page)."""
+    shared = app_state(request.app)
     actor = await visitor(request.scope)
-    found = await _page(slug, None, actor)
+    found = await _page(shared.read_cache, slug, None, actor)
     if found is None:
         return None
-    snap = await cache.snapshot(found[0])
+    snap = await shared.read_cache.snapshot(found[0])
     if snap is None:
         return None
-    return status_context(snap, await page_figures.cache.get(snap), _viewer(actor))
+    return status_context(snap, await shared.figures.get(snap), _viewer(actor), shared.rows)

@@ -138,12 +138,9 @@ class Rows:
         return row
 
 
-rows = Rows()
-
-
 def status_context(snap: PageSnapshot, figures: dict[str, ItemFigures] | None,
-                   viewer: dict[str, Any] | None) -> dict[str, Any]:
-    """Everything status.html shows for this snapshot."""
+                   viewer: dict[str, Any] | None, rows: Rows) -> dict[str, Any]:
+    """Everything status.html shows for this snapshot (`rows`: the app's rendered rows)."""
     page = page_dict(snap)
     components = [_component(snap, c, figures) for c in snap.components]
 

@@ -12,8 +12,9 @@ from starlette.routing import Route
 
 from models.enums import Visibility
 from resolvers.statuspage import PageSnapshot
+from web.appstate import app_state
 from web.page_formats import not_modified
-from web.readcache import STALE, CachedResponse, cache, log
+from web.readcache import STALE, CachedResponse, log
 from web.status_html import (
     MEDIA_TYPE,
     NO_CACHE,
@@ -35,6 +36,7 @@ def widget_body(snap: PageSnapshot, lang: str | None = None) -> bytes:
 
 
 async def widget(request: Request) -> Response:
+    cache = app_state(request.app).read_cache
     cache.listen()
     slug = request.path_params["slug"]
     path = request.url.path

@@ -16,8 +16,7 @@ from models import Component, ComponentGroup, Event, ImpactSpan, StatusPage
 from models.base import utcnow
 from models.enums import ComponentStatus, EventKind, EventStatus
 from resolvers.availability import clear_cache
-from web.graphql_cache import cache as graphql_cache
-from web.readcache import cache as read_cache
+from web.appstate import AppState
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -305,7 +304,8 @@ async def seed_page(slug: str, components: int, groups: int) -> None:
                                     start=now - offset * D, end=now - offset * D + 2 * H)
 
 
-async def test_query_count_does_not_grow_with_the_number_of_components(gql: Any) -> None:
+async def test_query_count_does_not_grow_with_the_number_of_components(
+        gql: Any, shared: AppState) -> None:
     await seed_page("small", components=2, groups=1)
     await seed_page("large", components=20, groups=4)
     counts = {}
@@ -315,8 +315,8 @@ async def test_query_count_does_not_grow_with_the_number_of_components(gql: Any)
                 clear_cache()
             # This counts the resolvers' statements: keep the HTTP-level cache of anonymous
             # reads (web.graphql_cache, tested in tests/web/test_graphql_cache.py) out of it.
-            graphql_cache.clear()
-            read_cache.clear()
+            shared.graphql_cache.clear()
+            shared.read_cache.clear()
             with logged_queries() as log:
                 body = await gql(EVERYTHING, {"slug": slug}, token="")
             page = body["data"]["page"]

@@ -200,3 +200,25 @@ async def test_update_delete_group_leaves_components_ungrouped(gql: Any) -> None
     read = (await gql(PAGE, {"slug": "acme"}))["data"]["page"]
     assert read["groups"] == [] and read["components"][0]["group"] is None
     assert await AuditEntry.filter(action="group.delete").count() == 1
+
+
+UPDATE_PAGE = """
+mutation($input: UpdatePageInput!) {
+  updatePage(input: $input) {
+    __typename
+    ... on UpdatePagePayload { page { slug name } }
+    ... on Error { code message field }
+  }
+}"""
+
+
+@pytest.mark.parametrize("field", ["slug", "name", "visibility", "timeZone", "language",
+                                   "allowVisitorLanguage"])
+async def test_an_explicit_null_for_a_page_setting_is_refused(gql: Any, field: str) -> None:
+    page = await create_page(gql)
+    body = await gql(UPDATE_PAGE, {"input": {"id": page["page"]["id"], "name": "Renamed",
+                                             field: None}})
+    result = body["data"]["updatePage"]
+    assert (result["__typename"], result["code"], result["field"]) == (
+        "InvalidInputError", "INVALID", field)
+    assert (await StatusPage.get(id=page["page"]["id"])).name == "Acme"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,15 +12,15 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from statuspage_world import CREATE_COMPONENT, add_component, build_world, create_page, post_update
 
-from web.readcache import cache
+from web.appstate import AppState
 
 
-async def after_render(client: Any, *urls: str) -> None:
+async def after_render(client: Any, shared: AppState, *urls: str) -> None:
     """Right after a change a read may get the previous body while the new one renders (for
     at most STALE_GRACE): make those reads and wait for their renders to finish."""
     for url in urls:
         await client.get(url)
-    await cache.idle()
+    await shared.read_cache.idle()
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -52,13 +51,6 @@ REGISTRY = _registry()
 def validator(schema_file: str) -> Draft202012Validator:
     schema = json.loads((SCHEMAS / schema_file).read_text())
     return Draft202012Validator(schema, registry=REGISTRY)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 async def test_every_endpoint_validates_against_the_documented_schema(client: Any,
@@ -170,8 +162,8 @@ async def test_lists_of_incidents_and_maintenances(client: Any, gql: Any) -> Non
         world.events["upcoming"], world.events["in_progress"]}
 
 
-async def test_conditional_requests_get_304_until_the_page_changes(client: Any,
-                                                                   gql: Any) -> None:
+async def test_conditional_requests_get_304_until_the_page_changes(
+        client: Any, gql: Any, shared: AppState) -> None:
     world = await build_world(gql)
     url = "/p/acme/api/v2/summary.json"
     first = await client.get(url)
@@ -187,7 +179,7 @@ async def test_conditional_requests_get_304_until_the_page_changes(client: Any,
     assert since.status_code == 304
 
     await post_update(gql, world.events["active"], "RESOLVED", "All good now.")
-    await after_render(client, url)
+    await after_render(client, shared, url)
     changed = await client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert changed.json()["incidents"] == []
@@ -280,7 +272,8 @@ mutation($input: DeleteEventInput!) {
 }"""
 
 
-async def test_retrospective_and_deleted_events(client: Any, gql: Any) -> None:
+async def test_retrospective_and_deleted_events(client: Any, gql: Any,
+                                                shared: AppState) -> None:
     page_id = await create_page(gql, "acme", "Acme")
     began = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     api = (await gql(CREATE_COMPONENT, {"input": {
@@ -309,12 +302,13 @@ async def test_retrospective_and_deleted_events(client: Any, gql: Any) -> None:
 
     assert (await gql(DELETE, {"input": {"eventId": event_id}}))["data"]["deleteEvent"][
         "__typename"] == "DeleteEventPayload"
-    await after_render(client, "/p/acme/api/v2/incidents.json")
+    await after_render(client, shared, "/p/acme/api/v2/incidents.json")
     after = await client.get("/p/acme/api/v2/incidents.json", headers={"If-None-Match": etag})
     assert after.status_code == 200 and after.json()["incidents"] == []
 
 
 async def test_concurrent_readers_share_one_read_of_the_page(client: Any, gql: Any,
+                                                             shared: AppState,
                                                              monkeypatch: Any) -> None:
     import asyncio
 
@@ -336,7 +330,8 @@ async def test_concurrent_readers_share_one_read_of_the_page(client: Any, gql: A
 
     await post_update(gql, world.events["active"], "RESOLVED", "Done.")
     await asyncio.gather(*(client.get(path) for path in paths))
-    await cache.idle()  # the new sequence's renders, meanwhile the previous bodies answered
+    # The new sequence's renders; meanwhile the previous bodies answered.
+    await shared.read_cache.idle()
     responses = await asyncio.gather(*(client.get(path) for path in paths))
     assert reads == [world.page_id] * 2
     assert all(r.status_code == 200 and "Done." in r.text for r in responses
@@ -349,13 +344,13 @@ mutation($input: UpdatePageInput!) {
 }"""
 
 
-async def test_a_local_change_is_served_at_once_even_under_a_new_slug(client: Any,
-                                                                      gql: Any) -> None:
+async def test_a_local_change_is_served_at_once_even_under_a_new_slug(
+        client: Any, gql: Any, shared: AppState) -> None:
     page_id = await create_page(gql, "acme", "Acme")
     assert (await client.get("/p/acme/api/v2/status.json")).status_code == 200
     assert (await client.get("/p/renamed/api/v2/status.json")).status_code == 404
     await gql(UPDATE_PAGE, {"input": {"id": page_id, "slug": "renamed", "name": "Renamed"}})
-    await after_render(client, "/p/renamed/api/v2/status.json")
+    await after_render(client, shared, "/p/renamed/api/v2/status.json")
     renamed = await client.get("/p/renamed/api/v2/status.json")
     assert renamed.status_code == 200 and renamed.json()["page"]["name"] == "Renamed"
     assert (await client.get("/p/acme/api/v2/status.json")).status_code == 404
@@ -364,6 +359,7 @@ async def test_a_local_change_is_served_at_once_even_under_a_new_slug(client: An
 
 
 async def test_default_page_setting_names_the_page_at_the_root(client: Any, gql: Any,
+                                                               shared: AppState,
                                                                admin_token: str) -> None:
     import os
 
@@ -373,7 +369,7 @@ async def test_default_page_setting_names_the_page_at_the_root(client: Any, gql:
     await create_page(gql, "ops", "Ops", visibility="INTERNAL")
     os.environ["DEFAULT_PAGE"] = "ops"
     reset_settings()
-    cache.clear()
+    shared.read_cache.clear()
     try:
         assert (await client.get("/api/v2/status.json")).status_code == 404
         signed = await client.get("/api/v2/status.json",
@@ -383,5 +379,5 @@ async def test_default_page_setting_names_the_page_at_the_root(client: Any, gql:
     finally:
         del os.environ["DEFAULT_PAGE"]
         reset_settings()
-        cache.clear()
+        shared.read_cache.clear()
     assert (await client.get("/api/v2/status.json")).json()["page"]["name"] == "First"

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from statuspage_world import add_component, build_world, create_page, post_update
 
-from web.readcache import cache
+from web.appstate import AppState
 
 pytestmark = pytest.mark.usefixtures("db")
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def words(svg: bytes) -> tuple[str, set[str]]:
@@ -51,7 +43,7 @@ async def test_page_and_component_badges_say_their_status(client: Any, gql: Any)
     assert default.content == response.content
 
 
-async def test_a_badge_changes_with_the_page(client: Any, gql: Any) -> None:
+async def test_a_badge_changes_with_the_page(client: Any, gql: Any, shared: AppState) -> None:
     world = await build_world(gql)
     url = f"/p/acme/components/{world.components['API']}/badge.svg"
     first = await client.get(url)
@@ -59,7 +51,7 @@ async def test_a_badge_changes_with_the_page(client: Any, gql: Any) -> None:
             ).status_code == 304
     await post_update(gql, world.events["active"], "RESOLVED", "Fixed.")
     await client.get(url)  # may be the previous badge while the new one renders
-    await cache.idle()
+    await shared.read_cache.idle()
     after = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
     assert words(after.content)[1] == {"API", "operational"}

@@ -23,7 +23,7 @@ from tests.notifications.support import (
     open_incident,
     path_of,
 )
-from web import readcache
+from web.appstate import AppState
 
 pytestmark = pytest.mark.usefixtures("db")
 __all__ = ["mail_sink"]
@@ -127,7 +127,8 @@ async def test_an_internal_pages_domain_needs_sign_in(client: httpx.AsyncClient,
 
 
 async def test_a_form_on_the_pages_domain_may_write_with_a_cookie(client: httpx.AsyncClient,
-                                                                  gql: Any) -> None:
+                                                                  gql: Any,
+                                                                  shared: AppState) -> None:
     await make_page(gql, "shop", domains=["status.example.com"])
     await create_user(email="csrf@example.com", password="long enough pw", is_admin=True)
     cookie = (await sign_in(email="csrf@example.com", password="long enough pw")).cookie
@@ -144,7 +145,7 @@ async def test_a_form_on_the_pages_domain_may_write_with_a_cookie(client: httpx.
     # The live page on the domain may open the websocket too; a stranger's page may not.
     from web.graphql import graphql_routes
 
-    endpoint = graphql_routes(get_settings())[-1].app
+    endpoint = graphql_routes(get_settings(), shared)[-1].app
     assert endpoint.is_websocket_origin_allowed(None, "http://status.example.com")
     assert not endpoint.is_websocket_origin_allowed(None, "http://evil.example")
 
@@ -180,7 +181,7 @@ async def test_only_page_managers_set_domains(gql: Any) -> None:
 
 
 async def test_branding_favicon_and_title_follow_the_page(client: httpx.AsyncClient,
-                                                          gql: Any) -> None:
+                                                          gql: Any, shared: AppState) -> None:
     page = await make_page(gql, "shop", accentColor="#AA5500",
                            logoUrl="https://cdn.example.com/logo.svg")
     assert page["accentColor"] == "#aa5500"
@@ -197,10 +198,10 @@ async def test_branding_favicon_and_title_follow_the_page(client: httpx.AsyncCli
                                    "components": [{"componentId": component,
                                                    "impact": "FULL_OUTAGE"}]}})
     await client.get("/p/shop/favicon.svg")  # may be the previous one while the new renders
-    await readcache.cache.idle()
+    await shared.read_cache.idle()
     assert "#c62828" in (await client.get("/p/shop/favicon.svg")).text  # major outage red
     await client.get("/p/shop")
-    await readcache.cache.idle()
+    await shared.read_cache.idle()
     assert "<title>⚠ Checkout down · Shop status</title>" in (await client.get("/p/shop")).text
 
 

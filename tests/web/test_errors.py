@@ -10,6 +10,7 @@ import pytest
 
 from resolvers.demo import load_demo
 from web import readcache
+from web.appstate import AppState
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -28,7 +29,7 @@ async def test_unknown_json_paths_and_wrong_methods_answer_json(client: Any) -> 
 
 
 async def test_an_unreadable_database_is_a_json_503_or_the_last_good_state(
-    client: Any, monkeypatch: pytest.MonkeyPatch
+    client: Any, shared: AppState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tortoise.exceptions import DBConnectionError
 
@@ -42,7 +43,7 @@ async def test_an_unreadable_database_is_a_json_503_or_the_last_good_state(
 
     monkeypatch.setattr(readcache, "page_meta", down)
     monkeypatch.setattr(readcache, "snapshot", down)
-    monkeypatch.setattr(readcache.cache, "refresh", 0.0)  # re-read the page's sequence now
+    monkeypatch.setattr(shared.read_cache, "refresh", 0.0)  # re-read the page's sequence now
     stale = await client.get("/p/demo/api/v2/summary.json")
     assert stale.status_code == 200 and stale.content == good.content
     assert stale.headers["x-heliograph-stale"] == "1"

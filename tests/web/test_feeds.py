@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -11,16 +10,7 @@ import icalendar
 import pytest
 from statuspage_world import CREATE_INCIDENT, add_component, build_world, create_page
 
-from web.readcache import cache
-
 pytestmark = pytest.mark.usefixtures("db")
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 async def test_atom_lists_events_with_their_updates(client: Any, gql: Any) -> None:

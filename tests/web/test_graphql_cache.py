@@ -17,8 +17,8 @@ import pytest
 from statuspage_world import CREATE_INCIDENT, add_component, create_page
 
 from models import StatusPage
-from web.graphql_cache import cache
-from web.readcache import cache as read_cache
+from web.appstate import AppState
+from web.graphql_cache import ResultCache
 
 PAGE = """
 query Page($slug: String!) {
@@ -73,6 +73,12 @@ async def anonymous(client: Any, query: str, variables: dict[str, Any] | None = 
 
 
 @pytest.fixture
+def cache(shared: AppState) -> ResultCache:
+    """The test app's cache of anonymous answers (each app makes its own)."""
+    return shared.graphql_cache
+
+
+@pytest.fixture
 async def acme(gql: Any) -> dict[str, str]:
     page_id = await create_page(gql, "acme", "Acme")
     return {"page": page_id, "api": await add_component(gql, page_id, "API")}
@@ -105,17 +111,18 @@ async def test_a_mutation_is_visible_to_the_next_anonymous_query(
 
 
 async def test_a_change_made_by_another_process_is_read_from_the_database(
-        client: Any, acme: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Any, shared: AppState, acme: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     assert (await anonymous(client, NAME_ONLY))[0]["data"]["page"]["name"] == "Acme"
     # Another process's commit: no local broadcast here, only the row and its sequence.
     page = await StatusPage.get(id=acme["page"])
     await StatusPage.filter(id=page.id).update(name="Elsewhere", sequence=page.sequence + 1)
-    monkeypatch.setattr(read_cache, "refresh", 0.0)  # "a second later", without sleeping
+    monkeypatch.setattr(shared.read_cache, "refresh", 0.0)  # "a second later", without sleeping
     assert (await anonymous(client, NAME_ONLY))[0]["data"]["page"]["name"] == "Elsewhere"
 
 
 async def test_documents_and_variables_are_different_entries(
-        client: Any, gql: Any, acme: dict[str, str]) -> None:
+        client: Any, gql: Any, acme: dict[str, str], cache: ResultCache) -> None:
     await add_component(gql, await create_page(gql, "beta", "Beta"), "Mail")
     acme_page, _ = await anonymous(client, PAGE, {"slug": "acme"})
     beta_page, _ = await anonymous(client, PAGE, {"slug": "beta"})
@@ -128,7 +135,8 @@ async def test_documents_and_variables_are_different_entries(
     assert (again, cost) == (beta_page, 0)
 
 
-async def test_internal_pages_are_never_cached(client: Any, gql: Any) -> None:
+async def test_internal_pages_are_never_cached(client: Any, gql: Any,
+                                               cache: ResultCache) -> None:
     await add_component(gql, await create_page(gql, "inside", "Inside", visibility="INTERNAL"),
                         "Secret API")
     member = await gql(PAGE, {"slug": "inside"})  # signed in: the page, computed for them
@@ -141,7 +149,8 @@ async def test_internal_pages_are_never_cached(client: Any, gql: Any) -> None:
 
 
 async def test_signed_in_callers_and_other_root_fields_are_executed_each_time(
-        client: Any, gql: Any, admin_token: str, acme: dict[str, str]) -> None:
+        client: Any, gql: Any, admin_token: str, acme: dict[str, str],
+        cache: ResultCache) -> None:
     bearer = {"authorization": f"Bearer {admin_token}"}
     session_cookie = {"cookie": "heliograph_session=whatever", "origin": "http://testserver"}
     for headers in (bearer, session_cookie):
@@ -158,8 +167,8 @@ async def test_signed_in_callers_and_other_root_fields_are_executed_each_time(
     assert len(cache) == 0
 
 
-async def test_unknown_pages_and_errors_are_not_remembered(client: Any,
-                                                           acme: dict[str, str]) -> None:
+async def test_unknown_pages_and_errors_are_not_remembered(
+        client: Any, acme: dict[str, str], cache: ResultCache) -> None:
     for _ in range(2):
         assert (await anonymous(client, PAGE, {"slug": "nosuch"}))[0]["data"] == {"page": None}
         body, _ = await anonymous(client, 'query { page(slug: "acme") { nosuchField } }')
@@ -168,6 +177,7 @@ async def test_unknown_pages_and_errors_are_not_remembered(client: Any,
 
 
 async def test_memory_is_bounded_by_a_byte_budget(client: Any, acme: dict[str, str],
+                                                  cache: ResultCache,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     first, _ = await anonymous(client, NAME_ONLY)
     one_entry = cache.size
@@ -181,7 +191,8 @@ async def test_memory_is_bounded_by_a_byte_budget(client: Any, acme: dict[str, s
 
 
 async def test_figures_that_depend_on_now_expire_on_a_short_clock(
-        client: Any, acme: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Any, acme: dict[str, str], cache: ResultCache,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache, "now_seconds", 0.0)  # entries outdated as soon as stored
     await anonymous(client, PAGE, {"slug": "acme"})
     _, cost = await anonymous(client, PAGE, {"slug": "acme"})

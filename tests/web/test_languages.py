@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import i18n
-from web import readcache
+from web.appstate import AppState
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -50,13 +50,13 @@ async def incident(gql: Any, page_id: str, component: str) -> str:
     return str(made["data"]["createIncident"]["event"]["id"])
 
 
-async def test_a_zh_cn_page_reads_in_chinese(client: Any, gql: Any) -> None:
+async def test_a_zh_cn_page_reads_in_chinese(client: Any, gql: Any, shared: AppState) -> None:
     page_id, api = await page(gql, "zh", language="zh-CN")
     quiet = text((await client.get("/p/zh")).text)
     assert "所有系统运行正常" in quiet and "正常" in quiet and "组件" in quiet
     assert "All systems operational" not in quiet and "Operational" not in quiet
     assert "Components" not in quiet and "Get updates by email" not in quiet
-    readcache.cache.clear()
+    shared.read_cache.clear()
 
     event_id = await incident(gql, page_id, api)
     response = await client.get("/p/zh")
@@ -110,14 +110,14 @@ async def test_a_language_is_set_by_graphql_and_checked(gql: Any) -> None:
 
 
 async def test_the_widget_and_the_out_of_date_notice_in_chinese(
-        client: Any, gql: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Any, gql: Any, shared: AppState, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.web.test_page_stale import database_gone
 
     await page(gql, "zh", language="zh-CN")
     widget = text((await client.get("/p/zh/widget")).text)
     assert "所有系统运行正常" in widget and "All systems" not in widget
     assert (await client.get("/p/zh")).status_code == 200
-    with database_gone(monkeypatch):
+    with database_gone(monkeypatch, shared.read_cache):
         stale = await client.get("/p/zh")
         assert stale.status_code == 200 and "显示的内容可能已过时" in stale.text
         assert "may be out of date" not in stale.text

@@ -15,14 +15,15 @@ from tortoise import connections
 
 from models.base import utcnow
 from tests.schema.test_availability_api import CREATE_PAGE, D, H, retrospective
-from web.readcache import cache as read_cache
+from web.appstate import AppState
+from web.readcache import ReadCache
 
 UPDATE_PAGE = """
 mutation($input: UpdatePageInput!) { updatePage(input: $input) { __typename } }"""
 
 
 @contextmanager
-def database_gone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def database_gone(monkeypatch: pytest.MonkeyPatch, read_cache: ReadCache) -> Iterator[None]:
     client = connections.get("default")
 
     async def refused(*args: Any, **kwargs: Any) -> Any:
@@ -36,7 +37,8 @@ def database_gone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 async def test_history_and_event_pages_stay_up_and_leak_nothing(
-        gql: Any, client: Any, admin_token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        gql: Any, client: Any, shared: AppState, admin_token: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     pages = {}
     for slug, visibility in (("acme", "PUBLIC"), ("staff", "INTERNAL")):
         created = await gql(CREATE_PAGE, {"input": {"slug": slug, "name": slug.title(),
@@ -58,7 +60,7 @@ async def test_history_and_event_pages_stay_up_and_leak_nothing(
         assert "Secret vault" in (await client.get(path, headers=member)).text
         assert (await client.get(path)).status_code == 404
 
-    with database_gone(monkeypatch):
+    with database_gone(monkeypatch, shared.read_cache):
         for path in reads:
             stale = await client.get(path)
             assert stale.status_code == 200, path
@@ -76,7 +78,7 @@ async def test_history_and_event_pages_stay_up_and_leak_nothing(
 
     # The public page made internal: what was kept of it is no longer served to anyone.
     await gql(UPDATE_PAGE, {"input": {"id": pages["acme"], "visibility": "INTERNAL"}})
-    with database_gone(monkeypatch):
+    with database_gone(monkeypatch, shared.read_cache):
         for path in reads:
             hidden = await client.get(path)
             assert hidden.status_code == 503 and "Public hiccup" not in hidden.text

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from resolvers.demo import DEMO_LAYOUT, UNGROUPED, load_demo
-from web import readcache
+from web.appstate import AppState
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -156,7 +156,7 @@ async def test_an_event_is_not_shown_under_another_pages_address(client: Any, gq
 
 
 async def test_an_anonymous_visitor_never_gets_a_page_older_than_a_change(
-    client: Any, gql: Any
+    client: Any, gql: Any, shared: AppState
 ) -> None:
     from models import StatusPage
 
@@ -168,7 +168,7 @@ async def test_an_anonymous_visitor_never_gets_a_page_older_than_a_change(
                                                  "message": "x"}})
     assert made["data"]["createIncident"]["__typename"] == "CreateIncidentPayload"
     await client.get("/p/demo")  # may still be the previous page while the new one renders
-    await readcache.cache.idle()
+    await shared.read_cache.idle()
     after = await client.get("/p/demo")
     assert "Cache test" in text(after.text)
     sequence = (await StatusPage.get(id=demo.id)).sequence
@@ -227,7 +227,7 @@ async def test_history_lists_the_months_events_and_links_each_to_its_timeline(
 
 
 async def test_a_component_shown_only_if_degraded_appears_with_its_incident(
-    client: Any, gql: Any
+    client: Any, gql: Any, shared: AppState
 ) -> None:
     demo = await load_demo()
     made = await gql("""
@@ -244,7 +244,7 @@ async def test_a_component_shown_only_if_degraded_appears_with_its_incident(
         "pageId": demo.id, "title": "FTP down", "message": "x",
         "components": [{"componentId": ftp, "impact": "FULL_OUTAGE"}]}})
     await client.get("/p/demo")
-    await readcache.cache.idle()
+    await shared.read_cache.idle()
     loud = await client.get("/p/demo")
     row = loud.text[loud.text.index(f'id="component-{ftp}"'):]
     row = row[:row.index("</li>")]

@@ -13,6 +13,7 @@ import pytest
 
 from resolvers.demo import load_demo
 from web import readcache, status_html
+from web.appstate import AppState
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -93,7 +94,7 @@ async def test_concurrent_anonymous_visitors_share_one_render(
 
 
 async def test_a_visitor_during_a_slow_render_gets_the_previous_page_at_once(
-    client: Any, gql: Any, monkeypatch: pytest.MonkeyPatch
+    client: Any, gql: Any, shared: AppState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     demo = await load_demo()
     api = await component_id("API")
@@ -111,7 +112,7 @@ async def test_a_visitor_during_a_slow_render_gets_the_previous_page_at_once(
     assert summary.status_code == 200  # other reads do not queue behind the render either
 
     gate.open.set()
-    await readcache.cache.idle()
+    await shared.read_cache.idle()
     after = await client.get("/p/demo")
     assert badge_of(after.text, api) == "FULL_OUTAGE"
     assert "API down" in after.text
@@ -215,7 +216,7 @@ async def test_bar_details_of_an_internal_page_are_a_404_to_anonymous_visitors(
 
 
 async def test_a_change_read_back_from_the_database_is_served_at_once(
-    client: Any, monkeypatch: pytest.MonkeyPatch
+    client: Any, shared: AppState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A change committed by another process is learned from the page's sequence, re-read up
     to a second late: no previous body stands in for it then."""
@@ -230,7 +231,7 @@ async def test_a_change_read_back_from_the_database_is_served_at_once(
     # as another process would: committed, but never announced to this one
     await StatusPage.filter(id=demo.id).update(name="Renamed Elsewhere",
                                                sequence=F("sequence") + 1)
-    monkeypatch.setattr(readcache.cache, "refresh", 0.0)  # the once-a-second re-read is due
+    monkeypatch.setattr(shared.read_cache, "refresh", 0.0)  # the once-a-second re-read is due
     summary = (await client.get("/p/demo/api/v2/summary.json")).json()
     assert summary["page"]["name"] == "Renamed Elsewhere"
     assert "Renamed Elsewhere" in (await client.get("/p/demo")).text
