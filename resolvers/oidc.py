@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from models import ALL_PAGES, OidcIdentity, OidcLogin, RoleAssignment, User
 from models.base import utcnow
 from models.enums import Role
-from resolvers import audit, revocation
+from resolvers import audit, revocation, throttle
 from resolvers.account import sha256
 from resolvers.auth import Actor
 from resolvers.oidc_client import OidcError, authorization_url, exchange_code
@@ -32,6 +32,9 @@ log = logging.getLogger("heliograph.oidc")
 LOGIN_LIFETIME = timedelta(minutes=10)
 NO_PASSWORD = "!sso"  # not an argon2 hash: no password ever matches it
 NAME_MAX = 200
+# Each start keeps a row for LOGIN_LIFETIME: a network may start this many per window.
+STARTS_PER_NETWORK = 120
+STARTS_WINDOW = 600
 
 
 class Refused(Exception):
@@ -53,17 +56,24 @@ def redirect_uri(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/signin/oidc/callback"
 
 
-async def begin(config: OidcConfig, base_url: str, next_path: str) -> Begun:
-    """Record a pending sign-in and give the provider's URL to send the browser to."""
+async def begin(config: OidcConfig, base_url: str, next_path: str, ip: str = "") -> Begun:
+    """Record a pending sign-in and give the provider's URL to send the browser to; Refused
+    (429) when the client's network started too many in a few minutes."""
+    async with in_transaction() as conn:
+        if not await throttle.hit(throttle.Limit(f"oidc-start:{throttle.network(ip)}",
+                                                 STARTS_PER_NETWORK, STARTS_WINDOW), conn):
+            raise Refused("Too many sign-ins were started from your network: wait a few "
+                          "minutes and try again.", 429)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier, browser = secrets.token_urlsafe(64), secrets.token_urlsafe(32)
     url = await authorization_url(config, redirect_uri(base_url), state=state, nonce=nonce,
                                   code_verifier=verifier)
     now = utcnow()
-    await OidcLogin.filter(expires_at__lt=now).delete()  # abandoned sign-ins
-    await OidcLogin.create(state_hash=sha256(state), browser_hash=sha256(browser), nonce=nonce,
-                           code_verifier=verifier, next_path=next_path[:500],
-                           expires_at=now + LOGIN_LIFETIME)
+    async with in_transaction() as conn:
+        await OidcLogin.filter(expires_at__lt=now).using_db(conn).delete()  # abandoned ones
+        await OidcLogin.create(state_hash=sha256(state), browser_hash=sha256(browser),
+                               nonce=nonce, code_verifier=verifier, next_path=next_path[:500],
+                               expires_at=now + LOGIN_LIFETIME, using_db=conn)
     return Begun(url=url, browser_secret=browser)
 
 

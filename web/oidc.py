@@ -51,7 +51,10 @@ async def start(request: Request) -> Response:
         return RedirectResponse(f"{settings.base_url}/signin/oidc?{urlencode({'next': nxt})}",
                                 status_code=303)
     try:
-        begun = await oidc.begin(config, settings.base_url, nxt)
+        begun = await oidc.begin(config, settings.base_url, nxt,
+                                 request.client.host if request.client else "")
+    except oidc.Refused as exc:
+        return refusal(request, exc.message, exc.status)
     except OidcError as exc:
         log.error("single sign-on cannot start: %s", exc)
         return refusal(request, "The sign-in provider cannot be reached right now. Try again "
