@@ -60,14 +60,14 @@ async def provider(**env: str) -> AsyncIterator[str]:
 
 
 async def walk(app: httpx.AsyncClient, idp: httpx.AsyncClient, account: str,
-               next_path: str = "/manage") -> tuple[str, httpx.Response]:
+               next_path: str = "/manage", base: str = APP) -> tuple[str, httpx.Response]:
     """Start at the app's sign-in button, sign `account` in at the provider, and come back.
     Returns the callback URL the provider sent the browser to, and the app's answer to it."""
     start = await app.get("/signin/oidc", params={"next": next_path})
     assert start.status_code == 303, start.text
     location = start.headers["location"]
     for _ in range(10):
-        if location.startswith(REDIRECT_URI):
+        if location.startswith(f"{base}/signin/oidc/callback"):
             break
         if urlsplit(location).path.startswith("/interaction/"):
             location = f"{location}?account={account}"
@@ -76,5 +76,5 @@ async def walk(app: httpx.AsyncClient, idp: httpx.AsyncClient, account: str,
         location = urljoin(str(answer.url), answer.headers["location"])
     else:
         raise AssertionError("the provider never sent the browser back")
-    callback = location.removeprefix(APP)
+    callback = location.removeprefix(base)
     return callback, await app.get(callback)
