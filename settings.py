@@ -54,6 +54,11 @@ VARIABLES: dict[str, str] = {
     "OIDC_ROLE_MAP": "`group=ROLE,…` with ROLE one of ADMIN, PAGE_MANAGEMENT, "
                      "EVENT_MANAGEMENT: the groups claim grants and withdraws these roles at "
                      "each sign-in",
+    "SLACK_BOT_TOKEN": "a Slack app's bot token (`xoxb-…`): members get direct messages",
+    "SLACK_API_URL": "Slack's Web API base (default `https://slack.com/api`)",
+    "FEISHU_APP_ID": "a Feishu (Lark) app's id: members get direct messages (with the secret)",
+    "FEISHU_APP_SECRET": "that app's secret",
+    "FEISHU_API_URL": "Feishu's open API base (default `https://open.feishu.cn`)",
     "LOCAL_PASSWORDS": "`on` (default), `admins` (only administrators sign in with a password) "
                        "or `off` (single sign-on only)",
 }
@@ -89,6 +94,21 @@ class OidcConfig:
     role_map: tuple[tuple[str, str], ...] = ()  # (group, ADMIN | a models.enums.Role value)
 
 
+@dataclass(frozen=True)
+class ImApp:
+    """An IM app an administrator set up once, through which members get direct messages."""
+
+    provider: str  # a models.enums.ImProvider value
+    credentials: tuple[str, ...] = field(repr=False)
+    api_url: str = ""
+
+
+# provider -> (its credential variables, all or none; its API base variable, default base)
+IM_APPS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "SLACK": (("SLACK_BOT_TOKEN",), "SLACK_API_URL", "https://slack.com/api"),
+    "FEISHU": (("FEISHU_APP_ID", "FEISHU_APP_SECRET"), "FEISHU_API_URL",
+               "https://open.feishu.cn"),
+}
 ROLE_NAMES = ("ADMIN", "PAGE_MANAGEMENT", "EVENT_MANAGEMENT")
 LOCAL_PASSWORD_MODES = ("on", "admins", "off")
 
@@ -117,6 +137,10 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     oidc: OidcConfig | None = None
     local_passwords: str = "on"
+    im_apps: tuple[ImApp, ...] = ()
+
+    def im_app(self, provider: str) -> ImApp | None:
+        return next((a for a in self.im_apps if a.provider == provider), None)
 
     @property
     def production(self) -> bool:
@@ -245,6 +269,22 @@ def _oidc(env: Mapping[str, str]) -> OidcConfig | None:
                       role_map=tuple(role_map))
 
 
+def _im_apps(env: Mapping[str, str]) -> tuple[ImApp, ...]:
+    apps = []
+    for provider, (names, url_name, default) in IM_APPS.items():
+        values = tuple((env.get(n) or "").strip() for n in names)
+        if not any(values):
+            continue
+        missing = [n for n, v in zip(names, values, strict=True) if not v]
+        if missing:
+            raise SettingsError(f"{missing[0]} must be set with {names[0]}")
+        url = (env.get(url_name) or default).rstrip("/")
+        if urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname:
+            raise SettingsError(f"{url_name} must be an http(s) address, got {url!r}")
+        apps.append(ImApp(provider=provider, credentials=values, api_url=url))
+    return tuple(apps)
+
+
 def _local_passwords(env: Mapping[str, str], oidc: OidcConfig | None) -> str:
     mode = (env.get("LOCAL_PASSWORDS") or "on").strip().lower()
     if mode not in LOCAL_PASSWORD_MODES:
@@ -325,6 +365,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=env.get("METRICS_TOKEN") or None,
         oidc=oidc,
         local_passwords=_local_passwords(env, oidc),
+        im_apps=_im_apps(env),
     )
 
 

@@ -1,5 +1,6 @@
 # Single sign-on (docs/sign-in.md): a user's identities at the OpenID Connect provider, and the
-# sign-ins begun there and not finished yet. Two new tables, no change to existing ones.
+# sign-ins begun there and not finished yet (two new tables); and direct IM messages
+# (docs/notifications.md): a nullable column on im_destination (no SQLite table rebuild).
 from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
 from tortoise.migrations import operations as ops
@@ -39,5 +40,10 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'oidc_login', 'app': 'heliograph', 'pk_attr': 'id'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='ImDestination',
+            name='recipient',
+            field=fields.CharField(null=True, max_length=100),
         ),
     ]

@@ -28,6 +28,13 @@ def test_single_sign_on_is_read_from_the_environment(tmp_path: Path) -> None:
     assert settings.local_passwords == "admins"
 
 
+def test_im_apps_for_direct_messages(tmp_path: Path) -> None:
+    settings = load_settings({"VAR_DIR": str(tmp_path), "SLACK_BOT_TOKEN": "xoxb-1"})
+    slack = settings.im_app("SLACK")
+    assert slack is not None and slack.api_url == "https://slack.com/api"
+    assert settings.im_app("FEISHU") is None and "xoxb-1" not in repr(settings)
+
+
 def test_without_an_issuer_there_is_no_single_sign_on(tmp_path: Path) -> None:
     settings = load_settings({"VAR_DIR": str(tmp_path)})
     assert settings.oidc is None and settings.local_passwords == "on"
@@ -45,6 +52,8 @@ def test_without_an_issuer_there_is_no_single_sign_on(tmp_path: Path) -> None:
         ({**SSO, "OIDC_SCOPES": "email profile"}, "OIDC_SCOPES"),
         ({**SSO, "LOCAL_PASSWORDS": "some"}, "LOCAL_PASSWORDS"),
         ({"LOCAL_PASSWORDS": "off"}, "LOCAL_PASSWORDS"),
+        ({"FEISHU_APP_ID": "cli_app"}, "FEISHU_APP_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "ftp://slack"}, "SLACK_API_URL"),
     ],
 )
 def test_malformed_single_sign_on_settings_name_the_variable(
