@@ -59,6 +59,10 @@ VARIABLES: dict[str, str] = {
     "FEISHU_APP_ID": "a Feishu (Lark) app's id: members get direct messages (with the secret)",
     "FEISHU_APP_SECRET": "that app's secret",
     "FEISHU_API_URL": "Feishu's open API base (default `https://open.feishu.cn`)",
+    "WECOM_CORP_ID": "a WeCom corp id: members get app messages (with secret and agent id)",
+    "WECOM_APP_SECRET": "that WeCom app's secret",
+    "WECOM_AGENT_ID": "that WeCom app's agent id (a number)",
+    "WECOM_API_URL": "WeCom's API base (default `https://qyapi.weixin.qq.com`)",
     "LOCAL_PASSWORDS": "`on` (default), `admins` (only administrators sign in with a password) "
                        "or `off` (single sign-on only)",
 }
@@ -108,6 +112,8 @@ IM_APPS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "SLACK": (("SLACK_BOT_TOKEN",), "SLACK_API_URL", "https://slack.com/api"),
     "FEISHU": (("FEISHU_APP_ID", "FEISHU_APP_SECRET"), "FEISHU_API_URL",
                "https://open.feishu.cn"),
+    "WECOM": (("WECOM_CORP_ID", "WECOM_APP_SECRET", "WECOM_AGENT_ID"), "WECOM_API_URL",
+              "https://qyapi.weixin.qq.com"),
 }
 ROLE_NAMES = ("ADMIN", "PAGE_MANAGEMENT", "EVENT_MANAGEMENT")
 LOCAL_PASSWORD_MODES = ("on", "admins", "off")
@@ -278,6 +284,8 @@ def _im_apps(env: Mapping[str, str]) -> tuple[ImApp, ...]:
         missing = [n for n, v in zip(names, values, strict=True) if not v]
         if missing:
             raise SettingsError(f"{missing[0]} must be set with {names[0]}")
+        if provider == "WECOM" and not values[2].isdigit():
+            raise SettingsError(f"WECOM_AGENT_ID must be a number, got {values[2]!r}")
         url = (env.get(url_name) or default).rstrip("/")
         if urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname:
             raise SettingsError(f"{url_name} must be an http(s) address, got {url!r}")

@@ -1,5 +1,6 @@
 """Direct messages to a member through an IM app an administrator set up once (settings
-`SLACK_BOT_TOKEN`, `FEISHU_APP_ID` + `FEISHU_APP_SECRET`), not through a group's webhook.
+`SLACK_BOT_TOKEN`; `FEISHU_APP_ID` + `FEISHU_APP_SECRET`; `WECOM_CORP_ID` +
+`WECOM_APP_SECRET` + `WECOM_AGENT_ID`), not through a group's webhook.
 
 The member is found by the email address of their account (`lookup`), so the messages reach
 the member themselves and nobody else; `send` then posts one notice:
@@ -7,7 +8,11 @@ the member themselves and nobody else; `send` then posts one notice:
   (the bot's direct message), same Block Kit body as a Slack webhook; success is `ok: true`.
 - Feishu: a tenant access token from the app's id and secret (kept until shortly before it
   expires), `contact/v3/users/batch_get_id` by email, then `im/v1/messages` to the member's
-  `open_id`, same rich-text post as a Feishu bot; success is `code` 0."""
+  `open_id`, same rich-text post as a Feishu bot; success is `code` 0.
+- WeCom: an access token from the corp id and the app's secret (kept likewise),
+  `user/get_userid_by_email` (company email, then personal email), then `message/send` from
+  the app (agent) to the member's `userid`, same markdown as a WeCom robot; success is
+  `errcode` 0 *and* no `invaliduser` (WeCom answers 0 for a recipient it dropped)."""
 
 from __future__ import annotations
 
@@ -20,18 +25,20 @@ import httpx
 
 from models import ImDestination
 from models.enums import ImProvider
-from notifications import feishu, slack
+from notifications import feishu, slack, wecom
 from notifications.outcome import SENT, Outcome, failed, judge_code, judge_http, retry
 from notifications.render import Notice
 from settings import ImApp
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-SUPPORTED = (ImProvider.SLACK, ImProvider.FEISHU)
+SUPPORTED = (ImProvider.SLACK, ImProvider.FEISHU, ImProvider.WECOM)
 # Slack errors worth trying again; any other `error` is for good (e.g. `channel_not_found`).
 SLACK_TRANSIENT = frozenset({"ratelimited", "service_unavailable", "request_timeout",
                              "internal_error", "fatal_error"})
 FEISHU_THROTTLING = frozenset({99991400, 11232, 230020})
 FEISHU_TOKEN_INVALID = frozenset({99991663, 99991661, 99991668})
+WECOM_THROTTLING = frozenset({45009, 45033, 45011})
+WECOM_TOKEN_INVALID = frozenset({40014, 42001})
 _tokens: dict[tuple[str, str], tuple[float, str]] = {}  # (api, app id) -> (expires, token)
 
 
@@ -52,14 +59,23 @@ async def lookup(app: ImApp, email: str) -> str:
         try:
             if app.provider == ImProvider.SLACK.value:
                 return await _slack_lookup(client, app, email)
+            if app.provider == ImProvider.WECOM.value:
+                return await _wecom_lookup(client, app, email)
             return await _feishu_lookup(client, app, email)
         except httpx.HTTPError as exc:
             raise DirectError(f"{_name(app)} could not be reached: {type(exc).__name__}") \
                 from None
 
 
+NAMES = {"SLACK": "Slack", "FEISHU": "Feishu", "WECOM": "WeCom"}
+
+
+def name_of(provider: str) -> str:
+    return NAMES.get(provider, provider.title())
+
+
 def _name(app: ImApp) -> str:
-    return app.provider.title()
+    return name_of(app.provider)
 
 
 async def _slack_lookup(client: httpx.AsyncClient, app: ImApp, email: str) -> str:
@@ -108,6 +124,40 @@ async def _feishu_token(client: httpx.AsyncClient, app: ImApp, *, fresh: bool = 
     return token
 
 
+async def _wecom_token(client: httpx.AsyncClient, app: ImApp, *, fresh: bool = False) -> str:
+    key = (app.api_url, app.credentials[0] + "/" + app.credentials[2])
+    cached = _tokens.get(key)
+    if cached is not None and not fresh and cached[0] > time.monotonic():
+        return cached[1]
+    response = await client.get(f"{app.api_url}/cgi-bin/gettoken", timeout=TIMEOUT,
+                                params={"corpid": app.credentials[0],
+                                        "corpsecret": app.credentials[1]})
+    body = _json(response)
+    token = body.get("access_token")
+    if body.get("errcode") != 0 or not isinstance(token, str):
+        raise DirectError(f"WeCom refused the app's credentials: {body.get('errcode')} "
+                          f"{body.get('errmsg')}")
+    expire = body.get("expires_in") if isinstance(body.get("expires_in"), int) else 7200
+    _tokens[key] = (time.monotonic() + max(60, int(expire) - 300), token)
+    return token
+
+
+async def _wecom_lookup(client: httpx.AsyncClient, app: ImApp, email: str) -> str:
+    token = await _wecom_token(client, app)
+    answer: dict[str, Any] = {}
+    for email_type in (1, 2):  # the company mailbox, then a personal address
+        response = await client.post(f"{app.api_url}/cgi-bin/user/get_userid_by_email",
+                                     params={"access_token": token},
+                                     json={"email": email, "email_type": email_type})
+        answer = _json(response)
+        if answer.get("errcode") == 0 and isinstance(answer.get("userid"), str) \
+                and answer["userid"]:
+            return str(answer["userid"])
+        if answer.get("errcode") in WECOM_TOKEN_INVALID:
+            raise DirectError(f"WeCom refused the app's token: {answer.get('errmsg')}")
+    raise DirectError(f"WeCom has no member with the email address {email}")
+
+
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -123,11 +173,13 @@ async def send(client: httpx.AsyncClient, notice: Notice, destination: ImDestina
                app: ImApp | None, now: datetime) -> Outcome:
     """Post one notice to the member's direct messages."""
     if app is None or app.provider != destination.provider.value:
-        return failed(f"Direct messages on {destination.provider.value.title()} are no longer "
+        return failed(f"Direct messages on {name_of(destination.provider.value)} are no longer "
                       "set up by an administrator")
     try:
         if app.provider == ImProvider.SLACK.value:
             return await _slack_send(client, notice, destination, app, now)
+        if app.provider == ImProvider.WECOM.value:
+            return await _wecom_send(client, notice, destination, app, now)
         return await _feishu_send(client, notice, destination, app, now)
     except httpx.TimeoutException as exc:
         return retry(f"timed out: {type(exc).__name__}")
@@ -170,3 +222,23 @@ async def _feishu_send(client: httpx.AsyncClient, notice: Notice, destination: I
         if _json(response).get("code") not in FEISHU_TOKEN_INVALID:
             break
     return judge_code(response, ("code",), FEISHU_THROTTLING)
+
+
+async def _wecom_send(client: httpx.AsyncClient, notice: Notice, destination: ImDestination,
+                      app: ImApp, now: datetime) -> Outcome:
+    _, body = wecom.request(notice, destination, now)
+    message = {"touser": destination.recipient, "msgtype": "markdown",
+               "agentid": int(app.credentials[2]), "markdown": body["markdown"]}
+    for fresh in (False, True):  # a token revoked early is fetched again, once
+        token = await _wecom_token(client, app, fresh=fresh)
+        response = await client.post(f"{app.api_url}/cgi-bin/message/send",
+                                     params={"access_token": token}, json=message,
+                                     timeout=TIMEOUT)
+        if _json(response).get("errcode") not in WECOM_TOKEN_INVALID:
+            break
+    verdict = judge_code(response, ("errcode",), WECOM_THROTTLING)
+    dropped = _json(response).get("invaliduser")
+    if verdict.kind == "sent" and dropped:
+        return failed(f"WeCom did not deliver to {dropped} (invaliduser): the member left, or "
+                      "the app is not visible to them")
+    return verdict

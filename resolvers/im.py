@@ -1,6 +1,6 @@
 """IM destinations: a signed-in member binds their own Slack, Feishu, DingTalk, WeCom,
 Microsoft Teams or Discord webhooks, or direct messages through an app an administrator set up
-(Slack, Feishu), and subscribes them to internal pages."""
+(Slack, Feishu, WeCom), and subscribes them to internal pages."""
 
 from __future__ import annotations
 
@@ -69,8 +69,8 @@ async def bind_direct(*, actor: Actor, provider: ImProvider, name: str = "") -> 
     label = validate.text(name, "name", maximum=200, required=False)
     app = get_settings().im_app(provider.value)
     if app is None or provider not in direct.SUPPORTED:
-        raise invalid(f"Direct messages on {provider.value.title()} are not set up here: ask "
-                      "an administrator", "provider")
+        raise invalid(f"Direct messages on {direct.name_of(provider.value)} are not set up "
+                      "here: ask an administrator", "provider")
     try:
         recipient = await direct.lookup(app, user.email)
     except direct.DirectError as exc:
@@ -80,7 +80,7 @@ async def bind_direct(*, actor: Actor, provider: ImProvider, name: str = "") -> 
             await User.filter(id=user.id).using_db(conn).select_for_update().first()
         mine = ImDestination.filter(user_id=user.id).using_db(conn)
         if await mine.filter(provider=provider, recipient=recipient).exists():
-            raise conflict(f"You already get direct messages on {provider.value.title()}",
+            raise conflict(f"You already get direct messages on {direct.name_of(provider.value)}",
                            "provider")
         if await mine.count() >= MAX_PER_USER:
             raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations", "provider")

@@ -53,6 +53,8 @@ def test_without_an_issuer_there_is_no_single_sign_on(tmp_path: Path) -> None:
         ({**SSO, "LOCAL_PASSWORDS": "some"}, "LOCAL_PASSWORDS"),
         ({"LOCAL_PASSWORDS": "off"}, "LOCAL_PASSWORDS"),
         ({"FEISHU_APP_ID": "cli_app"}, "FEISHU_APP_SECRET"),
+        ({"WECOM_CORP_ID": "ww1", "WECOM_APP_SECRET": "s", "WECOM_AGENT_ID": "app"},
+         "WECOM_AGENT_ID"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "ftp://slack"}, "SLACK_API_URL"),
     ],
 )

@@ -1,7 +1,8 @@
-"""Direct IM messages through an app an administrator set up (Slack bot token, Feishu app),
-against a local HTTP server that stands in for both APIs (SLACK_API_URL, FEISHU_API_URL point
-at it) and answers the way they do: the member is found by their account's email, and each
-notice goes to them alone through the outbox and the worker."""
+"""Direct IM messages through an app an administrator set up (Slack bot token, Feishu app,
+WeCom app), against a local HTTP server that stands in for the three APIs (SLACK_API_URL,
+FEISHU_API_URL, WECOM_API_URL point at it) and answers the way they do: the member is found
+by their account's email, and each notice goes to them alone through the outbox and the
+worker."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from tests.notifications.support import receiver as receiver
 
 BOT_TOKEN = "xoxb-test-bot-token"
 APP_ID, APP_SECRET = "cli_test_app", "feishu-app-secret"
-MEMBERS = {"admin@example.com": ("U0ADMIN", "ou_admin0123456789")}
+CORP_ID, CORP_SECRET, AGENT_ID = "ww-test-corp", "wecom-app-secret", "1000002"
+MEMBERS = {"admin@example.com": ("U0ADMIN", "ou_admin0123456789", "admin.wecom")}
 BIND = """
 mutation($input: BindDirectMessagesInput!) { bindDirectMessages(input: $input) {
   __typename ... on BindDirectMessagesPayload { destination { id provider direct webhookHost } }
@@ -39,10 +41,14 @@ class Apis:
         self.tokens_issued = 0
         self.revoke_next_message = False
         self.slack_post_answer: tuple[int, dict[str, str], str] | None = None
+        self.wecom_tokens = 0
+        self.wecom_invalid_user = False
 
     def __call__(self, r: Received) -> tuple[int, dict[str, str], str]:
         if r.path.startswith("/slack/"):
             return self.slack(r)
+        if r.path.startswith("/wecom/"):
+            return self.wecom(r)
         if r.path.startswith("/feishu/"):
             return self.feishu(r)
         return 404, {}, "no_service"
@@ -89,6 +95,30 @@ class Apis:
         return 404, JS, '{"code": 404, "msg": "not found"}'
 
 
+    def wecom(self, r: Received) -> tuple[int, dict[str, str], str]:
+        if r.path == "/wecom/cgi-bin/gettoken":
+            if (r.query.get("corpid"), r.query.get("corpsecret")) != (CORP_ID, CORP_SECRET):
+                return 200, JS, '{"errcode": 40001, "errmsg": "invalid credential"}'
+            self.wecom_tokens += 1
+            return 200, JS, json.dumps({"errcode": 0, "errmsg": "ok", "expires_in": 7200,
+                                        "access_token": f"w-{self.wecom_tokens}"})
+        if r.query.get("access_token") != f"w-{self.wecom_tokens}":
+            return 200, JS, '{"errcode": 40014, "errmsg": "invalid access_token"}'
+        if r.path == "/wecom/cgi-bin/user/get_userid_by_email":
+            member = MEMBERS.get(r.body["email"]) if r.body["email_type"] == 2 else None
+            return 200, JS, json.dumps({"errcode": 0, "errmsg": "ok", "userid": member[2]}
+                                       if member else {"errcode": 46004,
+                                                       "errmsg": "user no exist"})
+        if r.path == "/wecom/cgi-bin/message/send":
+            good = (r.body["msgtype"] == "markdown" and r.body["agentid"] == int(AGENT_ID)
+                    and "API errors" in r.body["markdown"]["content"])
+            if not good:
+                return 200, JS, '{"errcode": 40008, "errmsg": "invalid message type"}'
+            dropped = r.body["touser"] if self.wecom_invalid_user else ""
+            return 200, JS, json.dumps({"errcode": 0, "errmsg": "ok", "invaliduser": dropped})
+        return 404, JS, '{"errcode": 404}'
+
+
 @pytest.fixture
 def apis(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Iterator[Apis]:
     """Both apps set up by an administrator, their APIs at the local server."""
@@ -99,6 +129,10 @@ def apis(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Iterator[Apis]:
     monkeypatch.setenv("FEISHU_APP_ID", APP_ID)
     monkeypatch.setenv("FEISHU_APP_SECRET", APP_SECRET)
     monkeypatch.setenv("FEISHU_API_URL", f"{receiver.url}/feishu")
+    monkeypatch.setenv("WECOM_CORP_ID", CORP_ID)
+    monkeypatch.setenv("WECOM_APP_SECRET", CORP_SECRET)
+    monkeypatch.setenv("WECOM_AGENT_ID", AGENT_ID)
+    monkeypatch.setenv("WECOM_API_URL", f"{receiver.url}/wecom")
     reset_settings()
     forget_tokens()
     yield fake
@@ -111,12 +145,12 @@ async def bind(gql: Any, provider: str) -> dict[str, Any]:
     return dict(answer["data"]["bindDirectMessages"])
 
 
-async def test_a_member_gets_notices_as_direct_messages_on_slack_and_feishu(
+async def test_a_member_gets_notices_as_direct_messages_on_slack_feishu_and_wecom(
         gql: Any, receiver: Receiver, apis: Apis) -> None:
     providers = await gql("{ directMessageProviders }")
-    assert providers["data"]["directMessageProviders"] == ["SLACK", "FEISHU"]
+    assert providers["data"]["directMessageProviders"] == ["SLACK", "FEISHU", "WECOM"]
     page_id, comps = await make_page(gql, visibility="INTERNAL")
-    for provider in ("SLACK", "FEISHU"):
+    for provider in ("SLACK", "FEISHU", "WECOM"):
         bound = await bind(gql, provider)
         assert bound["__typename"] == "BindDirectMessagesPayload", bound
         assert bound["destination"]["direct"] is True
@@ -134,9 +168,10 @@ async def test_a_member_gets_notices_as_direct_messages_on_slack_and_feishu(
     message = posted["/feishu/open-apis/im/v1/messages"].body
     assert message["receive_id"] == "ou_admin0123456789"
     assert "API errors" in json.loads(message["content"])["en_us"]["title"]
+    assert posted["/wecom/cgi-bin/message/send"].body["touser"] == "admin.wecom"
     assert await Delivery.all().values_list("status", "last_error") == \
-        [(DeliveryStatus.SENT, None)] * 2
-    assert apis.tokens_issued == 1  # the lookup's token served the message too
+        [(DeliveryStatus.SENT, None)] * 3
+    assert (apis.tokens_issued, apis.wecom_tokens) == (1, 1)  # lookup's tokens served again
 
 
 async def test_binding_is_refused_when_not_set_up_or_unknown_to_the_provider(
@@ -151,11 +186,11 @@ async def test_binding_is_refused_when_not_set_up_or_unknown_to_the_provider(
 async def test_a_member_the_provider_does_not_know_cannot_bind(
         gql: Any, receiver: Receiver, apis: Apis, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(MEMBERS, "admin@example.com")
-    for provider in ("SLACK", "FEISHU"):
+    for provider, word in (("SLACK", "Slack"), ("FEISHU", "Feishu"), ("WECOM", "WeCom")):
         refused = await bind(gql, provider)
         assert refused["code"] == "INVALID"
-        assert f"{provider.title()} has no member with the email address admin@example.com" \
-            == refused["message"]
+        assert refused["message"] == \
+            f"{word} has no member with the email address admin@example.com"
     assert await ImDestination.all().count() == 0
 
 
@@ -194,6 +229,19 @@ async def test_a_feishu_token_revoked_early_is_fetched_again(
     await drain()
     assert (await Delivery.get()).status == DeliveryStatus.SENT
     assert apis.tokens_issued == 2
+
+
+async def test_a_recipient_wecom_drops_is_a_failure_not_a_success(
+        gql: Any, receiver: Receiver, apis: Apis) -> None:
+    page_id, _ = await make_page(gql, visibility="INTERNAL")
+    bound = await bind(gql, "WECOM")
+    await gql(SUBSCRIBE, {"id": bound["destination"]["id"]})
+    apis.wecom_invalid_user = True
+    await open_incident(gql, page_id, "API errors")
+    await drain()
+    delivery = await Delivery.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "WeCom did not deliver to admin.wecom" in (delivery.last_error or "")
 
 
 async def test_the_console_offers_direct_messages_and_lists_them(
