@@ -101,3 +101,12 @@ async def test_a_callback_naming_another_issuer_is_refused(db: str) -> None:
         error = await client.get("/signin/oidc/callback", params={
             "error": "access_denied", "error_description": "The user said no"})
         assert error.status_code == 400 and "access_denied: The user said no" in error.text
+
+
+async def test_a_next_path_with_a_backslash_does_not_leave_the_site(admin: Any) -> None:
+    # Browsers read "/\evil.example" as "//evil.example": it must not survive as a redirect.
+    async with site("on", sso=None) as client:
+        answer = await client.post("/signin", headers={"origin": APP}, data={
+            "email": "admin@example.com", "password": "correct horse",
+            "next": "/\\evil.example/"})
+        assert answer.status_code == 303 and answer.headers["location"] == "/manage"
