@@ -110,3 +110,14 @@ async def test_a_next_path_with_a_backslash_does_not_leave_the_site(admin: Any) 
             "email": "admin@example.com", "password": "correct horse",
             "next": "/\\evil.example/"})
         assert answer.status_code == 303 and answer.headers["location"] == "/manage"
+
+
+async def test_single_sign_on_begins_at_base_url_whatever_the_host(db: str) -> None:
+    # The provider returns to BASE_URL only: the browser cookie must be set there.
+    async with site("on") as client:
+        answer = await client.get("/signin/oidc", params={"next": "/p/staff"},
+                                  headers={"host": "status.other.example"})
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"{APP}/signin/oidc?next=%2Fp%2Fstaff"
+        assert "heliograph_oidc" not in answer.headers.get("set-cookie", "")
+        assert await OidcLogin.all().count() == 0
