@@ -1,6 +1,15 @@
 """Tortoise models and enums: the data, nothing else."""
 
-from models.account import ALL_PAGES, ApiToken, RoleAssignment, Session, SignInAttempt, User
+from models.account import (
+    ALL_PAGES,
+    ApiToken,
+    OidcIdentity,
+    OidcLogin,
+    RoleAssignment,
+    Session,
+    SignInAttempt,
+    User,
+)
 from models.audit import AuditEntry
 from models.automation import AlertInbox, AlertState, AutomationRule, Integration
 from models.delivery import Delivery, NotificationJob
@@ -45,6 +54,8 @@ __all__ = [
     "ImpactSpan",
     "Integration",
     "NotificationJob",
+    "OidcIdentity",
+    "OidcLogin",
     "PageDomain",
     "RateCounter",
     "RoleAssignment",

@@ -96,3 +96,38 @@ class SignInAttempt(Model):
 
     class Meta:
         table = "sign_in_attempt"
+
+
+class OidcIdentity(Model):
+    # A user's account at an OpenID Connect provider: (issuer, subject) names it for good.
+
+    id = id_field()
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "heliograph.User", related_name="identities", on_delete=fields.CASCADE
+    )
+    issuer = fields.CharField(max_length=255)
+    subject = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(default=utcnow)
+    last_sign_in_at = fields.DatetimeField(default=utcnow)
+
+    user_id: str
+
+    class Meta:
+        table = "oidc_identity"
+        unique_together = (("issuer", "subject"),)
+
+
+class OidcLogin(Model):
+    # A sign-in begun at the provider and not finished yet: used once, then deleted.
+    # `state_hash` finds it; `browser_hash` ties it to the browser that began it (cookie).
+
+    id = id_field()
+    state_hash = fields.CharField(max_length=64, unique=True)
+    browser_hash = fields.CharField(max_length=64)
+    nonce = fields.CharField(max_length=64)
+    code_verifier = fields.CharField(max_length=128)
+    next_path = fields.CharField(max_length=500, default="/")
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "oidc_login"

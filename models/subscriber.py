@@ -14,7 +14,9 @@ from models.page import Component, StatusPage
 
 
 class ImDestination(Model):
-    # A signed-in member's IM webhook: Slack, Feishu, DingTalk or WeCom.
+    # A signed-in member's IM webhook (Slack, Feishu, DingTalk, WeCom, Teams, Discord), or,
+    # when `recipient` is set, direct messages to the member through the provider's app that an
+    # administrator set up (`recipient` is the member's id there; `webhook_url` is empty).
 
     id = id_field()
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -24,6 +26,7 @@ class ImDestination(Model):
     name = fields.CharField(max_length=200, default="")
     webhook_url = fields.CharField(max_length=1000)
     secret = fields.CharField(max_length=200, null=True)
+    recipient = fields.CharField(max_length=100, null=True)
     created_at = fields.DatetimeField(default=utcnow)
 
     user_id: str

@@ -7,16 +7,21 @@ import httpx
 
 from models import ImDestination
 from models.base import utcnow
+from notifications import direct
 from notifications.outcome import Outcome, retry
 from notifications.registry import provider_for
 from notifications.render import Notice
+from settings import get_settings
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 async def send(client: httpx.AsyncClient, notice: Notice, destination: ImDestination
                ) -> Outcome:
-    """Post one notice to one destination."""
+    """Post one notice to one destination (a webhook, or the member's direct messages)."""
+    if destination.recipient:
+        app = get_settings().im_app(destination.provider.value)
+        return await direct.send(client, notice, destination, app, utcnow())
     provider = provider_for(destination.provider)
     url, body = provider.request(notice, destination, utcnow())
     try:

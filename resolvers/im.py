@@ -1,5 +1,6 @@
 """IM destinations: a signed-in member binds their own Slack, Feishu, DingTalk, WeCom,
-Microsoft Teams or Discord webhooks, and subscribes them to internal pages."""
+Microsoft Teams or Discord webhooks, or direct messages through an app an administrator set up
+(Slack, Feishu, WeCom), and subscribes them to internal pages."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from tortoise.transactions import in_transaction
 
 from models import ImDestination, User
 from models.enums import ImProvider
+from notifications import direct
 from notifications.registry import host_allowed, hosts_text, provider_for
 from resolvers import validate
 from resolvers.auth import Actor, require_authenticated
-from resolvers.errors import invalid, not_found
+from resolvers.errors import conflict, invalid, not_found
 from settings import get_settings
 
 MAX_PER_USER = 50
@@ -52,6 +54,38 @@ async def bind_destination(*, actor: Actor, provider: ImProvider, webhook_url: s
         return await ImDestination.create(user_id=user.id, provider=provider,
                                           webhook_url=url, name=label, secret=secret,
                                           using_db=conn)
+
+
+def direct_providers() -> list[ImProvider]:
+    """The providers through which an administrator set up direct messages."""
+    apps = get_settings().im_apps
+    return [p for p in direct.SUPPORTED if any(a.provider == p.value for a in apps)]
+
+
+async def bind_direct(*, actor: Actor, provider: ImProvider, name: str = "") -> ImDestination:
+    """Direct messages to the caller through the provider's app: the provider finds the
+    caller by the email address of their account (so the messages reach nobody else)."""
+    user = require_authenticated(actor)
+    label = validate.text(name, "name", maximum=200, required=False)
+    app = get_settings().im_app(provider.value)
+    if app is None or provider not in direct.SUPPORTED:
+        raise invalid(f"Direct messages on {direct.name_of(provider.value)} are not set up "
+                      "here: ask an administrator", "provider")
+    try:
+        recipient = await direct.lookup(app, user.email)
+    except direct.DirectError as exc:
+        raise invalid(str(exc), "provider") from None
+    async with in_transaction() as conn:
+        if conn.capabilities.dialect == "postgres":
+            await User.filter(id=user.id).using_db(conn).select_for_update().first()
+        mine = ImDestination.filter(user_id=user.id).using_db(conn)
+        if await mine.filter(provider=provider, recipient=recipient).exists():
+            raise conflict(f"You already get direct messages on {direct.name_of(provider.value)}",
+                           "provider")
+        if await mine.count() >= MAX_PER_USER:
+            raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations", "provider")
+        return await ImDestination.create(user_id=user.id, provider=provider, webhook_url="",
+                                          recipient=recipient, name=label, using_db=conn)
 
 
 async def my_destinations(*, actor: Actor) -> list[ImDestination]:

@@ -20,7 +20,7 @@ from models.base import utcnow
 from resolvers import audit, revocation
 from resolvers.account import hash_password, normalise_email, sha256, verify_password
 from resolvers.auth import ANONYMOUS, Actor, load_actor
-from resolvers.errors import RATE_LIMITED, UNAUTHENTICATED, DomainError, invalid
+from resolvers.errors import FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED, DomainError, invalid
 from settings import get_settings
 
 SESSION_LIFETIME = timedelta(days=14)
@@ -71,8 +71,13 @@ async def _throttled(email: str, ip: str) -> bool:
 
 
 async def sign_in(*, email: str, password: str, ip: str = "",
-                  previous_cookie: str | None = None) -> SignedIn:
-    """Check the password and open a new session; RATE_LIMITED after repeated failures."""
+                  previous_cookie: str | None = None, local_passwords: str = "on") -> SignedIn:
+    """Check the password and open a new session; RATE_LIMITED after repeated failures.
+
+    `local_passwords` is the LOCAL_PASSWORDS setting: `admins` lets only administrators in
+    with a password, `off` nobody."""
+    if local_passwords == "off":
+        raise DomainError(FORBIDDEN, "Password sign-in is turned off here: use single sign-on")
     if not email or not password:
         raise invalid("Enter your email address and password")
     try:
@@ -93,6 +98,16 @@ async def sign_in(*, email: str, password: str, ip: str = "",
         # Attempts older than the window count for nothing: drop them so the table stays small.
         await SignInAttempt.filter(at__lt=utcnow() - THROTTLE_WINDOW).delete()
         raise DomainError(UNAUTHENTICATED, _WRONG)
+    if local_passwords == "admins" and not user.is_admin:
+        raise DomainError(FORBIDDEN, "Only administrators sign in with a password here: use "
+                                     "single sign-on")
+    return await open_session(user, ip=ip, previous_cookie=previous_cookie, method="password")
+
+
+async def open_session(user: User, *, ip: str = "", previous_cookie: str | None = None,
+                       method: str = "password") -> SignedIn:
+    """A new session for a user whose credentials were checked (password or single sign-on);
+    the session presented with the request, if any, ends."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     ended: list[tuple[str, str]] = []  # (user, session) of the session presented
@@ -107,9 +122,10 @@ async def sign_in(*, email: str, password: str, ip: str = "",
         session = await Session.create(user_id=user.id, token_hash=sha256(secret),
                                        created_at=now, last_seen_at=now,
                                        expires_at=now + SESSION_LIFETIME, using_db=conn)
-        await SignInAttempt.filter(email=email).using_db(conn).delete()
+        await SignInAttempt.filter(email=user.email).using_db(conn).delete()
         await audit.record(Actor(user=user), "session.create", target_type="session",
-                           target_id=session.id, detail={"ip": ip}, conn=conn)
+                           target_id=session.id, detail={"ip": ip[:64], "method": method},
+                           conn=conn)
     for user_id, session_id in ended:
         await revocation.announce(revocation.SESSION_ENDED, user_id, session_id)
     cookie = _signer().sign(secret.encode()).decode()

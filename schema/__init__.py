@@ -33,6 +33,7 @@ DOMAINS = (
     "schema.template",
     "schema.availability",
     "schema.subscriber",
+    "schema.direct_messages",
     "schema.webhook",
     "schema.account",
     "schema.admin",

@@ -17,6 +17,7 @@ from schema.base import Role
 from schema.context import Info
 from schema.errors import CommonErrors, RateLimitedError
 from schema.permissions import Policy, guard
+from settings import get_settings
 
 if TYPE_CHECKING:
     from schema.page import StatusPageType
@@ -173,8 +174,12 @@ class Mutation:
             raise invalid("Sign in over HTTP")
         request = info.context.request
         previous = request.cookies.get(session.COOKIE_NAME) if request is not None else None
+        # The app's settings (tests build apps with their own); the process's otherwise.
+        mode = (request.app.state.settings if request is not None and "app" in request.scope
+                else get_settings()).local_passwords
         signed = await session.sign_in(email=input.email, password=input.password,
-                                       ip=_client_ip(info), previous_cookie=previous)
+                                       ip=_client_ip(info), previous_cookie=previous,
+                                       local_passwords=mode)
         response.set_cookie(session.COOKIE_NAME, signed.cookie, **session.cookie_options())
         return SignInPayload(viewer=ViewerType.from_model(signed.user))
 

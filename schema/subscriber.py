@@ -36,12 +36,15 @@ class ImDestinationType:
     webhook_host: str
     has_secret: bool
     created_at: datetime
+    direct: bool = strawberry.field(description="Direct messages to you through the provider's "
+                                                "app (no webhook: webhookHost is empty).")
 
     @classmethod
     def from_model(cls, d: ImDestination) -> ImDestinationType:
         return cls(id=strawberry.ID(d.id), provider=d.provider, name=d.name,
                    webhook_host=urlparse(d.webhook_url).hostname or "",
-                   has_secret=bool(d.secret), created_at=d.created_at)
+                   has_secret=bool(d.secret), created_at=d.created_at,
+                   direct=bool(d.recipient))
 
     @strawberry.field(description="The pages this destination is subscribed to (only its "
                                   "owner sees them; end one with unsubscribe(subscriberId)).")

@@ -202,7 +202,7 @@ async def im(request: Request) -> Response:
     return _view(request, "im.html", {
         "viewer": data.get("viewer"), "destinations": destinations,
         "subscriptions": subscriptions, "internal_pages": internal, "providers": IM_PROVIDERS,
-        "errors": answer.errors,
+        "direct_providers": data.get("directMessageProviders") or [], "errors": answer.errors,
     })
 
 

@@ -96,7 +96,8 @@ query ConsoleTokens {
 IM = f"""
 query ConsoleIm {{
   {VIEWER}
-  imDestinations {{ id provider name webhookHost hasSecret createdAt
+  directMessageProviders
+  imDestinations {{ id provider name webhookHost hasSecret direct createdAt
     subscriptions {{ id pageId componentIds eventId createdAt }} }}
   pages {{ id slug name visibility components {{ id name group {{ id name }} }} }}
 }}

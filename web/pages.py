@@ -8,7 +8,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -20,6 +19,8 @@ import i18n
 from models import Component, Event, StatusPage
 from web import bars, page_stale, pagedata, status_html
 from web.markdown import render as markdown
+from web.oidc import routes as oidc_routes
+from web.oidc import safe_next
 from web.present import NO_COMPONENT, register
 from web.query import actor_of, run
 from web.templating import templates
@@ -34,6 +35,10 @@ templates.env.globals["markdown"] = functools.lru_cache(maxsize=4096)(markdown)
 def page_response(request: Request, name: str, context: dict[str, Any],
                   status_code: int = 200) -> HTMLResponse:
     context.setdefault("signin_next", request.url.path)
+    if name == "signin.html":  # single sign-on's button, and whether passwords are offered
+        settings = request.app.state.settings
+        context.setdefault("oidc_name", settings.oidc.provider_name if settings.oidc else None)
+        context.setdefault("passwords", settings.local_passwords)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["cache-control"] = "no-cache"
     return response
@@ -168,11 +173,7 @@ async def history(request: Request) -> Response:
     return await page_stale.serve(request, slug, key, render)
 
 
-def _safe_next(raw: str | None) -> str:
-    """Only same-site paths: a sign-in link must not redirect elsewhere."""
-    if not raw or not raw.startswith("/") or raw.startswith("//") or urlsplit(raw).netloc:
-        return "/manage"
-    return raw
+_safe_next = safe_next
 
 
 SIGN_IN = """
@@ -260,6 +261,7 @@ status_routes = [
 routes = [
     Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     Route("/signin", signin, methods=["GET", "POST"]),
+    *oidc_routes,
     Route("/signout", signout, methods=["GET", "POST"]),
     Route("/p/{slug}/live", status_html.live_fragment),
     *bars.routes,

@@ -8,9 +8,11 @@ mutations must join the table."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +28,7 @@ from resolvers.account import hash_password, issue_token
 from resolvers.auth import Actor
 from resolvers.role import assign_role
 from schema.permissions import Guard, Policy
+from settings import reset_settings
 
 ACTORS = ("anonymous", "member", "page_manager_a", "event_manager_a", "admin")
 PAGES = ("A", "B")
@@ -232,6 +235,40 @@ async def _im_destination(w: World, page: str, actor: str) -> dict[str, Any]:
     return {"id": made.id}
 
 
+_slack_api: list[str] = []  # a local stand-in for Slack's Web API, started once
+
+
+async def _slack_lookup_answer(reader: asyncio.StreamReader,
+                               writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    body = b'{"ok": true, "user": {"id": "U0MEMBER"}}'
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n"
+                 b"content-length: %d\r\n\r\n%s" % (len(body), body))
+    await writer.drain()
+    writer.close()
+
+
+async def _direct(w: World, page: str, actor: str) -> dict[str, Any]:
+    """A Slack app set up for direct messages, and no direct binding yet (one per member)."""
+    from models import ImDestination
+
+    if not _slack_api:
+        server = await asyncio.start_server(_slack_lookup_answer, "127.0.0.1", 0)
+        _slack_api.append(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    os.environ.update({"SLACK_BOT_TOKEN": "xoxb-matrix", "SLACK_API_URL": _slack_api[0]})
+    reset_settings()
+    await ImDestination.filter(recipient__not_isnull=True).delete()
+    return {"provider": "SLACK"}
+
+
+@pytest.fixture(autouse=True)
+def _no_im_app_left() -> Iterator[None]:
+    yield
+    if os.environ.pop("SLACK_BOT_TOKEN", None) is not None:
+        os.environ.pop("SLACK_API_URL", None)
+        reset_settings()
+
+
 async def _webhook(w: World, page: str, disabled: bool = False) -> dict[str, Any]:
     from models import Subscriber
     from models.enums import SubscriberState
@@ -314,6 +351,7 @@ TABLE: dict[str, Case] = {
     "bindImDestination": Case("signed_in", lambda w, p, a: _const(
         {"provider": "SLACK", "webhookUrl": "https://hooks.slack.com/services/T/B/y"})),
     "deleteImDestination": Case("signed_in", _im_destination),
+    "bindDirectMessages": Case("signed_in", _direct),
     # webhooks: page management only (never anonymous, also on public pages)
     "subscribeWebhook": Case("page", lambda w, p, a: _const(
         {"pageSlug": f"page-{p.lower()}", "url": "http://127.0.0.1:9/hook"})),
@@ -520,8 +558,8 @@ async def test_every_management_query_refuses_callers_without_rights(world: Worl
         call = f"{name}({', '.join(args)})" if args else name
         selection = "" if is_leaf_type(get_named_type(f.type)) else " { __typename }"
         for actor, code in (("anonymous", "UNAUTHENTICATED"), ("member", "FORBIDDEN")):
-            if actor == "member" and name == "imDestinations":
-                continue  # a member's own IM bindings
+            if actor == "member" and name in ("imDestinations", "directMessageProviders"):
+                continue  # a member's own IM bindings, and the apps they may bind
             headers = ({"authorization": f"Bearer {world.tokens[actor]}"}
                        if world.tokens[actor] else {})
             body = (await world.http.post("/graphql", json={"query": f"{{ {call}{selection} }}"},
