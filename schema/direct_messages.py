@@ -3,11 +3,14 @@ own direct messages (resolvers/im.py `bind_direct`)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import im
-from schema.base import ImProvider, result
+from schema.base import ImProvider
 from schema.context import Info
+from schema.errors import CommonErrors
 from schema.permissions import Policy, guard, guard_query
 from schema.subscriber import ImDestinationType
 
@@ -23,7 +26,10 @@ class BindDirectMessagesPayload:
     destination: ImDestinationType
 
 
-BindDirectMessagesResult = result("BindDirectMessagesResult", BindDirectMessagesPayload)
+BindDirectMessagesResult = Annotated[
+    BindDirectMessagesPayload | CommonErrors,
+    strawberry.union("BindDirectMessagesResult"),
+]
 
 
 @strawberry.type
