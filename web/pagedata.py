@@ -88,23 +88,10 @@ async def event_page(request: Request, slug: str, event_id: str, *, strict: bool
 
 async def _event_on_page(request: Request, slug: str, event_id: str, strict: bool) -> bool:
     """Whether the event belongs to this page (so no page shows another page's event)."""
-    if has_field("Event", "page"):
-        answer = await run(request, "query($id: ID!) { event(id: $id) { page { slug } } }",
-                           {"id": event_id}, strict=strict)
-        event = (answer.data or {}).get("event") or {}
-        return (event.get("page") or {}).get("slug") == slug
-    # Until the API says which page an event is on, ask the ledger's owner directly.
-    from models import Event
-
-    return await Event.filter(id=event_id, page__slug=slug).exists()
-
-
-def has_field(type_name: str, field: str) -> bool:
-    """Whether the API has this field yet (pages show what exists)."""
-    from schema import build_schema
-
-    found = build_schema()._schema.get_type(type_name)
-    return found is not None and field in getattr(found, "fields", {})
+    answer = await run(request, "query($id: ID!) { event(id: $id) { page { slug } } }",
+                       {"id": event_id}, strict=strict)
+    event = (answer.data or {}).get("event") or {}
+    return (event.get("page") or {}).get("slug") == slug
 
 
 async def page_events_between(request: Request, slug: str, start: datetime,
