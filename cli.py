@@ -108,7 +108,8 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     from models import User
-    from resolvers.account import issue_token, normalise_email
+    from resolvers.account import issue_token
+    from resolvers.validate import normalise_email
 
     async def body() -> int:
         user = await User.filter(email=normalise_email(args.email)).first()

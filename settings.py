@@ -320,9 +320,8 @@ def _secret_key(env: Mapping[str, str], production: bool, var_dir: Path) -> str:
     return key
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate every setting; raise SettingsError naming the faulty variable."""
-    env = os.environ if environ is None else environ
+def _refuse_unknown(env: Mapping[str, str]) -> None:
+    """A misspelt HELIOGRAPH_ variable is an error, not a silent default."""
     unknown = sorted(
         name for name in env if name.startswith("HELIOGRAPH_") and name not in VARIABLES
     )
@@ -330,21 +329,37 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     unknown = [n for n in unknown if not n.startswith("HELIOGRAPH_TEST_")]
     if unknown:
         raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(VARIABLES)})")
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    base_url = (env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if urlparse(base_url).scheme not in ("http", "https"):
+        raise SettingsError(f"BASE_URL must be an http(s) address, got {base_url!r}")
+    return base_url
+
+
+def _allowed_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(",") if o)
+    for origin in origins:
+        if urlparse(origin).scheme not in ("http", "https"):
+            raise SettingsError(f"ALLOWED_ORIGINS has a malformed origin {origin!r}")
+    return origins
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming the faulty variable."""
+    env = os.environ if environ is None else environ
+    _refuse_unknown(env)
     app_env = env.get("HELIOGRAPH_ENV", "development") or "development"
     if app_env not in ENVIRONMENTS:
         raise SettingsError(f"HELIOGRAPH_ENV must be one of {', '.join(ENVIRONMENTS)}")
     production = app_env == "production"
     var_dir = Path(env.get("VAR_DIR") or ROOT / "var")
-    base_url = (env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-    if urlparse(base_url).scheme not in ("http", "https"):
-        raise SettingsError(f"BASE_URL must be an http(s) address, got {base_url!r}")
+    base_url = _base_url(env)
     mail_from = env.get("MAIL_FROM") or "Heliograph <status@localhost>"
     if "@" not in mail_from:
         raise SettingsError(f"MAIL_FROM must be an email address, got {mail_from!r}")
-    origins = tuple(o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(",") if o)
-    for origin in origins:
-        if urlparse(origin).scheme not in ("http", "https"):
-            raise SettingsError(f"ALLOWED_ORIGINS has a malformed origin {origin!r}")
+    origins = _allowed_origins(env)
     level = (env.get("LOG_LEVEL") or "info").lower()
     if level not in ("debug", "info", "warning", "error"):
         raise SettingsError(f"LOG_LEVEL must be debug, info, warning or error, got {level!r}")

@@ -111,20 +111,10 @@ async def client_main(url: str, count: int) -> None:
 
 def bench_app_factory() -> Any:
     """The app, with the naive subscription when FANOUT_NAIVE=1 (uvicorn --factory)."""
-    from starlette.routing import Route, WebSocketRoute
-
     from web.app import app_factory
 
     app = app_factory()
-    from web.graphql import HeliographGraphQL
-
-    views = []
-    for route in app.routes:
-        if isinstance(route, Route | WebSocketRoute) and route.path == "/graphql":
-            view = route.app
-            while not isinstance(view, HeliographGraphQL):  # unwrap guards
-                view = view.app
-            views.append(view)
+    views = _graphql_views(app)
     if os.environ.get("FANOUT_PER_SOCKET") == "1":
         # strawberry's own handler: one result stream (and one JSON encoding) per socket.
         from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -135,51 +125,12 @@ def bench_app_factory() -> Any:
             view.graphql_transport_ws_handler_class = BaseGraphQLTransportWSHandler
     trace = os.environ.get("FANOUT_TRACEMALLOC")  # a path: where memory per socket goes
     if trace:
-        import signal
-        import tracemalloc
-
-        tracemalloc.start(1)
-        marks: list[Any] = []
-
-        def dump(*_: Any) -> None:
-            if os.environ.get("FANOUT_TRACE_GC") == "1":  # what is held, not cyclic garbage
-                import gc
-
-                gc.collect()
-            key = os.environ.get("FANOUT_TRACE_KEY", "lineno")
-            stats = tracemalloc.take_snapshot().compare_to(marks[0], key)
-            total = sum(s.size_diff for s in stats)
-            Path(trace).write_text(f"total +{total // 1024} KiB\n"
-                                   + "\n".join(str(s) for s in stats[:60]))
-
-        signal.signal(signal.SIGUSR2, lambda *_: marks.append(tracemalloc.take_snapshot()))
-        signal.signal(signal.SIGUSR1, dump)
-    if os.environ.get("FANOUT_GC_LOG") == "1":  # print each full collection and its length
-        import gc
-
-        started: list[float] = []
-
-        def on_gc(phase: str, info: dict[str, int]) -> None:
-            if info["generation"] != 2:
-                return
-            if phase == "start":
-                started[:] = [time.perf_counter()]
-            elif started:
-                took = 1000 * (time.perf_counter() - started[0])
-                print(f"  [server gc] full collection {took:.0f} ms, {info['collected']} "
-                      "collected", file=sys.stderr, flush=True)
-
-        gc.callbacks.append(on_gc)
+        _trace_memory(Path(trace))
+    if os.environ.get("FANOUT_GC_LOG") == "1":
+        _log_full_collections()
     profile = os.environ.get("FANOUT_PROFILE")  # a path: write the server's cProfile there
     if profile:
-        import cProfile
-        import signal
-
-        profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
-        # SIGUSR2 starts profiling (just before the change), SIGUSR1 writes the figures.
-        signal.signal(signal.SIGUSR2, lambda *_: profiler.enable())
-        signal.signal(signal.SIGUSR1, lambda *_: (profiler.disable(),
-                                                  profiler.dump_stats(profile)))
+        _profile(profile)
     if os.environ.get("FANOUT_NAIVE") == "1":
         from bench.naive_live import naive_schema
 
@@ -187,6 +138,72 @@ def bench_app_factory() -> Any:
         for view in views:
             view.schema = naive
     return app
+
+
+def _graphql_views(app: Any) -> list[Any]:
+    """The GraphQL views behind `/graphql` (HTTP and websocket), unwrapped from their guards."""
+    from starlette.routing import Route, WebSocketRoute
+
+    from web.graphql import HeliographGraphQL
+
+    views = []
+    for route in app.routes:
+        if isinstance(route, Route | WebSocketRoute) and route.path == "/graphql":
+            view = route.app
+            while not isinstance(view, HeliographGraphQL):
+                view = view.app
+            views.append(view)
+    return views
+
+
+def _trace_memory(trace: Path) -> None:
+    """SIGUSR2 marks the memory in use, SIGUSR1 writes where it grew since to `trace`."""
+    import tracemalloc
+
+    tracemalloc.start(1)
+    marks: list[Any] = []
+
+    def dump(*_: Any) -> None:
+        if os.environ.get("FANOUT_TRACE_GC") == "1":  # what is held, not cyclic garbage
+            import gc
+
+            gc.collect()
+        key = os.environ.get("FANOUT_TRACE_KEY", "lineno")
+        stats = tracemalloc.take_snapshot().compare_to(marks[0], key)
+        total = sum(s.size_diff for s in stats)
+        trace.write_text(f"total +{total // 1024} KiB\n"
+                         + "\n".join(str(s) for s in stats[:60]))
+
+    signal.signal(signal.SIGUSR2, lambda *_: marks.append(tracemalloc.take_snapshot()))
+    signal.signal(signal.SIGUSR1, dump)
+
+
+def _log_full_collections() -> None:
+    """Print each full garbage collection and how long it took."""
+    import gc
+
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            took = 1000 * (time.perf_counter() - started[0])
+            print(f"  [server gc] full collection {took:.0f} ms, {info['collected']} "
+                  "collected", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(on_gc)
+
+
+def _profile(path: str) -> None:
+    """SIGUSR2 starts profiling (just before the change), SIGUSR1 writes the figures."""
+    import cProfile
+
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
+    signal.signal(signal.SIGUSR2, lambda *_: profiler.enable())
+    signal.signal(signal.SIGUSR1, lambda *_: (profiler.disable(), profiler.dump_stats(path)))
 
 
 # ---- the driver ----------------------------------------------------------------------------

@@ -9,13 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import nh3
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markdown_it import MarkdownIt
 
 import i18n
 from models import Component, Event, EventComponent, EventUpdate, StatusPage, UpdateImpact
 from models.enums import ComponentStatus
+from models.markdown import mail_html
 from models.words import event_word, kind_word, local_time_text, status_word
 from notifications import links
 from resolvers import domains
@@ -70,16 +69,6 @@ class Notice:
                 "page": self.page_name, "title": self.title, "status": self.status}
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False})
-
-
-def markdown_html(text: str) -> str:
-    """Markdown to HTML, sanitised (no raw HTML, no scripts, safe links only)."""
-    return nh3.clean(_markdown().render(text or ""))
-
-
 async def load_notice(update_id: str) -> Notice | None:
     """The notice for an update, or None when the update (or its event) is gone."""
     update = await EventUpdate.filter(id=update_id).first()
@@ -123,7 +112,7 @@ def _notice(page: StatusPage, event: Event, update: EventUpdate, affected: list[
     return Notice(
         page_name=page.name, page_slug=page.slug, event_id=event.id,
         kind=kind_word(event.kind), title=event.title, status=event_word(update.status),
-        message=update.message, message_html=markdown_html(update.message),
+        message=update.message, message_html=mail_html(update.message),
         components=tuple(components), link=links.event_url(page.slug, event.id), at=update.at,
         time_zone=page.time_zone or "UTC", final=final, language=i18n.current(),
     )

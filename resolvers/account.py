@@ -17,6 +17,7 @@ from models.base import utcnow
 from resolvers import audit, revocation, validate
 from resolvers.auth import ANONYMOUS, Actor, load_actor, require_authenticated
 from resolvers.errors import conflict, invalid, not_found
+from resolvers.validate import normalise_email as normalise_email  # sign-in imports it here
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hgt"
@@ -39,15 +40,6 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def normalise_email(email: str, field: str = "email") -> str:
-    value = (email or "").strip().lower()
-    local, _, domain = value.partition("@")
-    if (not local or "." not in domain or len(value) > 254 or any(c.isspace() for c in value)
-            or domain.startswith(".") or domain.endswith(".")):
-        raise invalid("Enter a valid email address", field)
-    return value
 
 
 def check_password(password: str, field: str = "password") -> str:

@@ -191,15 +191,7 @@ async def _open(rule: AutomationRule, plan: Plan, now: datetime, conn: BaseDBAsy
 async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[str, Any],
                   now: datetime, conn: BaseDBAsyncClient) -> PageChange | None:
     """Update the open incident when the alerts ask for something new; else nothing."""
-    before: dict[str, str] = dict(applied.get("impacts") or {})
-    wanted = dict(plan.impacts)
-    for cid in before:
-        wanted.setdefault(cid, OPERATIONAL.value)
-    delta = {cid: i for cid, i in wanted.items() if before.get(cid, OPERATIONAL.value) != i}
-    if delta:  # components deleted since they were mapped drop out
-        alive = set(await Component.filter(id__in=list(delta), page_id=rule.page_id).using_db(
-            conn).values_list("id", flat=True))
-        delta = {cid: i for cid, i in delta.items() if cid in alive}
+    delta = await _impact_delta(rule, plan, applied, conn)
     was = {str(a) for a in applied.get("alerts") or []}
     now_ids = [s.id for s in plan.alerts]
     new = [s for s in plan.alerts if s.id not in was]
@@ -213,24 +205,9 @@ async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[
     lines += [_alert_line(s, integrations, "resolved") for s in gone]
     human = rule.human_wins and await EventUpdate.filter(
         event_id=event.id, automatic=False).using_db(conn).exists()
-    status = EventStatus(event.status)
     impacts = {cid: ComponentStatus(i) for cid, i in delta.items()}
-    wait = rule.resolve_after_seconds
-    if plan.phase == MONITORING and applied.get("phase") != MONITORING:
-        lines.append("All alerts have resolved." + (
-            f" The incident resolves automatically if they stay resolved for {wait} s."
-            if wait and not human else ""))
-        status = EventStatus.MONITORING
-    elif plan.phase == RESOLVED:
-        if human:
-            lines.append(f"All alerts have stayed resolved for {wait} s." if wait else
-                         "All alerts have resolved.")
-        else:
-            lines.append("All alerts stayed resolved: the incident was resolved "
-                         "automatically.")
-        status, impacts = EventStatus.RESOLVED, {}
-    elif plan.phase == OPEN and applied.get("phase") == MONITORING:
-        status = EventStatus.INVESTIGATING
+    status, impacts = _phase_move(rule, plan, applied, EventStatus(event.status), impacts,
+                                  human, lines)
     notify = rule.notify
     if human:
         # A person has taken the incident over: only a note, and it does not notify.
@@ -260,6 +237,46 @@ async def _follow(rule: AutomationRule, event: Event, plan: Plan, applied: dict[
         rule.applied = {"phase": plan.phase, "impacts": plan.impacts, "alerts": now_ids}
     return PageChange(event.page_id, seq, "EVENT_UPDATED", event_id=event.id,
                       component_ids=touched(changed, impacts))
+
+
+async def _impact_delta(rule: AutomationRule, plan: Plan, applied: dict[str, Any],
+                        conn: BaseDBAsyncClient) -> dict[str, str]:
+    """The impacts the alerts now ask for that differ from those applied (a component no
+    longer named goes back to operational); components deleted since they were mapped drop
+    out."""
+    before: dict[str, str] = dict(applied.get("impacts") or {})
+    wanted = dict(plan.impacts)
+    for cid in before:
+        wanted.setdefault(cid, OPERATIONAL.value)
+    delta = {cid: i for cid, i in wanted.items() if before.get(cid, OPERATIONAL.value) != i}
+    if delta:
+        alive = set(await Component.filter(id__in=list(delta), page_id=rule.page_id).using_db(
+            conn).values_list("id", flat=True))
+        delta = {cid: i for cid, i in delta.items() if cid in alive}
+    return delta
+
+
+def _phase_move(rule: AutomationRule, plan: Plan, applied: dict[str, Any],
+                status: EventStatus, impacts: dict[str, ComponentStatus], human: bool,
+                lines: list[str]) -> tuple[EventStatus, dict[str, ComponentStatus]]:
+    """The status and impacts the alerts' phase moves the incident to, saying why in `lines`."""
+    wait = rule.resolve_after_seconds
+    if plan.phase == MONITORING and applied.get("phase") != MONITORING:
+        lines.append("All alerts have resolved." + (
+            f" The incident resolves automatically if they stay resolved for {wait} s."
+            if wait and not human else ""))
+        return EventStatus.MONITORING, impacts
+    if plan.phase == RESOLVED:
+        if human:
+            lines.append(f"All alerts have stayed resolved for {wait} s." if wait else
+                         "All alerts have resolved.")
+        else:
+            lines.append("All alerts stayed resolved: the incident was resolved "
+                         "automatically.")
+        return EventStatus.RESOLVED, {}
+    if plan.phase == OPEN and applied.get("phase") == MONITORING:
+        return EventStatus.INVESTIGATING, impacts
+    return status, impacts
 
 
 async def pending_rules() -> list[str]:

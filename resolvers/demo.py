@@ -7,6 +7,8 @@ from datetime import timedelta
 from models import Component, ComponentGroup, StatusPage, User
 from models.base import utcnow
 from models.enums import Visibility
+from resolvers import component
+from resolvers import page as pages
 from resolvers.account import create_user
 from resolvers.auth import Actor
 from resolvers.history import demo_history
@@ -29,9 +31,6 @@ async def load_demo(admin_password: str = "heliograph-demo") -> StatusPage:
     if admin is None:
         admin = await create_user(email=DEMO_ADMIN, password=admin_password, is_admin=True)
     actor = Actor(user=admin, via="cli")
-    from resolvers import component
-    from resolvers import page as pages
-
     page = await pages.create_page(
         actor=actor, slug=DEMO_SLUG, name="Heliograph Demo",
         description="A demonstration page: live status, history and availability.",

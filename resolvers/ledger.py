@@ -39,40 +39,51 @@ class Span:
 
 def spans_of(steps: Sequence[Step], *, first_at: datetime | None = None) -> list[Span]:
     """The maximal non-operational intervals per component held by one event's steps."""
-    held: dict[str, tuple[ComponentStatus, datetime]] = {}
-    closed: list[Span] = []
-
-    def close(cid: str, at: datetime) -> None:
-        status, start = held.pop(cid)
-        if at > start:
-            closed.append(Span(cid, status, start, at))
-
-    def open_(cid: str, status: ComponentStatus, at: datetime) -> None:
-        # Re-join a span of the same status that closed at this very instant (maximality).
-        for index in range(len(closed) - 1, -1, -1):
-            span = closed[index]
-            if span.component_id == cid and span.end == at and span.status == status:
-                del closed[index]
-                held[cid] = (status, span.start)
-                return
-        held[cid] = (status, at)
-
+    spans = _Spans()
     for index, step in enumerate(steps):
-        at = first_at if index == 0 and first_at is not None else step.at
-        if step.status == EventStatus.SCHEDULED:
-            continue
+        if step.status != EventStatus.SCHEDULED:
+            spans.step(step, first_at if index == 0 and first_at is not None else step.at)
+    return spans.all()
+
+
+class _Spans:
+    """The spans being drawn, step by step: those still held and those closed."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[ComponentStatus, datetime]] = {}
+        self.closed: list[Span] = []
+
+    def step(self, step: Step, at: datetime) -> None:
         for cid, impact in step.impacts.items():
-            current = held.get(cid)
+            current = self.held.get(cid)
             if current is not None and current[0] == impact:
                 continue
             if current is not None:
-                close(cid, at)
+                self.close(cid, at)
             if impact != OPERATIONAL:
-                open_(cid, impact, at)
+                self.open(cid, impact, at)
         if step.status.final:
-            for cid in list(held):
-                close(cid, at)
-    return closed + [Span(cid, status, start, None) for cid, (status, start) in held.items()]
+            for cid in list(self.held):
+                self.close(cid, at)
+
+    def close(self, cid: str, at: datetime) -> None:
+        status, start = self.held.pop(cid)
+        if at > start:
+            self.closed.append(Span(cid, status, start, at))
+
+    def open(self, cid: str, status: ComponentStatus, at: datetime) -> None:
+        # Re-join a span of the same status that closed at this very instant (maximality).
+        for index in range(len(self.closed) - 1, -1, -1):
+            span = self.closed[index]
+            if span.component_id == cid and span.end == at and span.status == status:
+                del self.closed[index]
+                self.held[cid] = (status, span.start)
+                return
+        self.held[cid] = (status, at)
+
+    def all(self) -> list[Span]:
+        return self.closed + [Span(cid, status, start, None)
+                              for cid, (status, start) in self.held.items()]
 
 
 def current_impacts(steps: Sequence[Step]) -> dict[str, ComponentStatus]:

@@ -122,50 +122,17 @@ async def update_maintenance(
     automatic transitions or (while SCHEDULED) the planned components."""
     event = await managed_event(actor, event_id)
     now = utcnow()
-    changes: dict[str, Any] = {}
     async with in_transaction() as conn:
         event = await locked(event.id, conn)
-        if event.kind != EventKind.MAINTENANCE:
-            raise invalid("Only maintenance has a schedule", "eventId")
-        status = EventStatus(event.status)
-        if status.final:
-            raise invalid("A completed maintenance is final", "eventId")
-        scheduled = status == EventStatus.SCHEDULED
-        if scheduled_start is not KEEP and scheduled_start is not None:
-            if not scheduled:
-                raise invalid("The maintenance has started", "scheduledStart")
-            new_start = validate.aware(scheduled_start, "scheduledStart")
-            if new_start < now:
-                raise invalid("The scheduled start cannot be in the past", "scheduledStart")
-            changes["scheduled_start"] = new_start
-        start: datetime | None = changes.get("scheduled_start", event.scheduled_start)
-        assert start is not None
-        if scheduled_end is not KEEP and scheduled_end is not None:
-            new_end = validate.aware(scheduled_end, "scheduledEnd")
-            if new_end <= now:
-                raise invalid("The new end must be in the future", "scheduledEnd")
-            changes["scheduled_end"] = new_end
-        end: datetime | None = changes.get("scheduled_end", event.scheduled_end)
-        if end is None or end <= start:
-            raise invalid("The scheduled end must come after the scheduled start",
-                          "scheduledEnd")
+        scheduled = _still_editable(event)
+        changes, start = _new_schedule(event, scheduled, scheduled_start, scheduled_end, now)
         if auto_start is not KEEP and auto_start is not None:
             changes["auto_start"] = auto_start
         if auto_complete is not KEEP and auto_complete is not None:
             changes["auto_complete"] = auto_complete
         ids: list[str] = []
         if component_ids is not KEEP and component_ids is not None:
-            if not scheduled:
-                raise invalid("The maintenance has started: post an update", "componentIds")
-            ids = list(component_ids)
-            await check_impacts(event.page_id, EventKind.MAINTENANCE,
-                                [(c, ComponentStatus.UNDER_MAINTENANCE) for c in ids], start,
-                                conn, field="componentIds")
-            before = {r.component_id for r in
-                      await EventComponent.filter(event_id=event.id).using_db(conn)}
-            ids = list(dict.fromkeys(ids))
-            await _plan(event, ids, conn)
-            ids = [*ids, *before]
+            ids = await _replan(event, scheduled, component_ids, start, conn)
         for key, value in changes.items():
             setattr(event, key, value)
         await event.save(using_db=conn)
@@ -175,6 +142,58 @@ async def update_maintenance(
     await announce(PageChange(event.page_id, seq, "EVENT_UPDATED", event_id=event.id,
                               component_ids=touched(ids)))
     return event
+
+
+def _still_editable(event: Event) -> bool:
+    """Refuse an incident or a completed maintenance; whether it has yet to start."""
+    if event.kind != EventKind.MAINTENANCE:
+        raise invalid("Only maintenance has a schedule", "eventId")
+    status = EventStatus(event.status)
+    if status.final:
+        raise invalid("A completed maintenance is final", "eventId")
+    return status == EventStatus.SCHEDULED
+
+
+def _new_schedule(event: Event, scheduled: bool, scheduled_start: datetime | Keep | None,
+                  scheduled_end: datetime | Keep | None, now: datetime
+                  ) -> tuple[dict[str, Any], datetime]:
+    """The checked new start (only before it) and end (in the future, after the start), and
+    the start as it will be."""
+    changes: dict[str, Any] = {}
+    if scheduled_start is not KEEP and scheduled_start is not None:
+        if not scheduled:
+            raise invalid("The maintenance has started", "scheduledStart")
+        new_start = validate.aware(scheduled_start, "scheduledStart")
+        if new_start < now:
+            raise invalid("The scheduled start cannot be in the past", "scheduledStart")
+        changes["scheduled_start"] = new_start
+    start: datetime | None = changes.get("scheduled_start", event.scheduled_start)
+    assert start is not None
+    if scheduled_end is not KEEP and scheduled_end is not None:
+        new_end = validate.aware(scheduled_end, "scheduledEnd")
+        if new_end <= now:
+            raise invalid("The new end must be in the future", "scheduledEnd")
+        changes["scheduled_end"] = new_end
+    end: datetime | None = changes.get("scheduled_end", event.scheduled_end)
+    if end is None or end <= start:
+        raise invalid("The scheduled end must come after the scheduled start", "scheduledEnd")
+    return changes, start
+
+
+async def _replan(event: Event, scheduled: bool, component_ids: Sequence[str], start: datetime,
+                  conn: BaseDBAsyncClient) -> list[str]:
+    """Replace the planned components (before the start); the ids touched, old and new."""
+    if not scheduled:
+        raise invalid("The maintenance has started: post an update", "componentIds")
+    ids = list(component_ids)
+    await check_impacts(event.page_id, EventKind.MAINTENANCE,
+                        [(c, ComponentStatus.UNDER_MAINTENANCE) for c in ids], start,
+                        conn, field="componentIds")
+    before = {r.component_id for r in
+              await EventComponent.filter(event_id=event.id).using_db(conn)}
+    ids = list(dict.fromkeys(ids))
+    await _plan(event, ids, conn)
+    return [*ids, *before]
 
 
 async def cancel_maintenance(*, actor: Actor, event_id: str, message: str | None = None,

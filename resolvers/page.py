@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any, Final
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -140,6 +141,20 @@ async def create_page(
     return page
 
 
+# The fields a page edit may change, each with its check, in the order they are checked (the
+# first refusal is the one reported).
+_EDITABLE: dict[str, Callable[[Any], Any]] = {
+    "logo_url": lambda v: domains.logo_url(v or ""),
+    "accent_color": lambda v: domains.accent_color(v or ""),
+    "slug": validate.slug,
+    "name": validate.name,
+    "time_zone": validate.time_zone,
+    "description": validate.description,
+    "language": validate.language,
+    "allow_visitor_language": bool,
+}
+
+
 async def update_page(
     *,
     actor: Actor,
@@ -157,35 +172,16 @@ async def update_page(
 ) -> StatusPage:
     """Edit a page's fields (page management for this page)."""
     page = await managed_page(actor, page_id, Role.PAGE_MANAGEMENT, "id")
-    changes: dict[str, Any] = {}
     hosts = None if domains_ is KEEP else domains.hosts(domains_ or [])
-    if logo_url is not KEEP:
-        changes["logo_url"] = domains.logo_url(logo_url or "")
-    if accent_color is not KEEP:
-        changes["accent_color"] = domains.accent_color(accent_color or "")
-    if slug is not KEEP:
-        changes["slug"] = validate.slug(slug)
-    if name is not KEEP:
-        changes["name"] = validate.name(name)
-    if time_zone is not KEEP:
-        changes["time_zone"] = validate.time_zone(time_zone)
-    if description is not KEEP:
-        changes["description"] = validate.description(description)
-    if language is not KEEP:
-        changes["language"] = validate.language(language)
-    if allow_visitor_language is not KEEP:
-        changes["allow_visitor_language"] = bool(allow_visitor_language)
+    given = {"slug": slug, "name": name, "time_zone": time_zone, "description": description,
+             "logo_url": logo_url, "accent_color": accent_color, "language": language,
+             "allow_visitor_language": allow_visitor_language}
+    changes = {key: check(given[key]) for key, check in _EDITABLE.items()
+               if given[key] is not KEEP}
     if visibility is not KEEP and visibility is not None:
         changes["visibility"] = visibility
     async with in_transaction() as conn:
-        if "visibility" in changes and changes["visibility"] != page.visibility:
-            await _check_limit(conn, changes["visibility"], exclude_id=page.id)
-        if "slug" in changes and changes["slug"] != page.slug:
-            taken = await StatusPage.filter(slug=changes["slug"]).using_db(conn).exists()
-            if taken:
-                raise conflict(f"The slug {changes['slug']!r} is already taken", "slug")
-        if hosts is not None:
-            await domains.check_free(hosts, page.id)
+        await _check_edit(conn, page, changes, hosts)
         for key, value in changes.items():
             setattr(page, key, value)
         try:
@@ -204,6 +200,18 @@ async def update_page(
     page.sequence = sequence
     await announce(PageChange(page.id, sequence, "PAGE_EDITED"))
     return page
+
+
+async def _check_edit(conn: BaseDBAsyncClient, page: StatusPage, changes: dict[str, Any],
+                      hosts: list[str] | None) -> None:
+    """Refuse an edit over the plan's page limit, or to a slug or domain another page has."""
+    if "visibility" in changes and changes["visibility"] != page.visibility:
+        await _check_limit(conn, changes["visibility"], exclude_id=page.id)
+    if "slug" in changes and changes["slug"] != page.slug:
+        if await StatusPage.filter(slug=changes["slug"]).using_db(conn).exists():
+            raise conflict(f"The slug {changes['slug']!r} is already taken", "slug")
+    if hosts is not None:
+        await domains.check_free(hosts, page.id)
 
 
 async def delete_page(*, actor: Actor, page_id: str) -> str:

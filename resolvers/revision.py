@@ -68,41 +68,17 @@ async def edit_event_update(
         named: dict[str, ComponentStatus] = {}
         if moved:
             assert isinstance(at, datetime)
-            when = validate.aware(at, "at")
-            if EventStatus(update.status).final and when != update.at:
-                raise invalid("The final update stays at endedAt", "at")
-            assert event.started_at is not None and event.ended_at is not None
-            items = [(when if u.id == update.id else u.at, EventStatus(u.status))
-                     for u in timeline]
-            try:
-                check_timeline(EventKind(event.kind), event.started_at, event.ended_at, items)
-            except DomainError as exc:
-                raise invalid(exc.message, "at") from None
-            update.at = when
+            update.at = _moved_to(event, update, timeline, at)
+        opened_at = event.started_at if index == 0 and event.started_at else update.at
         if reimpact:
-            assert not isinstance(components, Keep)
-            when = event.started_at if index == 0 and event.started_at else update.at
-            named = await check_impacts(event.page_id, EventKind(event.kind), components,
-                                        when, conn)
-            if EventStatus(update.status).final and any(
-                    i != ComponentStatus.OPERATIONAL for i in named.values()):
-                raise invalid("A final update can only return components to OPERATIONAL",
-                              "components")
-            old = await UpdateImpact.filter(update_id=update.id).using_db(conn).values_list(
-                "component_id", flat=True)
-            changed.update(str(c) for c in old)
-            await UpdateImpact.filter(update_id=update.id).using_db(conn).delete()
-            if named:
-                await UpdateImpact.bulk_create(
-                    [UpdateImpact(update_id=update.id, component_id=c, impact=i)
-                     for c, i in named.items()], using_db=conn)
-        if moved and not reimpact:
-            when = update.at
+            assert components is not None and not isinstance(components, Keep)
+            named, old = await _replace_impacts(event, update, components, opened_at, conn)
+            changed.update(old)
+        elif moved:
             own = await UpdateImpact.filter(update_id=update.id).using_db(conn)
             await check_impacts(event.page_id, EventKind(event.kind),
                                 [(r.component_id, ComponentStatus(r.impact)) for r in own],
-                                event.started_at if index == 0 and event.started_at else when,
-                                conn, field="at")
+                                opened_at, conn, field="at")
         if text is not None:
             update.message = text
         update.edited_at = utcnow()
@@ -112,6 +88,42 @@ async def edit_event_update(
     await announce(PageChange(event.page_id, seq, "EVENT_UPDATED", event_id=event.id,
                               component_ids=touched(changed, named)))
     return event, update
+
+
+def _moved_to(event: Event, update: EventUpdate, timeline: list[EventUpdate],
+              at: datetime) -> datetime:
+    """The update's checked new time: the final update stays at endedAt, and the timeline
+    must still read in order."""
+    when = validate.aware(at, "at")
+    if EventStatus(update.status).final and when != update.at:
+        raise invalid("The final update stays at endedAt", "at")
+    assert event.started_at is not None and event.ended_at is not None
+    items = [(when if u.id == update.id else u.at, EventStatus(u.status)) for u in timeline]
+    try:
+        check_timeline(EventKind(event.kind), event.started_at, event.ended_at, items)
+    except DomainError as exc:
+        raise invalid(exc.message, "at") from None
+    return when
+
+
+async def _replace_impacts(event: Event, update: EventUpdate, components: Sequence[Impact],
+                           at: datetime, conn: BaseDBAsyncClient
+                           ) -> tuple[dict[str, ComponentStatus], list[str]]:
+    """Replace the impacts the update sets (checked as of `at`); the new ones and the
+    components the old ones named."""
+    named = await check_impacts(event.page_id, EventKind(event.kind), components, at, conn)
+    if EventStatus(update.status).final and any(
+            i != ComponentStatus.OPERATIONAL for i in named.values()):
+        raise invalid("A final update can only return components to OPERATIONAL",
+                      "components")
+    old = await UpdateImpact.filter(update_id=update.id).using_db(conn).values_list(
+        "component_id", flat=True)
+    await UpdateImpact.filter(update_id=update.id).using_db(conn).delete()
+    if named:
+        await UpdateImpact.bulk_create(
+            [UpdateImpact(update_id=update.id, component_id=c, impact=i)
+             for c, i in named.items()], using_db=conn)
+    return named, [str(c) for c in old]
 
 
 async def delete_event_update(*, actor: Actor, update_id: str) -> Event:

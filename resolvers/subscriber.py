@@ -4,7 +4,6 @@ changing scope and leaving — by the subscriber through signed links, or by pag
 from __future__ import annotations
 
 import enum
-import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,12 +39,12 @@ from resolvers.auth import Actor, require_authenticated, require_role
 from resolvers.errors import RATE_LIMITED, DomainError, invalid, not_found
 from resolvers.page import visible_page
 from resolvers.subscription_scope import scope, set_components, wake_worker
+from resolvers.validate import normalise_email
 from settings import get_settings
 
 CONFIRM_HOURS = 48
 EMAIL_MESSAGE = N_("Thanks! If this address can receive mail from us, a message is on its "
                    "way: follow its link to confirm. Nothing is sent before that.")
-EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z0-9-]{2,63}$")
 OUTSTANDING = (DeliveryStatus.PENDING, DeliveryStatus.WAITING_QUOTA)
 
 
@@ -118,14 +117,6 @@ def _rate_limited(refusal: Refusal) -> DomainError:
                                      "try again later")
 
 
-def normalise_email(value: str) -> str:
-    """Lower-cased and checked: refused unless it looks like one plain address."""
-    address = value.strip().lower()
-    if len(address) > 254 or not address.isascii() or not EMAIL_RE.match(address):
-        raise invalid("Enter one email address, like name@example.com", "email")
-    return address
-
-
 async def _scope_words(component_ids: list[str], event: Event | None,
                        language: str | None = None) -> str:
     """What a subscription follows, in words of the page's language (for its mails)."""
@@ -171,7 +162,7 @@ async def _subscribe_email(page: StatusPage, email: str, component_ids: list[str
                            event_id: str | None, ip: str | None) -> str:
     if page.visibility != Visibility.PUBLIC:
         raise invalid("This page takes IM subscriptions, not email", "email")
-    address = normalise_email(email)
+    address = normalise_email(email, plain=True)
     ids, event = await scope(page, component_ids, event_id)
     now = utcnow()
     async with in_transaction() as conn:

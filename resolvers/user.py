@@ -46,18 +46,7 @@ async def update_user(*, actor: Actor, user_id: str, name: str | Keep = KEEP,
                       is_admin: bool | Keep = KEEP, is_active: bool | Keep = KEEP) -> User:
     """Edit a user's name, administrator flag or active state."""
     user = await _managed_user(actor, user_id)
-    changes: dict[str, Any] = {}
-    if name is not KEEP:
-        changes["name"] = validate.text(name, "name", maximum=validate.NAME_MAX, required=False)
-    if is_admin is not KEEP:
-        # An administrator cannot lock the installation out by demoting themselves.
-        if user.id == actor.user_id and not is_admin:
-            raise invalid("You cannot remove your own administrator rights", "isAdmin")
-        changes["is_admin"] = bool(is_admin)
-    if is_active is not KEEP:
-        if user.id == actor.user_id and not is_active:
-            raise invalid("You cannot deactivate yourself", "isActive")
-        changes["is_active"] = bool(is_active)
+    changes = _user_changes(actor, user, name, is_admin, is_active)
     rights_changed = "is_admin" in changes and changes["is_admin"] != user.is_admin
     async with in_transaction() as conn:
         for key, value in changes.items():
@@ -78,3 +67,21 @@ async def update_user(*, actor: Actor, user_id: str, name: str | Keep = KEEP,
     elif rights_changed:
         await revocation.announce(revocation.ROLES_CHANGED, user.id)
     return user
+
+
+def _user_changes(actor: Actor, user: User, name: str | Keep, is_admin: bool | Keep,
+                  is_active: bool | Keep) -> dict[str, Any]:
+    """The checked changes: an administrator cannot lock the installation out by demoting or
+    deactivating themselves."""
+    changes: dict[str, Any] = {}
+    if name is not KEEP:
+        changes["name"] = validate.text(name, "name", maximum=validate.NAME_MAX, required=False)
+    if is_admin is not KEEP:
+        if user.id == actor.user_id and not is_admin:
+            raise invalid("You cannot remove your own administrator rights", "isAdmin")
+        changes["is_admin"] = bool(is_admin)
+    if is_active is not KEEP:
+        if user.id == actor.user_id and not is_active:
+            raise invalid("You cannot deactivate yourself", "isActive")
+        changes["is_active"] = bool(is_active)
+    return changes

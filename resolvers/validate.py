@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from resolvers.errors import invalid
 
+# One plain address a mail can go to: no spaces, quotes or angle brackets, a dotted domain.
+PLAIN_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z0-9-]{2,63}$")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 NAME_MAX = 200
 TITLE_MAX = 300
@@ -85,3 +87,22 @@ def local_words(moment: datetime, zone: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         local = moment.astimezone(ZoneInfo("UTC"))
     return f"{local.day} {local:%b %Y %H:%M %Z}"
+
+
+def normalise_email(value: str, field: str = "email", *, plain: bool = False) -> str:
+    """The address stripped and lower-cased; INVALID unless it looks like an address, or with
+    `plain` (addresses we will mail unasked: subscribers) unless it is one plain ASCII address.
+
+    Accounts keep the looser check: a stricter one would lock out users whose addresses it
+    once accepted, since sign-in normalises the address it looks up."""
+    address = (value or "").strip().lower()
+    if plain:
+        if len(address) > 254 or not address.isascii() or not PLAIN_EMAIL_RE.match(address):
+            raise invalid("Enter one email address, like name@example.com", field)
+        return address
+    local, _, domain = address.partition("@")
+    if (not local or "." not in domain or len(address) > 254
+            or any(c.isspace() for c in address) or domain.startswith(".")
+            or domain.endswith(".")):
+        raise invalid("Enter a valid email address", field)
+    return address

@@ -64,35 +64,43 @@ def imported(path: Path, name: str, known: set[str], *, module_level: bool) -> s
 
 def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    found: list[set[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        for target in graph[node]:
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component: set[str] = set()
-            while True:
-                top = stack.pop()
-                component.add(top)
-                if top == node:
-                    break
-            if len(component) > 1:
-                found.append(component)
-
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    search = _Tarjan(graph)
     for node in graph:
-        if node not in index:
-            visit(node)
-    return found
+        if node not in search.index:
+            search.visit(node)
+    return search.found
+
+
+class _Tarjan:
+    def __init__(self, graph: dict[str, set[str]]) -> None:
+        self.graph = graph
+        self.index: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.stack: list[str] = []
+        self.found: list[set[str]] = []
+
+    def visit(self, node: str) -> None:
+        self.index[node] = self.low[node] = len(self.index)
+        self.stack.append(node)
+        for target in self.graph[node]:
+            if target not in self.index:
+                self.visit(target)
+                self.low[node] = min(self.low[node], self.low[target])
+            elif target in self.stack:
+                self.low[node] = min(self.low[node], self.index[target])
+        if self.low[node] == self.index[node]:
+            self.pop_component(node)
+
+    def pop_component(self, root: str) -> None:
+        component: set[str] = set()
+        while True:
+            top = self.stack.pop()
+            component.add(top)
+            if top == root:
+                break
+        if len(component) > 1:
+            self.found.append(component)
 
 
 def graph(*, module_level: bool) -> dict[str, set[str]]:

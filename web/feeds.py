@@ -16,10 +16,10 @@ import icalendar
 from feedgen.feed import FeedGenerator
 
 from models.enums import EventKind, EventStatus
+from models.markdown import page_html as markdown
 from resolvers import domains
 from resolvers.statuspage import EventRow, PageSnapshot
 from web import badges
-from web.markdown import render as markdown
 from web.page_formats import PageFormat, format_routes
 
 FEED_SIZE = 50

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLError,
     OperationDefinitionNode,
@@ -69,7 +70,8 @@ def _anonymous(scope: Scope) -> bool:
 
 
 def plan(query: Any, variables: Any, operation_name: Any) -> Plan | None:
-    """The cache plan of one GraphQL request, or None when it must be executed each time."""
+    """The cache plan of one GraphQL request, or None when it must be executed each time.
+    (Worked out once per distinct request: `Results.plan` keeps the answers.)"""
     if not isinstance(query, str) or not isinstance(variables, dict | None) \
             or not isinstance(operation_name, str | None):
         return None
@@ -78,6 +80,17 @@ def plan(query: Any, variables: Any, operation_name: Any) -> Plan | None:
         document = parse(query)
     except GraphQLError:
         return None
+    operation = _the_query(document, operation_name)
+    slugs = None if operation is None else _page_slugs(operation, variables)
+    if not slugs:
+        return None
+    canonical = json.dumps(variables, sort_keys=True, separators=(",", ":"))
+    return Plan((query, canonical, operation_name or ""), tuple(dict.fromkeys(slugs)))
+
+
+def _the_query(document: DocumentNode, operation_name: str | None
+               ) -> OperationDefinitionNode | None:
+    """The document's one operation when it is a query (of that name, when one is given)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != 1:
         return None
@@ -86,12 +99,18 @@ def plan(query: Any, variables: Any, operation_name: Any) -> Plan | None:
             operation_name is not None and (operation.name is None
                                             or operation.name.value != operation_name)):
         return None
+    return operation
+
+
+def _page_slugs(operation: OperationDefinitionNode, variables: dict[str, Any]
+                ) -> list[str] | None:
+    """The slugs of the root `page(slug)` fields, or None when the root selects anything else
+    (a fragment spread could name any root field) or a slug is not a known string."""
     defaults = {d.variable.name.value: d.default_value.value
                 for d in operation.variable_definitions or ()
                 if isinstance(d.default_value, StringValueNode)}
     slugs: list[str] = []
     for selection in operation.selection_set.selections:
-        # Only `page(slug)` at the root: a fragment spread could name any root field.
         if not isinstance(selection, FieldNode) or selection.name.value != "page":
             return None
         slug: Any = None
@@ -106,10 +125,7 @@ def plan(query: Any, variables: Any, operation_name: Any) -> Plan | None:
         if not isinstance(slug, str):
             return None
         slugs.append(slug)
-    if not slugs:
-        return None
-    canonical = json.dumps(variables, sort_keys=True, separators=(",", ":"))
-    return Plan((query, canonical, operation_name or ""), tuple(dict.fromkeys(slugs)))
+    return slugs
 
 
 def _plan_get(raw: bytes) -> Plan | None:

@@ -88,23 +88,10 @@ async def event_page(request: Request, slug: str, event_id: str, *, strict: bool
 
 async def _event_on_page(request: Request, slug: str, event_id: str, strict: bool) -> bool:
     """Whether the event belongs to this page (so no page shows another page's event)."""
-    if has_field("Event", "page"):
-        answer = await run(request, "query($id: ID!) { event(id: $id) { page { slug } } }",
-                           {"id": event_id}, strict=strict)
-        event = (answer.data or {}).get("event") or {}
-        return (event.get("page") or {}).get("slug") == slug
-    # Until the API says which page an event is on, ask the ledger's owner directly.
-    from models import Event
-
-    return await Event.filter(id=event_id, page__slug=slug).exists()
-
-
-def has_field(type_name: str, field: str) -> bool:
-    """Whether the API has this field yet (pages show what exists)."""
-    from schema import build_schema
-
-    found = build_schema()._schema.get_type(type_name)
-    return found is not None and field in getattr(found, "fields", {})
+    answer = await run(request, "query($id: ID!) { event(id: $id) { page { slug } } }",
+                       {"id": event_id}, strict=strict)
+    event = (answer.data or {}).get("event") or {}
+    return (event.get("page") or {}).get("slug") == slug
 
 
 async def page_events_between(request: Request, slug: str, start: datetime,
@@ -119,18 +106,23 @@ async def page_events_between(request: Request, slug: str, start: datetime,
         if page is None:
             return None if not found else found
         connection = page["events"]
-        for event in connection["nodes"]:
-            begun = event_start(event)
-            if begun is not None and start <= begun < end:
-                found.append(event)
-        oldest = event_start(connection["nodes"][-1]) if connection["nodes"] else None
-        if not connection["pageInfo"]["hasNextPage"] or (oldest and oldest < start):
+        found += _began_within(connection["nodes"], start, end)
+        if not _older_events_remain(connection, start):
             break
         after = connection["pageInfo"]["endCursor"]
     active = await run(request, ACTIVE, {"slug": slug}, strict=True)
-    for event in _nodes((active.data or {}).get("page"), "events"):
-        begun = event_start(event)
-        if begun is not None and start <= begun < end:
-            found.append(event)
+    found += _began_within(_nodes((active.data or {}).get("page"), "events"), start, end)
     found.sort(key=lambda e: event_start(e) or start, reverse=True)
     return found
+
+
+def _began_within(events: list[dict[str, Any]], start: datetime,
+                  end: datetime) -> list[dict[str, Any]]:
+    return [e for e in events if (begun := event_start(e)) is not None and start <= begun < end]
+
+
+def _older_events_remain(connection: dict[str, Any], start: datetime) -> bool:
+    """Whether the next page of past events (newest first) may still hold one after `start`."""
+    nodes = connection["nodes"]
+    oldest = event_start(nodes[-1]) if nodes else None
+    return bool(connection["pageInfo"]["hasNextPage"]) and not (oldest and oldest < start)

@@ -17,8 +17,8 @@ from starlette.staticfiles import StaticFiles
 
 import i18n
 from models import Component, Event, StatusPage
+from models.markdown import page_html as markdown
 from web import bars, page_stale, pagedata, status_html
-from web.markdown import render as markdown
 from web.oidc import routes as oidc_routes
 from web.oidc import safe_next
 from web.present import NO_COMPONENT, register

@@ -5,6 +5,8 @@ ledger (ImpactSpan) and the current status equal a brute-force replay of the raw
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -59,19 +61,46 @@ def worst(statuses: list[S]) -> S:
     return max(statuses, key=lambda s: s.rank, default=OP)
 
 
+Timeline = list[tuple[EventUpdate, dict[str, S]]]
+
+
 async def assert_ledger_matches_replay(page_id: str, components: list[str]) -> None:
     all_events = {e.id: e for e in await Event.filter(page_id=page_id)}
     updates = await EventUpdate.filter(event_id__in=list(all_events)).order_by(
         "at", "created_at", "id")
+    timelines = await timelines_of(updates)
+    spans = await ImpactSpan.filter(page_id=page_id)
+    assert_spans_are_well_shaped(spans, all_events)
+    now = utcnow()
+
+    def replayed(cid: str, t: datetime) -> list[S]:
+        return [s for e in all_events.values() for c, s in replay(e, timelines[e.id], t).items()
+                if c == cid]
+
+    # Values: at every instant that matters, spans and replay agree on every component.
+    for t in instants_that_matter(now, updates, list(all_events.values()), spans):
+        for cid in components:
+            held = [s.status for s in spans if s.component_id == cid and s.start <= t
+                    and (s.end is None or t < s.end)]
+            assert worst(held) == worst(replayed(cid, t)), (cid, t)
+    current = await statuses_at([page_id], now)
+    for cid in components:
+        assert current.get(cid, OP) == worst(replayed(cid, now))
+
+
+async def timelines_of(updates: list[EventUpdate]) -> dict[str, Timeline]:
+    """Each event's updates in order, with the impacts each names."""
     impacts: dict[str, dict[str, S]] = defaultdict(dict)
     for row in await UpdateImpact.filter(update_id__in=[u.id for u in updates]):
         impacts[row.update_id][row.component_id] = S(row.impact)
-    timelines: dict[str, list[tuple[EventUpdate, dict[str, S]]]] = defaultdict(list)
+    timelines: dict[str, Timeline] = defaultdict(list)
     for update in updates:
         timelines[update.event_id].append((update, impacts[update.id]))
-    spans = await ImpactSpan.filter(page_id=page_id)
+    return timelines
 
-    # Shape: per (event, component) non-overlapping, non-empty, maximal, non-operational.
+
+def assert_spans_are_well_shaped(spans: list[ImpactSpan], all_events: dict[str, Event]) -> None:
+    """Per (event, component): non-overlapping, non-empty, maximal, non-operational."""
     grouped: dict[tuple[str, str], list[ImpactSpan]] = defaultdict(list)
     for span in spans:
         assert span.event_id in all_events
@@ -85,103 +114,131 @@ async def assert_ledger_matches_replay(page_id: str, components: list[str]) -> N
         if rows[-1].end is None:
             assert not EventStatus(all_events[event_id].status).final
 
-    # Values: at every instant that matters, spans and replay agree on every component.
-    now = utcnow()
-    instants = {now}
-    for update in updates:
-        instants |= {update.at, update.at - US}
-    for event in all_events.values():
-        if event.started_at:
-            instants |= {event.started_at, event.started_at - US}
-    for span in spans:
-        instants |= {span.start, span.start - US}
-        if span.end:
-            instants |= {span.end, span.end - US}
-    for t in instants:
-        expected: dict[str, list[S]] = defaultdict(list)
-        for event_id, event in all_events.items():
-            for cid, status in replay(event, timelines[event_id], t).items():
-                expected[cid].append(status)
-        for cid in components:
-            held = [s.status for s in spans if s.component_id == cid and s.start <= t
-                    and (s.end is None or t < s.end)]
-            assert worst(held) == worst(expected[cid]), (cid, t)
-    current = await statuses_at([page_id], now)
-    for cid in components:
-        expected_now = [s for e in all_events.values()
-                        for c, s in replay(e, timelines[e.id], now).items() if c == cid]
-        assert current.get(cid, OP) == worst(expected_now)
+
+def instants_that_matter(now: datetime, updates: list[EventUpdate], events_: list[Event],
+                         spans: list[ImpactSpan]) -> set[datetime]:
+    """Now, and every instant where something starts or ends, and the one just before it."""
+    edges = [u.at for u in updates] + [e.started_at for e in events_ if e.started_at]
+    edges += [s.start for s in spans] + [s.end for s in spans if s.end]
+    return {now} | set(edges) | {t - US for t in edges}
+
+
+@dataclass
+class Draw:
+    """What one operation draws from: hypothesis's data and the page as it is now."""
+
+    data: Any
+    actor: Actor
+    page_id: str
+    components: list[str]
+    base: datetime
+    event_ids: list[str]
+    update_ids: list[str]
+
+    @property
+    def impacts(self) -> st.SearchStrategy[list[tuple[str, S]]]:
+        return impacts_strategy(self.components)
 
 
 async def apply(op: str, data: Any, actor: Actor, page_id: str, components: list[str],
                 base: datetime) -> None:
     """Draw the arguments of one operation against the current state and run it."""
-    impacts = impacts_strategy(components)
     event_ids = [e for e in await Event.filter(page_id=page_id).order_by("created_at")
                  .values_list("id", flat=True)]
     update_ids = [u for u in await EventUpdate.filter(event__page_id=page_id)
                   .order_by("created_at").values_list("id", flat=True)]
-    minutes = st.integers(0, 600)
-    if op == "incident":
-        await events.create_incident(
-            actor=actor, page_id=page_id, title="i", message="m",
-            status=data.draw(st.sampled_from(INCIDENT_FLOW[:3])), components=data.draw(impacts),
-            started_at=base - timedelta(minutes=data.draw(minutes)))
-    elif op == "post" and event_ids:
+    await OPERATIONS[op](Draw(data, actor, page_id, components, base, event_ids, update_ids))
+
+
+async def _incident(d: Draw) -> None:
+    await events.create_incident(
+        actor=d.actor, page_id=d.page_id, title="i", message="m",
+        status=d.data.draw(st.sampled_from(INCIDENT_FLOW[:3])), components=d.data.draw(d.impacts),
+        started_at=d.base - timedelta(minutes=d.data.draw(st.integers(0, 600))))
+
+
+async def _post(d: Draw) -> None:
+    if d.event_ids:
         await events.post_event_update(
-            actor=actor, event_id=data.draw(st.sampled_from(event_ids)),
-            status=data.draw(st.sampled_from(list(EventStatus))), message="m",
-            components=data.draw(impacts))
-    elif op == "retro":
-        kind = data.draw(st.sampled_from(list(EventKind)))
-        ago = data.draw(st.integers(30, 900))
-        start = base - timedelta(minutes=ago)
-        length = data.draw(st.integers(1, ago))
-        offsets = sorted(data.draw(st.lists(st.integers(0, length), min_size=1, max_size=4,
-                                            unique=True)))
-        flow = INCIDENT_FLOW if kind == EventKind.INCIDENT else [
-            EventStatus.IN_PROGRESS, EventStatus.COMPLETED]
-        # Mostly valid timelines: final only last (a few refusals remain, e.g. not at endedAt).
-        statuses = [data.draw(st.sampled_from(flow[:-1])) for _ in offsets[1:]]
-        statuses.append(data.draw(st.sampled_from(flow)))
-        if statuses[-1].final and data.draw(st.integers(0, 4)):
-            offsets[-1] = length  # mostly where a final update belongs: at endedAt
-        allowed = [i for i in IMPACTS if (i == S.UNDER_MAINTENANCE) == (
-            kind == EventKind.MAINTENANCE) or i == OP]
-        kind_impacts = st.lists(st.tuples(st.sampled_from(components), st.sampled_from(allowed)),
-                                max_size=3, unique_by=lambda pair: pair[0])
-        steps = [retrospective.RetroUpdate(
-            at=start + timedelta(minutes=o), status=status, message="m",
-            components=data.draw(kind_impacts))
-            for o, status in zip(offsets, statuses, strict=True)]
-        await retrospective.create_retrospective_event(
-            actor=actor, page_id=page_id, kind=kind, title="r", started_at=start,
-            ended_at=start + timedelta(minutes=length), components=data.draw(kind_impacts),
-            updates=steps)
-    elif op == "maintenance":
-        start = utcnow() + timedelta(minutes=data.draw(st.integers(1, 120)))
-        await maintenance.schedule_maintenance(
-            actor=actor, page_id=page_id, title="mt", message="m", scheduled_start=start,
-            scheduled_end=start + timedelta(minutes=data.draw(st.integers(1, 120))),
-            component_ids=[c for c, _ in data.draw(impacts)])
-    elif op == "tick":
-        await maintenance.run_due_transitions(
-            utcnow() + timedelta(minutes=data.draw(st.integers(0, 300))))
-    elif op == "edit" and update_ids:
-        update_id = data.draw(st.sampled_from(update_ids))
-        kwargs: dict[str, Any] = {"message": "edited"}
-        if data.draw(st.booleans()):
-            kwargs["components"] = data.draw(impacts)
-        if data.draw(st.booleans()):
-            # Near its current time, so that moves within the timeline happen too.
-            current = (await EventUpdate.get(id=update_id)).at
-            kwargs["at"] = current + timedelta(minutes=data.draw(st.integers(-90, 90)))
-        await revision.edit_event_update(actor=actor, update_id=update_id, **kwargs)
-    elif op == "delete_update" and update_ids:
-        await revision.delete_event_update(actor=actor,
-                                           update_id=data.draw(st.sampled_from(update_ids)))
-    elif op == "delete_event" and event_ids:
-        await events.delete_event(actor=actor, event_id=data.draw(st.sampled_from(event_ids)))
+            actor=d.actor, event_id=d.data.draw(st.sampled_from(d.event_ids)),
+            status=d.data.draw(st.sampled_from(list(EventStatus))), message="m",
+            components=d.data.draw(d.impacts))
+
+
+async def _retro(d: Draw) -> None:
+    data = d.data
+    kind = data.draw(st.sampled_from(list(EventKind)))
+    ago = data.draw(st.integers(30, 900))
+    start = d.base - timedelta(minutes=ago)
+    length = data.draw(st.integers(1, ago))
+    offsets = sorted(data.draw(st.lists(st.integers(0, length), min_size=1, max_size=4,
+                                        unique=True)))
+    flow = INCIDENT_FLOW if kind == EventKind.INCIDENT else [
+        EventStatus.IN_PROGRESS, EventStatus.COMPLETED]
+    # Mostly valid timelines: final only last (a few refusals remain, e.g. not at endedAt).
+    statuses = [data.draw(st.sampled_from(flow[:-1])) for _ in offsets[1:]]
+    statuses.append(data.draw(st.sampled_from(flow)))
+    if statuses[-1].final and data.draw(st.integers(0, 4)):
+        offsets[-1] = length  # mostly where a final update belongs: at endedAt
+    allowed = [i for i in IMPACTS if (i == S.UNDER_MAINTENANCE) == (
+        kind == EventKind.MAINTENANCE) or i == OP]
+    kind_impacts = st.lists(st.tuples(st.sampled_from(d.components), st.sampled_from(allowed)),
+                            max_size=3, unique_by=lambda pair: pair[0])
+    steps = [retrospective.RetroUpdate(
+        at=start + timedelta(minutes=o), status=status, message="m",
+        components=data.draw(kind_impacts))
+        for o, status in zip(offsets, statuses, strict=True)]
+    await retrospective.create_retrospective_event(
+        actor=d.actor, page_id=d.page_id, kind=kind, title="r", started_at=start,
+        ended_at=start + timedelta(minutes=length), components=data.draw(kind_impacts),
+        updates=steps)
+
+
+async def _maintenance(d: Draw) -> None:
+    start = utcnow() + timedelta(minutes=d.data.draw(st.integers(1, 120)))
+    await maintenance.schedule_maintenance(
+        actor=d.actor, page_id=d.page_id, title="mt", message="m", scheduled_start=start,
+        scheduled_end=start + timedelta(minutes=d.data.draw(st.integers(1, 120))),
+        component_ids=[c for c, _ in d.data.draw(d.impacts)])
+
+
+async def _tick(d: Draw) -> None:
+    await maintenance.run_due_transitions(
+        utcnow() + timedelta(minutes=d.data.draw(st.integers(0, 300))))
+
+
+async def _edit(d: Draw) -> None:
+    if not d.update_ids:
+        return
+    update_id = d.data.draw(st.sampled_from(d.update_ids))
+    kwargs: dict[str, Any] = {"message": "edited"}
+    if d.data.draw(st.booleans()):
+        kwargs["components"] = d.data.draw(d.impacts)
+    if d.data.draw(st.booleans()):
+        # Near its current time, so that moves within the timeline happen too.
+        current = (await EventUpdate.get(id=update_id)).at
+        kwargs["at"] = current + timedelta(minutes=d.data.draw(st.integers(-90, 90)))
+    await revision.edit_event_update(actor=d.actor, update_id=update_id, **kwargs)
+
+
+async def _delete_update(d: Draw) -> None:
+    if d.update_ids:
+        await revision.delete_event_update(
+            actor=d.actor, update_id=d.data.draw(st.sampled_from(d.update_ids)))
+
+
+async def _delete_event(d: Draw) -> None:
+    if d.event_ids:
+        await events.delete_event(actor=d.actor,
+                                  event_id=d.data.draw(st.sampled_from(d.event_ids)))
+
+
+OPERATIONS: dict[str, Callable[[Draw], Awaitable[None]]] = {
+    "incident": _incident, "post": _post, "retro": _retro, "maintenance": _maintenance,
+    "tick": _tick, "edit": _edit, "delete_update": _delete_update,
+    "delete_event": _delete_event,
+}
+assert set(OPERATIONS) == set(OPS)
 
 
 @settings(max_examples=50, deadline=None,
