@@ -18,6 +18,7 @@ from tortoise import connections
 
 from models.db import close_db, init_db
 from realtime import hub
+from resolvers.availability_timeline import tune_gc
 from settings import Settings, get_settings
 from web import (
     api_v2,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        tune_gc()
         if manage_database:
             await init_db(settings.database_url)
         await hub.start(settings.broadcast_url)
