@@ -30,6 +30,9 @@ VARIABLES: dict[str, str] = {
     "MAX_INTERNAL_PAGES": "limit on internal pages per installation (default 20)",
     "DEFAULT_PAGE": "slug of the page served at `/` and `/api/v2/`; unset: first public page",
     "EMBEDDED_WORKER": "run the worker inside the web process (default: on unless production)",
+    "AVAILABILITY_WARMUP": "build availability figures and daily bars in the background at "
+                           "start-up and after each page's local midnight (default: on unless "
+                           "`test`)",
     "ALLOWED_ORIGINS": "comma-separated origins allowed for websockets and cookie writes",
     "EMAIL_MONTHLY_QUOTA": "mails per page per UTC month (default 10000, 0 = unlimited)",
     "SUBSCRIBE_MAIL_BUDGET": "confirmation and manage-link mails per page per clock hour "
@@ -84,6 +87,7 @@ class Settings:
     graphql_max_response_bytes: int = 10_000_000
     delivery_lease_seconds: int = 10
     metrics_token: str | None = field(default=None, repr=False)
+    availability_warmup: bool = False
 
     @property
     def production(self) -> bool:
@@ -237,6 +241,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=level,
         delivery_lease_seconds=_int(env, "DELIVERY_LEASE_SECONDS", 10, minimum=1),
         metrics_token=env.get("METRICS_TOKEN") or None,
+        availability_warmup=_bool(env, "AVAILABILITY_WARMUP", app_env != "test"),
     )
 
 

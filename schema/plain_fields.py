@@ -125,7 +125,7 @@ class Compiled:
     """One selection set on one type: its plain fields as steps, the others as graphql-core
     sees them. `pure`: nothing but steps (whole objects can be built without graphql-core)."""
 
-    __slots__ = ("grouped", "pure", "regular", "shape", "steps")
+    __slots__ = ("grouped", "pure", "regular", "shape", "steps", "subs")
 
     def __init__(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> None:
         plain = _plain(parent_type)
@@ -141,6 +141,7 @@ class Compiled:
                 self.steps.append(step)
         self.pure = not self.regular
         self.shape: Any = _UNKNOWN  # PlainFieldsExecutor._shape
+        self.subs: dict[str, Compiled | None] = {}  # PlainFieldsExecutor._row, by step name
 
 
 def _step(name: str, known: tuple[Callable[[Any], Any], GraphQLOutputType],
@@ -216,7 +217,10 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                     return _REGULAR
                 row[name] = value
             else:
-                sub = self._sub_plan(kind, details)
+                try:
+                    sub = plan.subs[name]
+                except KeyError:  # the same for every row of this plan in this execution
+                    sub = plan.subs[name] = self._sub_plan(kind, details)
                 if sub is None or not sub.pure or (
                         kind.is_type_of is not None and kind.is_type_of(value, None) is not True):
                     return _REGULAR
