@@ -92,3 +92,25 @@ def test_the_setting_is_off_in_tests_and_on_elsewhere(tmp_path: Path) -> None:
     assert not load_settings({**base, "HELIOGRAPH_ENV": "test"}).availability_warmup
     assert load_settings({**base, "HELIOGRAPH_ENV": "test",
                           "AVAILABILITY_WARMUP": "true"}).availability_warmup
+
+
+async def test_the_server_warms_at_start_up_and_stops_with_it(gql: Any) -> None:
+    import asyncio
+    import dataclasses
+
+    from settings import get_settings
+    from web.app import create_app
+
+    await build_page(gql, ["API", "Web"], utcnow() - 20 * D)
+    clear_cache()
+    settings = dataclasses.replace(get_settings(), availability_warmup=True)
+    application = create_app(settings, manage_database=False)
+    async with application.router.lifespan_context(application):
+        for _ in range(200):  # the warm-up runs beside the server, not before it starts
+            if len(daily_bars._past) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert len(daily_bars._past) == 3
+        assert all(BARS in past.attached for past in daily_bars._past.values())
+    tasks = [t for t in asyncio.all_tasks() if t.get_name() == "availability-warmup"]
+    assert all(t.done() for t in tasks)  # stopped with the server

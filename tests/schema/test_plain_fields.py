@@ -144,3 +144,16 @@ async def test_kept_rows_pre_encoded_over_http_give_the_same_bytes(
                                                        "variables": {"slug": "acme"}},
                                      headers={"authorization": f"Bearer {admin_token}"})
         assert response.text == expected
+
+
+def test_encode_json_splices_fragments_only() -> None:
+    from schema.plain_fields import RawJSON, encode_json
+
+    data = {"a": [RawJSON('{"x":1},{"y":"\\u00e9"}'), {"z": "\x00heliograph-json-0\x00"}],
+            "b": "\x00"}
+    assert json.loads(encode_json(data)) == {
+        "a": [{"x": 1}, {"y": "\u00e9"}, {"z": "\x00heliograph-json-0\x00"}], "b": "\x00"}
+    assert encode_json({"plain": [1, "two"]}) == json.dumps({"plain": [1, "two"]},
+                                                            separators=(",", ":"))
+    with pytest.raises(TypeError):
+        encode_json({"other": object()})
