@@ -30,6 +30,9 @@ VARIABLES: dict[str, str] = {
     "MAX_INTERNAL_PAGES": "limit on internal pages per installation (default 20)",
     "DEFAULT_PAGE": "slug of the page served at `/` and `/api/v2/`; unset: first public page",
     "EMBEDDED_WORKER": "run the worker inside the web process (default: on unless production)",
+    "AVAILABILITY_WARMUP": "build availability figures and daily bars in the background at "
+                           "start-up and after each page's local midnight (default: on unless "
+                           "`test`)",
     "ALLOWED_ORIGINS": "comma-separated origins allowed for websockets and cookie writes",
     "EMAIL_MONTHLY_QUOTA": "mails per page per UTC month (default 10000, 0 = unlimited)",
     "SUBSCRIBE_MAIL_BUDGET": "confirmation and manage-link mails per page per clock hour "
@@ -144,6 +147,7 @@ class Settings:
     oidc: OidcConfig | None = None
     local_passwords: str = "on"
     im_apps: tuple[ImApp, ...] = ()
+    availability_warmup: bool = False
 
     def im_app(self, provider: str) -> ImApp | None:
         return next((a for a in self.im_apps if a.provider == provider), None)
@@ -389,6 +393,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         oidc=oidc,
         local_passwords=_local_passwords(env, oidc),
         im_apps=_im_apps(env),
+        availability_warmup=_bool(env, "AVAILABILITY_WARMUP", app_env != "test"),
     )
 
 

@@ -12,8 +12,10 @@ sequence. Query counts are the SQL statements tortoise logs. A GraphQL page quer
 the 200-component page (every component's and group's availability and 90 bars) is timed
 separately, through the ASGI app in-process (no network), bypassing the anonymous-read cache
 (web.graphql_cache): cold after a sequence bump (the ledger is read again; days before today
-whose spans did not change are kept, resolvers.daily_bars), warm with the ledger cached; timed
-until the answer's bytes are in (the client parses them after the clock stops)."""
+whose spans did not change are kept, resolvers.daily_bars), warm with the ledger cached,
+"nothing kept" after `availability.clear_cache()` (a restart, a new day), "nothing kept, warmed"
+the same once the background warm-up (AVAILABILITY_WARMUP) has run; timed until the answer's
+bytes are in (the client parses them after the clock stops)."""
 
 from __future__ import annotations
 
@@ -175,9 +177,11 @@ async def measure(database_url: str, runs: int) -> dict[str, Any]:
     from models import Component, ComponentGroup, StatusPage
     from models.db import close_db, init_db, migrate
     from resolvers import availability
+    from resolvers.availability_warmup import warm_page
     from resolvers.daily_bars import availability as figures
     from resolvers.daily_bars import daily_bars
     from resolvers.sequence import bump
+    from schema.availability import keep_bars
     from settings import get_settings
     from web.app import create_app
     from web.appstate import app_state
@@ -261,6 +265,22 @@ async def measure(database_url: str, runs: int) -> dict[str, Any]:
                     results[f"GraphQL page query, {size} components, nothing kept"] = (
                         await timed(query, runs, restarted))
                     check()
+
+                    async def warmed(slug: str = slug) -> None:
+                        # As after a restart or a new day once the background warm-up
+                        # (AVAILABILITY_WARMUP, resolvers.availability_warmup) has run.
+                        await restarted(slug)
+                        await warm_page(await StatusPage.get(slug=slug), (keep_bars,))
+
+                    results[f"GraphQL page query, {size} components, nothing kept, warmed"] = (
+                        await timed(query, runs, warmed))
+                    check()
+
+                    async def warm_up(slug: str = slug) -> None:
+                        await warm_page(await StatusPage.get(slug=slug), (keep_bars,))
+
+                    results[f"warm-up alone (background), {size} components"] = await timed(
+                        warm_up, runs, restarted)
                     results[f"GraphQL page query, {size} components, warm"] = await timed(
                         query, runs, as_async(uncached))
                     check()

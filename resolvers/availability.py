@@ -23,6 +23,7 @@ from resolvers.availability_timeline import (
     OPEN,
     US,
     Ledger,
+    Segment,
     Timeline,
     aware,
     build_timelines,
@@ -162,45 +163,55 @@ def measure_windows(ledger: Ledger, components: Sequence[Component], edges: Sequ
     if count <= 0:
         return found
     for component in components:
-        since = to_us(component.since)
-        timeline = ledger.timeline(component.id)
-        segments = timeline.segments
-        last = len(segments)
-        j = timeline.first_after(max(edges[0], since))
-        for i in range(count):
-            start, end = edges[i], edges[i + 1]
-            if since > start:
-                if since >= end:
-                    continue  # nothing of this window is counted for this component
-                start = since
-            figures = found[i]
-            if start < figures.start_us:
-                figures.start_us = start
-            figures.total_us += end - start
-            worst = figures.worst_rank if figures.worst_rank > 0 else 0
-            while j < last and segments[j].end <= start:
-                j += 1
-            k = j
-            while k < last:
-                segment = segments[k]
-                if segment.start >= end:
-                    break
-                length = ((segment.end if segment.end < end else end)
-                          - (segment.start if segment.start > start else start))
-                if segment.kind == MAINTENANCE:
-                    figures.maintenance_us += length
-                elif segment.kind == DOWN:
-                    figures.downtime_us += length
-                if segment.rank > worst:
-                    worst = segment.rank
-                for event_id in segment.active:
-                    figures.touched[event_id] = None
-                k += 1
-            figures.worst_rank = worst
+        _sweep(found, ledger.timeline(component.id), to_us(component.since), edges)
     if not components:
         for i, figures in enumerate(found):
             figures.start_us = edges[i]
     return found
+
+
+def _sweep(found: list[Figures], timeline: Timeline, since: int, edges: Sequence[int]) -> None:
+    """Add one component's share of each window to `found` (one pass over its timeline)."""
+    segments = timeline.segments
+    j = timeline.first_after(max(edges[0], since))
+    for i, figures in enumerate(found):
+        start, end = edges[i], edges[i + 1]
+        if since > start:
+            if since >= end:
+                continue  # nothing of this window is counted for this component
+            start = since
+        j = _add_window(figures, segments, j, start, end)
+
+
+def _add_window(figures: Figures, segments: Sequence[Segment], j: int, start: int,
+                end: int) -> int:
+    """Add [start, end) of one component to the window's figures; `j` is the first segment
+    that may reach it. Returns the first segment that may reach the next window."""
+    if start < figures.start_us:
+        figures.start_us = start
+    figures.total_us += end - start
+    worst = figures.worst_rank if figures.worst_rank > 0 else 0
+    last = len(segments)
+    while j < last and segments[j].end <= start:
+        j += 1
+    k = j
+    while k < last:
+        segment = segments[k]
+        if segment.start >= end:
+            break
+        length = ((segment.end if segment.end < end else end)
+                  - (segment.start if segment.start > start else start))
+        if segment.kind == MAINTENANCE:
+            figures.maintenance_us += length
+        elif segment.kind == DOWN:
+            figures.downtime_us += length
+        if segment.rank > worst:
+            worst = segment.rank
+        for event_id in segment.active:
+            figures.touched[event_id] = None
+        k += 1
+    figures.worst_rank = worst
+    return j
 
 
 def measure(ledger: Ledger, components: Sequence[Component], start: int, end: int

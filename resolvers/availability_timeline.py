@@ -52,6 +52,21 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# The cyclic collector's young generation: container allocations between two collections. A
+# 200-component page's GraphQL answer allocates ~100,000 containers that live as long as the
+# request; with Python's default (700) many survive two young collections into the old
+# generation, and every few requests a full collection scans all that is kept (past days,
+# ledgers: ~300,000 objects, 100–250 ms). Ten times fewer young collections, each short.
+YOUNG_GENERATION = 10_000
+
+
+def tune_gc() -> None:
+    """Raise the young generation's threshold to YOUNG_GENERATION (the server's start-up)."""
+    young, middle, old = gc.get_threshold()
+    if 0 < young < YOUNG_GENERATION:
+        gc.set_threshold(YOUNG_GENERATION, middle, old)
+
+
 def aware(moment: datetime) -> datetime:
     """A datetime in UTC; naive values are taken as UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

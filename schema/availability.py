@@ -181,10 +181,7 @@ async def components_daily_bars(info: Info, page: StatusPage, components: list[C
     _current(info, page, components)
     past, today = await bars.bar_parts(reader=reader_of(info), page=page,
                                        components=components, days=days)
-    kept: list[DailyBar] | None = past.attached.get(BARS)
-    if kept is None:
-        with gc_paused():  # 90 objects per item, no cycles
-            kept = past.attached[BARS] = [_bar(bar, page) for bar in past.bars]
+    kept = keep_bars(page, components, past)
     last = _bar(today, page)
     if not _selects(info, "events"):
         return MemoList([*kept, last], memo=past.attached.setdefault(ROWS, {}),
@@ -199,6 +196,17 @@ async def components_daily_bars(info: Info, page: StatusPage, components: list[C
             if events and bar.event_ids else bar
             for bar in (*kept, last)
         ]
+
+
+def keep_bars(page: StatusPage, components: Sequence[Component], past: bars.PastDays
+              ) -> list[DailyBar]:
+    """The past days' bar objects, built once and kept with them (also by the warm-up,
+    resolvers.availability_warmup)."""
+    kept: list[DailyBar] | None = past.attached.get(BARS)
+    if kept is None:
+        with gc_paused():  # 90 objects per item, no cycles
+            kept = past.attached[BARS] = [_bar(bar, page) for bar in past.bars]
+    return kept
 
 
 def _bar(bar: bars.Bar, page: StatusPage) -> DailyBar:

@@ -38,6 +38,9 @@ class Context:
     # The live message behind the result a `pageUpdates` stream produced last: (kind,
     # sequence). The websocket layer reads it to fan one result out (web.live_ws).
     live_message: tuple[str, int] | None = None
+    # Availability (schema.availability). `json_fragments`: the answer is encoded by
+    # schema.plain_fields.encode_json, so kept rows may stand in it pre-encoded (HTTP only).
+    json_fragments: bool = False
 
     @property
     def loaders(self) -> Loaders:

@@ -18,6 +18,7 @@ from tortoise import connections
 
 from models.db import close_db, init_db
 from realtime import hub
+from resolvers.availability_timeline import tune_gc
 from settings import Settings, get_settings
 from web import (
     api_v2,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        tune_gc()
         if manage_database:
             await init_db(settings.database_url)
         await hub.start(settings.broadcast_url)
@@ -93,10 +95,24 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             from resolvers.worker import run as run_worker
 
             worker = asyncio.create_task(run_worker(stop), name="embedded-worker")
+        warmup: asyncio.Task[None] | None = None
+        if settings.availability_warmup:
+            from resolvers import availability_warmup
+            from schema.availability import keep_bars
+
+            warmup = asyncio.create_task(availability_warmup.run(stop, (keep_bars,)),
+                                         name="availability-warmup")
+
         async def stop_worker() -> None:
             if worker is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker, timeout=WORKER_STOP_SECONDS)
+
+        async def stop_warmup() -> None:
+            if warmup is not None:
+                warmup.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warmup
 
         async def no_database() -> None:
             return None
@@ -108,7 +124,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield {}
         finally:
             stop.set()
-            await _shut_down([("the embedded worker", stop_worker),
+            await _shut_down([("the availability warm-up", stop_warmup),
+                              ("the embedded worker", stop_worker),
                               ("the read cache's change listener", stop_listening),
                               ("the broadcast hub", hub.stop),
                               ("the database", close_db if manage_database else no_database)])

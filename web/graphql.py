@@ -21,6 +21,7 @@ from resolvers import domains
 from schema import build_schema
 from schema.context import Context
 from schema.live import on_ws_connect as live_connection_init
+from schema.plain_fields import encode_json
 from settings import Settings
 from web.appstate import AppState
 from web.auth import actor_from_request
@@ -41,6 +42,10 @@ class HeliographGraphQL(GraphQL[Context, None]):
         return super().is_websocket_origin_allowed(request, origin) or \
             domains.is_page_origin(origin)
 
+    def encode_json(self, data: object) -> str:
+        """Compact JSON, with the kept rows an HTTP execution left pre-encoded spliced in."""
+        return encode_json(data)
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         if len(response.body) > self.max_response_bytes:
@@ -52,7 +57,8 @@ class HeliographGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket,
                           response: Response | WebSocket) -> Context:
         actor = await actor_from_request(request)
-        return Context(request=request, response=response, actor=actor)
+        return Context(request=request, response=response, actor=actor,
+                       json_fragments=isinstance(request, Request))
 
     async def on_ws_connect(self, context: Context) -> Any:
         """graphql-transport-ws `connection_init`: the live domain authenticates here."""
