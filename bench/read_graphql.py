@@ -68,7 +68,8 @@ def graphql_status_page(args: argparse.Namespace) -> int:
 
     print(f"bench/read.py --graphql-status-page — load: {'wrk -t1' if use_wrk else 'python'} "
           f"-c{args.connections}, {args.rounds} interleaved rounds of {args.duration:g}s, "
-          f"demo page (7 components, 90 bars each), body {len(cold)} bytes, anonymous GET")
+          f"demo page ({len(json.loads(cold)['data']['page']['components'])} components, 90 bars "
+          f"each), body {len(cold)} bytes, anonymous GET")
     print(f"first (cold) request {cold_ms:.0f} ms; uncached (Bearer, bypasses the cache) "
           f"median {statistics.median(uncached):.0f} ms")
     print(f"{'path':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs raw':>7}  rounds")
