@@ -14,6 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from web import console_queries as q
+from web.console_forms import forget_said, form_state, said
+from web.console_forms import routes as form_routes
 from web.pages import not_found, page_response
 from web.query import actor_of, run
 from web.templating import templates as jinja
@@ -43,7 +45,7 @@ def time_zones() -> list[str]:
 
 jinja.env.globals.update(
     impact_choices={"INCIDENT": INCIDENT_IMPACTS, "MAINTENANCE": MAINTENANCE_IMPACTS},
-    to_json=_json, time_zones=time_zones, page_languages=PAGE_LANGUAGES,
+    to_json=_json, time_zones=time_zones, page_languages=PAGE_LANGUAGES, form_state=form_state,
 )
 
 
@@ -56,7 +58,13 @@ async def _signed_in(request: Request) -> Response | None:
 
 def _view(request: Request, name: str, context: dict[str, Any],
           status_code: int = 200) -> Response:
-    return page_response(request, f"console/{name}", context, status_code)
+    """A console view, saying once how the last form posted without JavaScript went."""
+    result = said(request)
+    response = page_response(request, f"console/{name}", {**context, "said": result},
+                             status_code)
+    if result is not None:
+        forget_said(response)
+    return response
 
 
 async def home(request: Request) -> Response:
@@ -264,4 +272,5 @@ routes = [
     Route("/manage/p/{slug}/subscribers", subscribers),
     Route("/manage/p/{slug}/deliveries", deliveries),
     Route("/manage/p/{slug}/automation", automation),
+    *form_routes,
 ]

@@ -186,9 +186,14 @@ mutation SignIn($input: SignInInput!) {
 SIGN_OUT = "mutation { signOut(input: {}) { __typename } }"
 
 
-def _cross_site_problem(request: Request) -> str | None:
+def cross_site_problem(request: Request) -> str | None:
+    """Why a cookie-authenticated form post is refused as cross-site; None when it is not
+    (a Bearer token cannot be forged cross-site: no check)."""
     from web.security import same_origin_problem, trusted_origins
 
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        return None
     own = f"{request.url.scheme}://{request.url.netloc}".lower()
     return same_origin_problem(request.headers, trusted_origins(request.app.state.settings), own)
 
@@ -197,7 +202,7 @@ async def signin(request: Request) -> Response:
     nxt = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
         return page_response(request, "signin.html", {"next": nxt, "errors": {}})
-    problem = _cross_site_problem(request)
+    problem = cross_site_problem(request)
     if problem is not None:  # login CSRF: a foreign form must not sign a visitor in
         return HTMLResponse(problem, status_code=403)
     form = await request.form()
@@ -222,7 +227,7 @@ async def signout(request: Request) -> Response:
     """POST ends the session (from this site only); GET just goes home."""
     response = RedirectResponse("/", status_code=303)
     if request.method == "POST":
-        problem = _cross_site_problem(request)
+        problem = cross_site_problem(request)
         if problem is not None:
             return HTMLResponse(problem, status_code=403)
         carrier = Response()

@@ -49,6 +49,7 @@
     editor.addEventListener("click", function (event) {
       var del = event.target.closest("button[data-delete]");
       if (del) {
+        event.preventDefault();  // a submit button only for browsers without JavaScript
         if (!window.confirm("Delete " + del.dataset.what + "?")) return;
         var kind = del.dataset.delete;
         mutate(kind, kind.charAt(0).toUpperCase() + kind.slice(1) + "Input", { id: del.dataset.id }, del.form);
@@ -91,7 +92,8 @@
     retro.addEventListener("click", function (event) {
       if (event.target.matches("[data-remove-row]")) event.target.closest(".retro-update").remove();
     });
-    addRow();
+    // the page comes with one row (for a browser without JavaScript too)
+    if (!retro.querySelector(".retro-update")) addRow();
     retro.heliographExtra = function (input) {
       input.updates = Array.prototype.map.call(retro.querySelectorAll(".retro-update"), function (row) {
         var at = row.querySelector("[data-part=at]").value;
