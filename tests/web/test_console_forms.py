@@ -8,7 +8,19 @@ from typing import Any
 
 import pytest
 
-from models import Component, Event, EventUpdate, StatusPage
+from models import (
+    AutomationRule,
+    Component,
+    ComponentGroup,
+    Event,
+    EventUpdate,
+    ImDestination,
+    StatusPage,
+    Subscriber,
+    Template,
+    User,
+)
+from models.enums import ImProvider
 from resolvers.account import create_user
 from resolvers.demo import DEMO_ADMIN, load_demo
 from tests.helpers.html_forms import form, forms, submit
@@ -184,3 +196,75 @@ async def test_times_are_read_in_the_page_zone_and_unticked_boxes_mean_no(
     await said(client, await post(client, overview, "updatePage", allowVisitorLanguage=[]))
     await page.refresh_from_db()
     assert page.allow_visitor_language is False
+
+
+async def test_the_other_form_kinds_work_without_javascript(client: Any, signed_in: Any) -> None:
+    overview = (await client.get("/manage/p/demo")).text
+    await said(client, await post(client, overview, "createComponentGroup", name="Edge"))
+    await said(client, await post(client, overview, "createComponent", name="CDN"))
+    group = await ComponentGroup.get(page_id=signed_in.id, name="Edge")
+    cdn = await Component.get(page_id=signed_in.id, name="CDN")
+    assert cdn.group_id is None  # "No group" is no group
+
+    # a delete button inside a component's own form asks first, then deletes that component
+    overview = (await client.get("/manage/p/demo")).text
+    index = [dict(f.data()).get("id") for f in forms(overview)
+             if f.attrs.get("data-mutation") == "updateComponent"].index(str(cdn.id))
+    found = form(overview, "updateComponent", index)
+    delete = next(b for b in found.buttons if b.get("formaction") == "/manage/do/deleteComponent")
+    ask = await submit(client, delete["formaction"], found.data(_confirm=delete["value"]))
+    assert ask.status_code == 200 and "Delete the component CDN?" in text(ask.text)
+    confirm = next(f for f in forms(ask.text) if f.action == "/manage/do/deleteComponent")
+    await said(client, await submit(client, confirm.action, confirm.data()))
+    assert not await Component.filter(id=cdn.id).exists()
+    assert await ComponentGroup.filter(id=group.id).exists()
+
+    # a retrospective event: its timeline row comes with the page
+    retro = (await client.get("/manage/p/demo/new/retrospective")).text
+    where, _ = await said(client, await post(
+        client, retro, "createRetrospectiveEvent", title="Night outage",
+        startedAt="2024-05-01T01:00", endedAt="2024-05-01T02:00",
+        **{"updates.at": "2024-05-01T01:00", "updates.message": "It happened."}))
+    event = await Event.get(title="Night outage")
+    assert where == f"/manage/events/{event.id}" and event.retrospective
+
+    templates = (await client.get("/manage/p/demo/templates")).text
+    await said(client, await post(client, templates, "createTemplate", name="DB slow",
+                                  title="Database is slow"))
+    assert await Template.filter(page_id=signed_in.id, name="DB slow").exists()
+
+    group_api = await Component.get(page_id=signed_in.id, name="API")
+    automation = (await client.get("/manage/p/demo/automation")).text
+    _, word = await said(client, await post(
+        client, automation, "createAutomationRule", name="Paging",
+        **{"ids:componentIds": [str(group_api.id)], "matchers.label": ["severity", "", ""],
+           "matchers.op": ["EQUALS", "EQUALS", "EQUALS"],
+           "matchers.value": ["page", "", ""]}))
+    assert word == "Saved.", word
+    rule = await AutomationRule.get(name="Paging")
+    assert rule.notify and rule.human_wins  # ticked as the page comes
+    assert rule.matchers == [{"label": "severity", "op": "EQUALS", "value": "page"}]
+
+    users = (await client.get("/manage/users")).text
+    answer = await post(client, users, "createUser", email="new@example.com", name="New",
+                        password="a fresh long password")
+    assert "password" not in answer.headers["location"]
+    await said(client, answer)
+    assert await User.filter(email="new@example.com").exists()
+
+
+async def test_chosen_components_with_none_ticked_is_refused_without_javascript(
+    client: Any, signed_in: Any,
+) -> None:
+    await StatusPage.filter(id=signed_in.id).update(visibility="INTERNAL")
+    user = await User.get(email=DEMO_ADMIN)
+    await ImDestination.create(user_id=user.id, provider=ImProvider.SLACK, name="Ops",
+                               webhook_url="https://hooks.slack.com/services/T/B/x")
+    im = (await client.get("/manage/im")).text
+    before = await Subscriber.all().count()
+    where, word = await said(client, await post(client, im, "subscribe", scope="components"))
+    assert where == "/manage/im"
+    assert word == "Choose at least one component, or follow the whole page."
+    assert await Subscriber.all().count() == before
+    where, word = await said(client, await post(client, im, "subscribe", scope="page"))
+    assert "Ops" in word and await Subscriber.all().count() == before + 1
