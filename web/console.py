@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+import i18n
 from web import console_queries as q
 from web.console_forms import forget_said, form_state, said
 from web.console_forms import routes as form_routes
@@ -34,7 +35,7 @@ def _json(value: Any) -> Markup:
 
 
 # The languages a page may be shown in (i18n.SUPPORTED), as the settings form names them.
-PAGE_LANGUAGES = [("en", "English"), ("zh-CN", "简体中文 (Simplified Chinese)")]
+PAGE_LANGUAGES = [("en", "English"), ("zh-CN", "简体中文 (Simplified Chinese)")]  # their own names
 
 
 @cache
@@ -231,13 +232,16 @@ def _im_subscription(sub: dict[str, Any], pages: dict[str, dict[str, Any]],
     page = pages.get(sub["pageId"])
     if sub.get("eventId"):
         title = titles.get(sub["eventId"])
-        scope = f"Event: {title}" if title else "One event"
+        scope = (i18n.gettext("Event: %(title)s") % {"title": title} if title
+                 else i18n.gettext("One event"))
     elif sub["componentIds"]:
         names = {c["id"]: c["name"] for c in (page or {}).get("components") or []}
-        scope = ", ".join(names.get(c, "(removed component)") for c in sub["componentIds"])
+        scope = ", ".join(names.get(c, i18n.gettext("(removed component)"))
+                          for c in sub["componentIds"])
     else:
-        scope = "Whole page"
-    return {"id": sub["id"], "page": page["name"] if page else "(a page you cannot see)",
+        scope = i18n.gettext("Whole page")
+    return {"id": sub["id"],
+            "page": page["name"] if page else i18n.gettext("(a page you cannot see)"),
             "scope": scope, "createdAt": sub["createdAt"]}
 
 
@@ -253,8 +257,9 @@ async def automation(request: Request) -> Response:
     return _view(request, "automation.html", {
         "viewer": answer.data.get("viewer"), "page": found, **(listing.data or {}),
         "component_names": names, "errors": listing.errors,
-        "kinds": {"ALERTMANAGER": "Prometheus Alertmanager", "GRAFANA": "Grafana alerting",
-                  "GENERIC": "Generic JSON"},
+        "kinds": {"ALERTMANAGER": "Prometheus Alertmanager",
+                  "GRAFANA": i18n.gettext("Grafana alerting"),
+                  "GENERIC": i18n.gettext("Generic JSON")},
         "alert_impacts": INCIDENT_IMPACTS[:3], "match_ops": ["EQUALS", "REGEX", "EXISTS"],
     })
 

@@ -63,6 +63,7 @@ async def test_every_console_form_posts_to_a_route_that_runs_its_mutation(
                  f"/manage/events/{event.id}", "/manage/p/demo/templates", "/manage/users",
                  "/manage/tokens", "/manage/im", "/manage/p/demo/automation"):
         html = (await client.get(path)).text
+        assert "%(" not in html, path  # every wrapped string was filled in
         for found in forms(html):
             if "data-mutation" not in found.attrs:
                 continue
