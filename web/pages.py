@@ -40,8 +40,12 @@ def page_response(request: Request, name: str, context: dict[str, Any],
 
 
 def not_found(request: Request) -> HTMLResponse:
-    """The one 404 page: unknown slugs and pages the visitor may not see look the same."""
-    return page_response(request, "not_found.html", {}, status_code=404)
+    """The one 404 page: unknown slugs and pages the visitor may not see look the same (in
+    the visitor's language, never the page's: that would tell an internal page apart)."""
+    with i18n.using(status_html.visitor_language(request.scope)):
+        response = page_response(request, "not_found.html", {}, status_code=404)
+    response.headers.append("vary", "Accept-Language")
+    return response
 
 
 SUBSCRIBE = """
