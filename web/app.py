@@ -31,6 +31,7 @@ from web import (
     widget,
 )
 from web.domains import DomainRouter
+from web.forwarded import ForwardedHeaders
 from web.graphql import graphql_routes
 from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
@@ -66,8 +67,10 @@ class HeliographApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's error middleware, so a crash's 500 carries the headers too.
         # Host routing first (web/domains.py): every route sees the page path it stands for.
-        return SecurityHeaders(DomainRouter(super().build_middleware_stack(), self.state.settings),
-                               self.state.settings)
+        # Outermost: the forwarded Host, scheme and address, from trusted proxies only.
+        return ForwardedHeaders(SecurityHeaders(
+            DomainRouter(super().build_middleware_stack(), self.state.settings),
+            self.state.settings))
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
