@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from tortoise.expressions import Subquery
 
 import i18n
 from models import Component, Event, StatusPage
@@ -128,21 +129,31 @@ def _month(raw: str | None, zone: ZoneInfo, first: datetime) -> tuple[datetime, 
     return start, end
 
 
+def _first(model: Any, page_id: str, field: str) -> Subquery:
+    """The earliest `field` of the page's rows (an index walk: order, limit 1)."""
+    return Subquery(model.filter(page_id=page_id, **{f"{field}__isnull": False})
+                    .order_by(field).limit(1).values(field))
+
+
+def _moment(value: Any) -> datetime | None:
+    """A subquery's answer: a datetime (PostgreSQL) or its text (SQLite)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
 async def _history_start(page_id: str) -> datetime:
     """Where a page's history begins: its creation, or earlier imported events or components
-    (the history pager goes no further back)."""
-    page = await StatusPage.filter(id=page_id).first().values_list("created_at", flat=True)
-    found = [page] if isinstance(page, datetime) else [datetime.now(UTC)]
-    for field in ("started_at", "scheduled_start"):
-        moment = await Event.filter(page_id=page_id, **{f"{field}__isnull": False}).order_by(
-            field).first().values_list(field, flat=True)
-        if isinstance(moment, datetime):
-            found.append(moment)
-    since = await Component.filter(page_id=page_id).order_by("since").first().values_list(
-        "since", flat=True)
-    if isinstance(since, datetime):
-        found.append(since)
-    return min(found)
+    (the history pager goes no further back). One query."""
+    row = await StatusPage.filter(id=page_id).annotate(
+        first_started=_first(Event, page_id, "started_at"),
+        first_scheduled=_first(Event, page_id, "scheduled_start"),
+        first_since=_first(Component, page_id, "since"),
+    ).first().values("created_at", "first_started", "first_scheduled", "first_since")
+    found = [m for m in map(_moment, (row or {}).values()) if m is not None]
+    return min(found, default=datetime.now(UTC))
 
 
 async def history(request: Request) -> Response:

@@ -294,3 +294,35 @@ async def test_cookie_writes_are_checked_against_the_forwarded_host(app: Any,
         assert (await proxy.post("/graphql", json=query,
                                  headers={**FORWARDED, **origin})).status_code == 200
     assert await StatusPage.filter(slug="x").count() == 1
+
+
+async def test_no_request_waits_for_the_domain_map_once_it_is_known(
+        client: httpx.AsyncClient, gql: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import time
+
+    await make_page(gql, "shop", domains=["status.example.com"])
+    assert (await client.get("/", headers=on("status.example.com"))).status_code == 200
+    reads: list[float] = []
+    load = domains._load
+
+    async def slow_load() -> None:
+        reads.append(time.monotonic())
+        await asyncio.sleep(0.5)
+        await load()
+
+    monkeypatch.setattr(domains, "_load", slow_load)
+    monkeypatch.setattr(domains, "_loaded", time.monotonic() - 5)  # more than a second old
+    started = time.monotonic()
+    served = await client.get("/", headers=on("status.example.com"))
+    assert served.status_code == 200 and "<title>Shop status</title>" in served.text
+    assert time.monotonic() - started < 0.4  # served from the map it had
+    assert domains._pending is not None
+    await domains._pending
+    assert len(reads) == 1, (reads, domains._loaded, started)  # a read, in the background
+    # a page edited in this process is re-read before the next request is routed
+    page = await StatusPage.get(slug="shop")
+    answer = await gql(UPDATE, {"input": {"id": page.id, "domains": ["shop.example.com"]}})
+    assert answer["data"]["updatePage"]["page"]["domains"] == ["shop.example.com"]
+    moved = await client.get("/", headers=on("shop.example.com"))
+    assert moved.status_code == 200 and "<title>Shop status</title>" in moved.text

@@ -158,10 +158,11 @@ async def test_an_unreadable_unknown_page_says_so_in_the_visitors_language(
         client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.web.test_page_stale import database_gone
 
-    with database_gone(monkeypatch):
-        answer = await client.get("/p/never-seen", headers=ZH)
-    assert answer.status_code == 503 and "暂时无法访问" in text(answer.text)
-    assert "Temporarily unavailable" not in answer.text
+    for path in ("/p/never-seen", "/p/never-seen/history", "/p/never-seen/events/x"):
+        with database_gone(monkeypatch):
+            answer = await client.get(path, headers=ZH)
+        assert answer.status_code == 503 and "暂时无法访问" in text(answer.text), path
+        assert "Temporarily unavailable" not in answer.text
 
 
 async def test_feeds_calendar_and_badges_of_a_zh_cn_page_speak_chinese(
