@@ -1,14 +1,16 @@
 """The console's forms without JavaScript: `POST /manage/do/{mutation}` reads the posted form
 the way forms.js does, runs the same GraphQL mutation with the session's actor (so every role
 rule is the API's own), and answers 303 back to the console with the result in a short-lived
-signed cookie — nothing typed ever goes into a URL.
+signed cookie — nothing typed ever goes into a URL. `POST /manage/move/{component|group}` is
+the ↑ / ↓ buttons' reorder.
 
-A form's hidden `data-skip` fields (ignored by forms.js) tell this route what the browser's
+A form's hidden `data-skip` fields (ignored by forms.js) tell these routes what the browser's
 script knows from attributes: `_back` (where to return), `_next` (where to go on success,
 `{a.b}` filled from the payload), `_confirm` (ask first), `_zone` (the page's time zone for
-`datetime-local` fields), `_bool` (a checkbox is on the form: unticked means false), `_list`
-(a list of ticked boxes is on the form: none ticked means an empty list), `_optional` (empty
-means "leave as it is"), `_was:<field>` (unchanged means "leave as it is")."""
+`datetime-local` fields), `_page` (its slug), `_bool` (a checkbox is on the form: unticked
+means false), `_list` (a list of ticked boxes is on the form: none ticked means an empty list),
+`_optional` (empty means "leave as it is"), `_was:<field>` (unchanged means "leave as it
+is")."""
 
 from __future__ import annotations
 
@@ -231,8 +233,8 @@ def _confirmation(request: Request, form: FormData) -> Response:
         "kept": kept, "back": _back(request, form)})
 
 
-async def act(request: Request) -> Response:
-    """One console form posted without JavaScript."""
+async def _refused(request: Request) -> Response | None:
+    """A post from another site (403), or without a session (to sign-in); None: go on."""
     from web.pages import cross_site_problem
 
     problem = cross_site_problem(request)
@@ -240,6 +242,13 @@ async def act(request: Request) -> Response:
         return HTMLResponse(problem, status_code=403)
     if not (await actor_of(request)).authenticated:
         return RedirectResponse("/signin?next=/manage", status_code=303)
+    return None
+
+
+async def act(request: Request) -> Response:
+    """One console form posted without JavaScript."""
+    if (stop := await _refused(request)) is not None:
+        return stop
     form = await request.form()
     name = request.path_params["mutation"]
     back = _back(request, form)
@@ -271,7 +280,65 @@ async def act(request: Request) -> Response:
     return _redirect(request, to, result.get("message") or i18n.gettext("Saved."), False)
 
 
-routes = [Route("/manage/do/{mutation}", act, methods=["POST"])]
+REORDER = """
+mutation($components: ReorderComponentsInput!, $groups: ReorderComponentGroupsInput!,
+         $group: Boolean!) {
+  reorderComponents(input: $components) @skip(if: $group) {
+    __typename ... on Error { message } }
+  reorderComponentGroups(input: $groups) @include(if: $group) {
+    __typename ... on Error { message } }
+}"""
+
+
+def _swap(ids: list[str], item: str, up: bool) -> list[str] | None:
+    """`ids` with `item` one place up or down; None when it is already at that end."""
+    if item not in ids:
+        return None
+    at = ids.index(item)
+    other = at - 1 if up else at + 1
+    if not 0 <= other < len(ids):
+        return None
+    ids = list(ids)
+    ids[at], ids[other] = ids[other], ids[at]
+    return ids
+
+
+async def move(request: Request) -> Response:
+    """The ↑ / ↓ buttons of a component or a group without JavaScript: the same reorder
+    mutation the script sends, with the neighbours' order read here."""
+    from web.console_queries import PAGE_HEAD
+
+    if (stop := await _refused(request)) is not None:
+        return stop
+    form = await request.form()
+    back, what = _back(request, form), request.path_params["what"]
+    item, up = str(form.get("id") or ""), form.get("_move") == "up"
+    page = ((await run(request, PAGE_HEAD, {"slug": str(form.get("_page") or "")})).data
+            or {}).get("page")
+    if page is None or what not in ("component", "group"):
+        return _redirect(request, back, i18n.gettext("This form cannot be sent."), True)
+    group: str | None = None
+    if what == "group":
+        order = _swap([g["id"] for g in page["groups"]], item, up)
+    else:
+        mine = next((c for c in page["components"] if c["id"] == item), None)
+        group = ((mine or {}).get("group") or {}).get("id")
+        order = _swap([c["id"] for c in page["components"]
+                       if ((c.get("group") or {}).get("id")) == group], item, up)
+    if order is None:  # already first or last: nothing to do
+        return _redirect(request, back, i18n.gettext("Saved."), False)
+    answer = await run(request, REORDER, {
+        "group": what == "group", "groups": {"pageId": page["id"], "groupIds": order},
+        "components": {"pageId": page["id"], "componentIds": order, "groupId": group}})
+    result = next(iter((answer.data or {}).values()), None) or {}
+    if not str(result.get("__typename", "")).endswith("Payload"):
+        message = result.get("message") or "; ".join(answer.errors) or "Refused"
+        return _redirect(request, back, message, True)
+    return _redirect(request, back, i18n.gettext("Saved."), False)
+
+
+routes = [Route("/manage/do/{mutation}", act, methods=["POST"]),
+          Route("/manage/move/{what}", move, methods=["POST"])]
 
 
 @pass_context
@@ -279,7 +346,8 @@ def form_state(context: Any) -> Markup:
     """The hidden fields every console form carries for this route (forms.js skips them):
     where to come back to, and the page's time zone for its `datetime-local` fields."""
     request: Request = context["request"]
-    zone = (context.get("page") or {}).get("timeZone") or "UTC"
+    page = context.get("page") or {}
     return Markup('<input type="hidden" name="_back" value="{}" data-skip>'
-                  '<input type="hidden" name="_zone" value="{}" data-skip>').format(
-        request.url.path, zone)
+                  '<input type="hidden" name="_zone" value="{}" data-skip>'
+                  '<input type="hidden" name="_page" value="{}" data-skip>').format(
+        request.url.path, page.get("timeZone") or "UTC", page.get("slug") or "")

@@ -269,3 +269,44 @@ async def test_chosen_components_with_none_ticked_is_refused_without_javascript(
     assert await Subscriber.all().count() == before
     where, word = await said(client, await post(client, im, "subscribe", scope="page"))
     assert "Ops" in word and await Subscriber.all().count() == before + 1
+
+
+async def test_components_and_groups_move_up_and_down_without_javascript(
+    client: Any, signed_in: Any,
+) -> None:
+    async def names(group: str) -> list[str]:
+        rows = Component.filter(page_id=signed_in.id, group__name=group)
+        return [c.name for c in await rows.order_by("position")]
+
+    async def groups() -> list[str]:
+        return [g.name for g in await ComponentGroup.filter(page_id=signed_in.id)
+                .order_by("position")]
+
+    sizes = {g.name: len(await names(g.name))
+             for g in await ComponentGroup.filter(page_id=signed_in.id)}
+    group = await ComponentGroup.get(page_id=signed_in.id, name=max(sizes, key=sizes.__getitem__))
+    before = await names(group.name)
+    second = await Component.get(page_id=signed_in.id, name=before[1])
+    overview = (await client.get("/manage/p/demo")).text
+    index = [dict(f.data()).get("id") for f in forms(overview)
+             if f.attrs.get("data-mutation") == "updateComponent"].index(str(second.id))
+    found = form(overview, "updateComponent", index)
+    up = next(b for b in found.buttons if b.get("formaction") == "/manage/move/component"
+              and b.get("value") == "up")
+    _, word = await said(client, await submit(client, up["formaction"],
+                                              found.data(_move=up["value"])))
+    assert word == "Saved."
+    assert await names(group.name) == [before[1], before[0], *before[2:]]
+
+    order = await groups()
+    overview = (await client.get("/manage/p/demo")).text
+    first = next(f for f in forms(overview)
+                 if f.attrs.get("data-mutation") == "updateComponentGroup")
+    down = next(b for b in first.buttons if b.get("formaction") == "/manage/move/group"
+                and b.get("value") == "down")
+    await said(client, await submit(client, down["formaction"], first.data(_move="down")))
+    assert await groups() == [order[1], order[0], *order[2:]]
+    # from another site: refused, nothing moves
+    forged = await submit(client, down["formaction"], first.data(_move="down"),
+                          origin="https://evil.example")
+    assert forged.status_code == 403 and await groups() == [order[1], order[0], *order[2:]]

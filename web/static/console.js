@@ -57,6 +57,7 @@
       }
       var button = event.target.closest("button[data-move], button[data-move-group]");
       if (!button) return;
+      event.preventDefault();  // a submit button only for browsers without JavaScript
       var up = (button.dataset.move || button.dataset.moveGroup) === "up";
       if (button.dataset.move) {
         var item = button.closest("li"), list = item.parentElement;
