@@ -89,6 +89,7 @@ def _back(request: Request, form: FormData, path: str | None = None) -> str:
 
 def _redirect(request: Request, to: str, message: str, error: bool) -> Response:
     response = RedirectResponse(to, status_code=303)
+    message = message if len(message) <= 500 else message[:499] + "…"  # a cookie is small
     response.set_cookie(FLASH_COOKIE, _signer(request).dumps({"message": message,
                                                               "error": error}),
                         max_age=FLASH_SECONDS, path="/manage", httponly=True, samesite="lax",
