@@ -86,9 +86,16 @@
   if (retro) {
     var rowTemplate = document.getElementById("retro-update-row");
     var add = document.getElementById("add-retro-update");
+    // adding and removing rows needs this script: the buttons are shown by it
+    var showButtons = function () {
+      retro.querySelectorAll("[data-remove-row]").forEach(function (b) { b.hidden = false; });
+    };
     var addRow = function () {
       add.parentElement.insertBefore(rowTemplate.content.cloneNode(true), add);
+      showButtons();
     };
+    add.hidden = false;
+    showButtons();
     add.addEventListener("click", addRow);
     retro.addEventListener("click", function (event) {
       if (event.target.matches("[data-remove-row]")) event.target.closest(".retro-update").remove();
