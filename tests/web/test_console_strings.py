@@ -37,7 +37,11 @@ def _literals(source: str) -> list[str]:
             continue
         for match in LITERAL.finditer(block):
             word = match.group(2)
-            looks_like_words = " " in word.strip() or re.match(r"^\(?[A-Z][a-z]", word)
+            # a value shown in place of another (`x or "…"`, `"…" if c else …`) is text too
+            shown_instead = re.search(r"\b(?:or|else)\s*$", block[:match.start()]) or \
+                re.match(r"\s+if\b", block[match.end():])
+            looks_like_words = (" " in word.strip() or re.match(r"^\(?[A-Z][a-z]", word)
+                                or shown_instead)
             if not looks_like_words or not _english(word):
                 continue
             if TRANSLATED.search(block[:match.start()]):
@@ -86,6 +90,8 @@ def test_the_checker_finds_english_outside_gettext() -> None:
     assert untranslated('{{ text_field("title", _("Title")) }}') == []
     assert untranslated('{% block heading %}New incident{% endblock %}') == ["New incident"]
     assert untranslated('<option value="PUBLIC">{{ _("Public") }}</option>') == []
+    assert untranslated('{{ t.name or "(unnamed)" }} {{ x if y else "never" }}') == [
+        "(unnamed)", "never"]
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in CONSOLE.glob("*.html")))
