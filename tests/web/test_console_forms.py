@@ -71,8 +71,6 @@ async def test_every_console_form_posts_to_a_route_that_runs_its_mutation(
             assert found.action == f"/manage/do/{found.attrs['data-mutation']}", (path, found.attrs)
             names = [n for n, _, _ in found.fields]
             assert "_back" in names, (path, found.attrs)
-            assert not any("password" in n.lower() for n in names) or found.action.startswith(
-                "/manage/do/"), path
 
 
 async def test_an_incident_published_and_updated_without_javascript(
@@ -85,8 +83,6 @@ async def test_an_incident_published_and_updated_without_javascript(
     where, word = await said(client, answer)
     event = await Event.get(title="Checkout errors")
     assert where == f"/manage/events/{event.id}" and word == "Saved."
-    await api.refresh_from_db()
-    assert (await client.get("/p/demo")).status_code == 200
     assert "Checkout errors" in text((await client.get("/p/demo")).text)
 
     view = (await client.get(where)).text
