@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_ping_interval=20.0,  # the live keep-alive: a peer that stops answering is closed
         ws_ping_timeout=20.0,
         ws_per_message_deflate=False,
-        proxy_headers=True,
+        proxy_headers=False,  # web/forwarded.py reads them, from FORWARDED_ALLOW_IPS only
         log_level=settings.log_level,
     )
     return 0

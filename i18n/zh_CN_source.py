@@ -175,4 +175,9 @@ ZH_CN: dict[str, str] = {
     "the widget": "小组件",
     "your IM destination": "您的即时通讯接收端",
     "← Earlier month": "← 上个月",
+    "%(page)s maintenance": "%(page)s 维护",
+    "Components: %(names)s": "组件：%(names)s",
+    "Incidents and maintenance of %(page)s": "%(page)s 的故障与维护",
+    "Status: %(status)s": "状态：%(status)s",
+    "Status: %(status)s (cancelled)": "状态：%(status)s（已取消）",
 }

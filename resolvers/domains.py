@@ -1,12 +1,16 @@
 """Custom domains of pages: validation, and the process's map of known hosts.
 
 The map (host -> slug, slug -> hosts) is read in one query, at most once a second when asked
-(`refresh`), and at once after a page edit in this process (`forget`). Lookups are plain dict
-reads, so the hot path pays nothing; mail and feed links use `page_root`."""
+(`refresh`), and at once after a page edit in this process (`forget`). A request waits for that
+read only when there is no current map (the first read, or the first after `forget`); else an
+older-than-a-second map starts a read in the background and the request goes on with the map it
+has. Lookups are plain dict reads, so the hot path pays nothing; mail and feed links use
+`page_root`."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from urllib.parse import urlsplit
@@ -14,6 +18,8 @@ from urllib.parse import urlsplit
 from models import PageDomain, StatusPage
 from resolvers.errors import conflict, invalid
 from settings import get_settings
+
+log = logging.getLogger("heliograph.domains")
 
 REFRESH_SECONDS = 1.0
 MAX_DOMAINS = 5
@@ -25,6 +31,7 @@ _roots: dict[str, str] = {}  # slug -> its first host
 _loaded = 0.0
 _pending: asyncio.Task[None] | None = None
 _generation = 0  # bumped by `forget`: a read begun before it does not store its result
+_current = False  # a read of this generation completed: requests need not wait for the next
 version = 0  # changes whenever the map's content changes (part of cached bodies' keys)
 
 
@@ -116,25 +123,36 @@ def clear() -> None:
 
 def forget() -> None:
     """A page's domains or slug may have changed here: re-read on the next `refresh`."""
-    global _loaded, _pending, _generation
+    global _loaded, _pending, _generation, _current
     _loaded = 0.0
     _pending = None
     _generation += 1
+    _current = False
 
 
 async def refresh() -> None:
     """Re-read the map when it is more than a second old (concurrent callers share one read;
-    a failed read is not retried for a second either)."""
+    a failed read is not retried for a second either). Only a caller without a current map
+    waits for it (and hears its failure); the others go on at once."""
     global _pending
     if time.monotonic() - _loaded < REFRESH_SECONDS:
         return
     if _pending is None or _pending.done():
         _pending = asyncio.ensure_future(_load())
-    await asyncio.shield(_pending)
+        _pending.add_done_callback(_log_failure)
+    if not _current:
+        await asyncio.shield(_pending)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background read that failed: said in the log (the last map stays in use); a read
+    someone waited for raised to them instead."""
+    if not task.cancelled() and task.exception() is not None and _current:
+        log.warning("reading the page domains failed", exc_info=task.exception())
 
 
 async def _load() -> None:
-    global _loaded, version
+    global _loaded, version, _current
     started, generation = time.monotonic(), _generation
     try:
         rows = await PageDomain.all().order_by("position").values_list("host", "page__slug")
@@ -154,7 +172,7 @@ async def _load() -> None:
         _roots.clear()
         _roots.update(found_roots)
         version += 1
-    _loaded = started
+    _loaded, _current = started, True
 
 
 async def save(page_id: str, names: list[str], conn: object) -> None:

@@ -34,6 +34,7 @@ from web import (
 from web.appstate import AppState
 from web.domains import DomainRouter
 from web.figures import FiguresCache
+from web.forwarded import ForwardedHeaders
 from web.graphql import graphql_routes
 from web.graphql_cache import ResultCache
 from web.headers import SecurityHeaders
@@ -73,8 +74,10 @@ class HeliographApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's error middleware, so a crash's 500 carries the headers too.
         # Host routing first (web/domains.py): every route sees the page path it stands for.
-        return SecurityHeaders(DomainRouter(super().build_middleware_stack(), self.state.settings),
-                               self.state.settings)
+        # Outermost: the forwarded Host, scheme and address, from trusted proxies only.
+        return ForwardedHeaders(SecurityHeaders(
+            DomainRouter(super().build_middleware_stack(), self.state.settings),
+            self.state.settings))
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:

@@ -8,12 +8,14 @@ from xml.sax.saxutils import escape
 
 from starlette.routing import Route
 
+import i18n
 from models.enums import ComponentStatus
+from models.words import status_word
 from resolvers.statuspage import PageSnapshot
 from web.page_formats import PageFormat, format_routes
 
 SVG = "image/svg+xml; charset=utf-8"
-WORDS = {
+WORDS = {  # English badges speak shields.io's lower case; other languages the page's words
     ComponentStatus.OPERATIONAL: "operational",
     ComponentStatus.DEGRADED: "degraded performance",
     ComponentStatus.PARTIAL_OUTAGE: "partial outage",
@@ -33,13 +35,15 @@ WIDE = set("mwMW@%")
 
 def _width(text: str) -> int:
     """Roughly the width of `text` in 11px Verdana, plus padding."""
-    size = sum(4 if ch in NARROW else 10 if ch in WIDE else 7 for ch in text)
+    size = sum(4 if ch in NARROW else 10 if ch in WIDE else 12 if ord(ch) > 0x2E7F else 7
+               for ch in text)  # CJK characters are full-width
     return size + 12
 
 
-def badge(label: str, status: ComponentStatus) -> bytes:
-    """A two-part badge: the label on grey, the status in words on its colour."""
-    value = WORDS[status]
+def badge(label: str, status: ComponentStatus, lang: str = i18n.DEFAULT) -> bytes:
+    """A two-part badge: the label on grey, the status in words on its colour (in `lang`)."""
+    with i18n.using(lang) as chosen:
+        value = WORDS[status] if chosen == i18n.DEFAULT else status_word(status)
     left, right = _width(label), _width(value)
     total = left + right
     title = escape(f"{label}: {value}", {'"': "&quot;"})
@@ -64,14 +68,14 @@ def badge(label: str, status: ComponentStatus) -> bytes:
 
 
 def render_page(snap: PageSnapshot) -> bytes:
-    return badge(snap.page.name, snap.page_status())
+    return badge(snap.page.name, snap.page_status(), snap.page.language)
 
 
 def render_component(component_id: str) -> Callable[[PageSnapshot], bytes | None]:
     def render(snap: PageSnapshot) -> bytes | None:
         for c in snap.components:
             if c.id == component_id:
-                return badge(c.name, snap.status_of(c.id))
+                return badge(c.name, snap.status_of(c.id), snap.page.language)
         return None  # not a component of this page: the page's 404
 
     return render

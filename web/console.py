@@ -13,7 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+import i18n
 from web import console_queries as q
+from web.console_forms import forget_said, form_state, said
+from web.console_forms import routes as form_routes
 from web.pages import not_found, page_response
 from web.query import actor_of, run
 from web.templating import templates as jinja
@@ -32,7 +35,7 @@ def _json(value: Any) -> Markup:
 
 
 # The languages a page may be shown in (i18n.SUPPORTED), as the settings form names them.
-PAGE_LANGUAGES = [("en", "English"), ("zh-CN", "简体中文 (Simplified Chinese)")]
+PAGE_LANGUAGES = [("en", "English"), ("zh-CN", "简体中文 (Simplified Chinese)")]  # their own names
 
 
 @cache
@@ -43,7 +46,7 @@ def time_zones() -> list[str]:
 
 jinja.env.globals.update(
     impact_choices={"INCIDENT": INCIDENT_IMPACTS, "MAINTENANCE": MAINTENANCE_IMPACTS},
-    to_json=_json, time_zones=time_zones, page_languages=PAGE_LANGUAGES,
+    to_json=_json, time_zones=time_zones, page_languages=PAGE_LANGUAGES, form_state=form_state,
 )
 
 
@@ -56,7 +59,13 @@ async def _signed_in(request: Request) -> Response | None:
 
 def _view(request: Request, name: str, context: dict[str, Any],
           status_code: int = 200) -> Response:
-    return page_response(request, f"console/{name}", context, status_code)
+    """A console view, saying once how the last form posted without JavaScript went."""
+    result = said(request)
+    response = page_response(request, f"console/{name}", {**context, "said": result},
+                             status_code)
+    if result is not None:
+        forget_said(response)
+    return response
 
 
 async def home(request: Request) -> Response:
@@ -223,13 +232,16 @@ def _im_subscription(sub: dict[str, Any], pages: dict[str, dict[str, Any]],
     page = pages.get(sub["pageId"])
     if sub.get("eventId"):
         title = titles.get(sub["eventId"])
-        scope = f"Event: {title}" if title else "One event"
+        scope = (i18n.gettext("Event: %(title)s") % {"title": title} if title
+                 else i18n.gettext("One event"))
     elif sub["componentIds"]:
         names = {c["id"]: c["name"] for c in (page or {}).get("components") or []}
-        scope = ", ".join(names.get(c, "(removed component)") for c in sub["componentIds"])
+        scope = ", ".join(names.get(c, i18n.gettext("(removed component)"))
+                          for c in sub["componentIds"])
     else:
-        scope = "Whole page"
-    return {"id": sub["id"], "page": page["name"] if page else "(a page you cannot see)",
+        scope = i18n.gettext("Whole page")
+    return {"id": sub["id"],
+            "page": page["name"] if page else i18n.gettext("(a page you cannot see)"),
             "scope": scope, "createdAt": sub["createdAt"]}
 
 
@@ -245,8 +257,9 @@ async def automation(request: Request) -> Response:
     return _view(request, "automation.html", {
         "viewer": answer.data.get("viewer"), "page": found, **(listing.data or {}),
         "component_names": names, "errors": listing.errors,
-        "kinds": {"ALERTMANAGER": "Prometheus Alertmanager", "GRAFANA": "Grafana alerting",
-                  "GENERIC": "Generic JSON"},
+        "kinds": {"ALERTMANAGER": "Prometheus Alertmanager",
+                  "GRAFANA": i18n.gettext("Grafana alerting"),
+                  "GENERIC": i18n.gettext("Generic JSON")},
         "alert_impacts": INCIDENT_IMPACTS[:3], "match_ops": ["EQUALS", "REGEX", "EXISTS"],
     })
 
@@ -264,4 +277,5 @@ routes = [
     Route("/manage/p/{slug}/subscribers", subscribers),
     Route("/manage/p/{slug}/deliveries", deliveries),
     Route("/manage/p/{slug}/automation", automation),
+    *form_routes,
 ]

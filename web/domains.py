@@ -73,7 +73,7 @@ class DomainRouter:
             await self.app(scope, receive, send)
             return
         try:
-            await domains.refresh()  # a dict read, and one small query a second at most
+            await domains.refresh()  # waits only while no map is known (resolvers/domains.py)
         except Exception:  # the database is down: keep the last map, the routes report it
             log.warning("reading the page domains failed", exc_info=True)
         host = request_host(scope)

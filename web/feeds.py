@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 from feedgen.feed import FeedGenerator
 
-from models.enums import EventKind, EventStatus
+import i18n
+from models.enums import EventKind
 from models.markdown import page_html as markdown
+from models.words import event_word
 from resolvers import domains
 from resolvers.statuspage import EventRow, PageSnapshot
 from web import badges
@@ -26,7 +28,6 @@ FEED_SIZE = 50
 ATOM = "application/atom+xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 ICS = "text/calendar; charset=utf-8"
-STATUS_WORDS = {status: status.value.replace("_", " ").capitalize() for status in EventStatus}
 
 
 def _page_url(snap: PageSnapshot, base_url: str) -> str:
@@ -39,12 +40,14 @@ def _timeline_html(event: EventRow, zone: ZoneInfo) -> str:
     if event.kind == EventKind.MAINTENANCE and event.scheduled_start and event.scheduled_end:
         start = event.scheduled_start.astimezone(zone)
         end = event.scheduled_end.astimezone(zone)
-        parts.append(f"<p><strong>Scheduled</strong> {start:%Y-%m-%d %H:%M} – "
+        parts.append(f"<p><strong>{escape(event_word('SCHEDULED'))}</strong> "
+                     f"{start:%Y-%m-%d %H:%M} – "
                      f"{end:%Y-%m-%d %H:%M} {escape(zone.key)}</p>")
     for u in reversed(event.updates):
         at = u.at.astimezone(zone)
         parts.append(f"<div><p><small>{at:%Y-%m-%d %H:%M} {escape(zone.key)}</small><br>"
-                     f"<strong>{STATUS_WORDS[u.status]}</strong></p>{markdown(u.message)}</div>")
+                     f"<strong>{escape(event_word(u.status))}</strong></p>"
+                     f"{markdown(u.message)}</div>")
     return "\n".join(parts)
 
 
@@ -55,15 +58,23 @@ def _events(snap: PageSnapshot) -> list[EventRow]:
 
 
 def _feed(snap: PageSnapshot, base_url: str, kind: str) -> FeedGenerator:
+    """The feed in the page's own language (a feed reader is not a visitor to negotiate
+    with: one feed per page)."""
+    with i18n.using(snap.page.language):
+        return _feed_in_language(snap, base_url, kind)
+
+
+def _feed_in_language(snap: PageSnapshot, base_url: str, kind: str) -> FeedGenerator:
     page_url = _page_url(snap, base_url)
     zone = ZoneInfo(snap.page.time_zone)
     fg = FeedGenerator()
     fg.id(f"{page_url}/history")
-    fg.title(f"{snap.page.name} status")
-    fg.description(snap.page.description or f"Incidents and maintenance of {snap.page.name}")
+    fg.title(i18n.gettext("%(page)s status") % {"page": snap.page.name})
+    fg.description(snap.page.description or i18n.gettext(
+        "Incidents and maintenance of %(page)s") % {"page": snap.page.name})
     fg.link(href=f"{page_url}/history.{kind}", rel="self")
     fg.link(href=f"{page_url}/history", rel="alternate")  # last: RSS's <link>
-    fg.language("en")
+    fg.language(i18n.current())
     # Fixed times (not "now") keep the bytes, hence the ETag, stable for one sequence.
     fg.updated(snap.page.updated_at)
     fg.lastBuildDate(snap.page.updated_at)
@@ -100,45 +111,52 @@ def _stamp(value: datetime) -> datetime:
 
 def render_ics(base_url: str) -> Callable[[PageSnapshot], bytes]:
     def render(snap: PageSnapshot) -> bytes:
-        page_url = _page_url(snap, base_url)
-        host = urlparse(base_url).hostname or "heliograph"
-        names = {c.id: c.name for c in snap.components}
-        cal = icalendar.Calendar()
-        cal.add("prodid", "-//Heliograph//Maintenance calendar//EN")
-        cal.add("version", "2.0")
-        cal.add("calscale", "GREGORIAN")
-        cal.add("method", "PUBLISH")
-        cal.add("x-wr-calname", f"{snap.page.name} maintenance")
-        cal.add("x-wr-timezone", snap.page.time_zone)
-        for m in snap.maintenances:
-            start = m.scheduled_start or m.started_at
-            end = m.scheduled_end or m.ended_at
-            if start is None:
-                continue
-            item = icalendar.Event()
-            item.add("uid", f"{m.id}@{host}")
-            item.add("dtstamp", _stamp(m.last_change))
-            item.add("created", _stamp(m.created_at))
-            item.add("last-modified", _stamp(m.last_change))
-            item.add("dtstart", _stamp(start))
-            if end is not None and end > start:
-                item.add("dtend", _stamp(end))
-            item.add("summary", m.title)
-            lines = [f"Status: {STATUS_WORDS[m.status]}" + (" (cancelled)" if m.cancelled
-                                                            else "")]
-            affected = [names[a.component_id] for a in m.affected if a.component_id in names]
-            if affected:
-                lines.append("Components: " + ", ".join(affected))
-            if m.updates:
-                lines.append(m.updates[-1].message)
-            item.add("description", "\n\n".join(lines))
-            item.add("url", f"{page_url}/events/{m.id}")
-            item.add("status", "CANCELLED" if m.cancelled else "CONFIRMED")
-            item.add("transp", "TRANSPARENT")
-            cal.add_component(item)
-        return bytes(cal.to_ical())
+        with i18n.using(snap.page.language):  # the page's own language, like the feeds
+            return _calendar(snap, base_url)
 
     return render
+
+
+def _calendar(snap: PageSnapshot, base_url: str) -> bytes:
+    page_url = _page_url(snap, base_url)
+    host = urlparse(base_url).hostname or "heliograph"
+    names = {c.id: c.name for c in snap.components}
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Heliograph//Maintenance calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", i18n.gettext("%(page)s maintenance") % {"page": snap.page.name})
+    cal.add("x-wr-timezone", snap.page.time_zone)
+    for m in snap.maintenances:
+        start = m.scheduled_start or m.started_at
+        end = m.scheduled_end or m.ended_at
+        if start is None:
+            continue
+        item = icalendar.Event()
+        item.add("uid", f"{m.id}@{host}")
+        item.add("dtstamp", _stamp(m.last_change))
+        item.add("created", _stamp(m.created_at))
+        item.add("last-modified", _stamp(m.last_change))
+        item.add("dtstart", _stamp(start))
+        if end is not None and end > start:
+            item.add("dtend", _stamp(end))
+        item.add("summary", m.title)
+        status = (i18n.gettext("Status: %(status)s (cancelled)") if m.cancelled
+                  else i18n.gettext("Status: %(status)s")) % {"status": event_word(m.status)}
+        lines = [status]
+        affected = [names[a.component_id] for a in m.affected if a.component_id in names]
+        if affected:
+            lines.append(i18n.gettext("Components: %(names)s") % {
+                "names": i18n.gettext(", ").join(affected)})
+        if m.updates:
+            lines.append(m.updates[-1].message)
+        item.add("description", "\n\n".join(lines))
+        item.add("url", f"{page_url}/events/{m.id}")
+        item.add("status", "CANCELLED" if m.cancelled else "CONFIRMED")
+        item.add("transp", "TRANSPARENT")
+        cal.add_component(item)
+    return bytes(cal.to_ical())
 
 
 FORMATS: dict[str, tuple[str, Callable[[str], Callable[[PageSnapshot], bytes]]]] = {

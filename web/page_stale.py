@@ -29,6 +29,7 @@ from web.status_html import (
     page_language,
     render_page,
     stale_notice,
+    visitor_language,
 )
 
 log = logging.getLogger("heliograph.web")
@@ -90,7 +91,7 @@ async def serve(request: Request, slug: str, key: str,
     read_cache, last_good = shared.read_cache, shared.last_good
     read_cache.listen()  # a page edited here is forgotten at once (its visibility may change)
     anonymous = not has_credentials(request.scope)
-    lang, vary = i18n.DEFAULT, False
+    lang, vary = visitor_language(request.scope), False  # until the page is known
     try:
         # The page's identity, at most a second old: what `last_public` answers from later.
         meta = await read_cache.meta(slug)

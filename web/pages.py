@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from tortoise.expressions import Subquery
 
 import i18n
 from models import Component, Event, StatusPage
@@ -45,8 +46,12 @@ def page_response(request: Request, name: str, context: dict[str, Any],
 
 
 def not_found(request: Request) -> HTMLResponse:
-    """The one 404 page: unknown slugs and pages the visitor may not see look the same."""
-    return page_response(request, "not_found.html", {}, status_code=404)
+    """The one 404 page: unknown slugs and pages the visitor may not see look the same (in
+    the visitor's language, never the page's: that would tell an internal page apart)."""
+    with i18n.using(status_html.visitor_language(request.scope)):
+        response = page_response(request, "not_found.html", {}, status_code=404)
+    response.headers.append("vary", "Accept-Language")
+    return response
 
 
 SUBSCRIBE = """
@@ -129,21 +134,31 @@ def _month(raw: str | None, zone: ZoneInfo, first: datetime) -> tuple[datetime, 
     return start, end
 
 
+def _first(model: Any, page_id: str, field: str) -> Subquery:
+    """The earliest `field` of the page's rows (an index walk: order, limit 1)."""
+    return Subquery(model.filter(page_id=page_id, **{f"{field}__isnull": False})
+                    .order_by(field).limit(1).values(field))
+
+
+def _moment(value: Any) -> datetime | None:
+    """A subquery's answer: a datetime (PostgreSQL) or its text (SQLite)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
 async def _history_start(page_id: str) -> datetime:
     """Where a page's history begins: its creation, or earlier imported events or components
-    (the history pager goes no further back)."""
-    page = await StatusPage.filter(id=page_id).first().values_list("created_at", flat=True)
-    found = [page] if isinstance(page, datetime) else [datetime.now(UTC)]
-    for field in ("started_at", "scheduled_start"):
-        moment = await Event.filter(page_id=page_id, **{f"{field}__isnull": False}).order_by(
-            field).first().values_list(field, flat=True)
-        if isinstance(moment, datetime):
-            found.append(moment)
-    since = await Component.filter(page_id=page_id).order_by("since").first().values_list(
-        "since", flat=True)
-    if isinstance(since, datetime):
-        found.append(since)
-    return min(found)
+    (the history pager goes no further back). One query."""
+    row = await StatusPage.filter(id=page_id).annotate(
+        first_started=_first(Event, page_id, "started_at"),
+        first_scheduled=_first(Event, page_id, "scheduled_start"),
+        first_since=_first(Component, page_id, "since"),
+    ).first().values("created_at", "first_started", "first_scheduled", "first_since")
+    found = [m for m in map(_moment, (row or {}).values()) if m is not None]
+    return min(found, default=datetime.now(UTC))
 
 
 async def history(request: Request) -> Response:
@@ -187,9 +202,14 @@ mutation SignIn($input: SignInInput!) {
 SIGN_OUT = "mutation { signOut(input: {}) { __typename } }"
 
 
-def _cross_site_problem(request: Request) -> str | None:
+def cross_site_problem(request: Request) -> str | None:
+    """Why a cookie-authenticated form post is refused as cross-site; None when it is not
+    (a Bearer token cannot be forged cross-site: no check)."""
     from web.security import same_origin_problem, trusted_origins
 
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        return None
     own = f"{request.url.scheme}://{request.url.netloc}".lower()
     return same_origin_problem(request.headers, trusted_origins(request.app.state.settings), own)
 
@@ -198,7 +218,7 @@ async def signin(request: Request) -> Response:
     nxt = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
         return page_response(request, "signin.html", {"next": nxt, "errors": {}})
-    problem = _cross_site_problem(request)
+    problem = cross_site_problem(request)
     if problem is not None:  # login CSRF: a foreign form must not sign a visitor in
         return HTMLResponse(problem, status_code=403)
     form = await request.form()
@@ -223,7 +243,7 @@ async def signout(request: Request) -> Response:
     """POST ends the session (from this site only); GET just goes home."""
     response = RedirectResponse("/", status_code=303)
     if request.method == "POST":
-        problem = _cross_site_problem(request)
+        problem = cross_site_problem(request)
         if problem is not None:
             return HTMLResponse(problem, status_code=403)
         carrier = Response()

@@ -127,10 +127,19 @@ def live_body(snap: PageSnapshot, path: str, lang: str | None = None) -> bytes:
                            "_live_fragment.html")
 
 
-def not_found_page(path: str, actor: Actor = ANONYMOUS) -> Response:
-    """The one 404 page (unknown slugs and pages the visitor may not see look the same)."""
-    body = render_page({"viewer": _viewer(actor)}, path, "not_found.html")
-    return CachedResponse(body, 404, NO_CACHE)
+def visitor_language(scope: Scope | None) -> str:
+    """The visitor's language (Accept-Language, among the supported ones), else English: for
+    what belongs to no page the visitor may see. Never the page's own language, which would
+    tell an internal page from a missing one."""
+    return i18n.negotiate(accept_language(scope), i18n.DEFAULT) if scope else i18n.DEFAULT
+
+
+def not_found_page(path: str, actor: Actor = ANONYMOUS, scope: Scope | None = None) -> Response:
+    """The one 404 page (unknown slugs and pages the visitor may not see look the same), in
+    the visitor's language."""
+    body = render_page({"viewer": _viewer(actor)}, path, "not_found.html",
+                       visitor_language(scope))
+    return CachedResponse(body, 404, [*NO_CACHE, VARY_LANGUAGE])
 
 
 async def _page(cache: ReadCache, slug: str | None, at_least: int | None, actor: Actor
@@ -158,7 +167,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
         actor = await visitor(scope)
         found = await _page(cache, slug, at_least, actor)
         if found is None:
-            return not_found_page(path, actor)
+            return not_found_page(path, actor, scope)
         meta, slug = found
         lang = page_language(scope, meta.language, meta.allow_visitor_language)
         variant += ":" + lang
@@ -167,7 +176,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
             # The account menu names the visitor: rendered for them, from the shared parts.
             snap = await cache.snapshot(meta)
             if snap is None:
-                return not_found_page(path, actor)
+                return not_found_page(path, actor, scope)
             body = live_body(snap, path, lang) if live else await status_body(
                 shared, snap, path, actor, lang)
             return CachedResponse(body, 200, [
@@ -181,7 +190,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
                                   max_age=None if live else MAX_AGE,
                                   stale_ok=at_least is None)
         if entry is None:
-            return not_found_page(path)
+            return not_found_page(path, scope=scope)
         if not_modified(scope, entry):
             return CachedResponse(b"", 304, [*(h for h in entry.headers
                                                if h[0] != b"content-type"), *vary])
@@ -189,7 +198,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
     except Exception:
         log.warning("serving %s from the last good state", path, exc_info=True)
         known = cache.last_public(slug)
-        lang = i18n.DEFAULT if known is None else page_language(
+        lang = visitor_language(scope) if known is None else page_language(
             scope, known.language, known.allow_visitor_language)
         if not variant.endswith(":" + lang):
             variant += ":" + lang

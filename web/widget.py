@@ -44,13 +44,13 @@ async def widget(request: Request) -> Response:
     try:
         meta = await cache.meta(slug)
         if meta is None or meta.visibility != Visibility.PUBLIC:
-            return not_found_page(path)
+            return not_found_page(path, scope=request.scope)
         lang = page_language(request.scope, meta.language, meta.allow_visitor_language)
         variant, vary = f"{VARIANT}:{lang}", language_headers(meta.allow_visitor_language)
         entry = await cache.entry(meta, variant, MEDIA_TYPE,
                                   lambda snap: widget_body(snap, lang), stale_ok=False)
         if entry is None:
-            return not_found_page(path)
+            return not_found_page(path, scope=request.scope)
     except Exception:
         log.warning("widget of %s from the last good state", slug, exc_info=True)
         stale = cache.last_good(slug, variant)

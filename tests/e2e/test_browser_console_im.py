@@ -76,11 +76,19 @@ async def test_a_member_binds_dingtalk_subscribes_it_to_an_internal_page_and_del
             html = await page.content()
             assert SECRET not in html and "tok-4f9a0c7e" not in html
 
-            # when it is subscribed to one component of the internal page
+            # "Chosen components" with none ticked is refused, saying what to do
             subscribe = page.locator("#im-subscribe-form")
             await subscribe.get_by_label("Destination").select_option(label="DingTalk · Ops robot")
             await subscribe.get_by_label("Internal page").select_option(label="Staff systems")
             await subscribe.get_by_label("Chosen components").check()
+            await subscribe.get_by_role("button", name="Subscribe").click()
+            refusal = subscribe.locator('[data-error-for="componentIds"]')
+            await expect(refusal).to_have_text(
+                "Choose at least one component, or follow the whole page.", timeout=LIVE)
+            await expect(subscribe.get_by_label("Payroll service")).to_be_focused()
+            assert await Subscriber.filter(page_id=staff.id).count() == 0
+
+            # when it is subscribed to one component of the internal page
             await subscribe.get_by_label("VPN").check()
             async with page.expect_navigation(timeout=LIVE):
                 await subscribe.get_by_role("button", name="Subscribe").click()

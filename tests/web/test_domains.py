@@ -232,3 +232,98 @@ async def test_a_notification_mails_links_name_the_pages_domain(
     for marker in ("/events/", "/subscriptions/manage/", "/subscriptions/unsubscribe/"):
         assert link_in(notice, marker).startswith("http://status.example.com/"), marker
     assert notice["List-Unsubscribe"].startswith("<http://status.example.com/subscriptions/")
+
+
+def via(app: Any, address: str) -> httpx.AsyncClient:
+    """A client whose requests arrive from `address` (a proxy, or a visitor directly)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
+                             base_url="http://testserver")
+
+
+FORWARDED = {"host": "heliograph.internal:8000", "x-forwarded-host": "status.example.com",
+             "x-forwarded-proto": "https", "x-forwarded-for": "198.51.100.7"}
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_host_serves_the_page(app: Any,
+                                                                          gql: Any) -> None:
+    await make_page(gql, "other")  # the installation's default page: its root
+    await make_page(gql, "shop", domains=["status.example.com"])
+    async with via(app, "127.0.0.1") as proxy:
+        plain = await proxy.get("/api/v2/summary.json", headers={"host": FORWARDED["host"]})
+        assert plain.json()["page"]["name"] == "Other"
+        home = await proxy.get("/", headers=FORWARDED)
+        assert home.status_code == 200 and "<title>Shop status</title>" in home.text
+        # links on the visitor's side of the proxy (in BASE_URL's scheme, like every link)
+        assert "http://status.example.com/widget" in home.text
+        assert "heliograph.internal" not in home.text
+        summary = await proxy.get("/api/v2/summary.json", headers=FORWARDED)
+        assert summary.json()["page"]["url"] == "http://status.example.com"
+        # a malformed forwarded host is no host: the proxy's own Host answers
+        odd = await proxy.get("/api/v2/summary.json",
+                              headers={**FORWARDED, "x-forwarded-host": "evil.example/x"})
+        assert odd.json()["page"]["name"] == "Other"
+    async with via(app, "203.0.113.9") as stranger:
+        # the same headers straight from a visitor are ignored
+        direct = await stranger.get("/api/v2/summary.json", headers=FORWARDED)
+        assert direct.json()["page"]["name"] == "Other"
+
+
+async def test_cookie_writes_are_checked_against_the_forwarded_host(app: Any,
+                                                                     gql: Any) -> None:
+    await make_page(gql, "shop", domains=["status.example.com"])
+    await create_user(email="proxy@example.com", password="long enough pw", is_admin=True)
+    cookie = (await sign_in(email="proxy@example.com", password="long enough pw")).cookie
+    form = {"email": "proxy@example.com", "password": "wrong password"}
+    origin = {"origin": "https://status.example.com"}
+    async with via(app, "127.0.0.1") as proxy, via(app, "203.0.113.9") as stranger:
+        # the sign-in form on the page's domain, through the proxy: judged, not refused
+        answer = await proxy.post("/signin", data=form, headers={**FORWARDED, **origin})
+        assert answer.status_code == 400
+        # a sign-in form on another site, through the same proxy: refused as cross-site
+        forged = await proxy.post("/signin", data=form, headers={
+            **FORWARDED, "origin": "https://evil.example"})
+        assert forged.status_code == 403
+        # a visitor naming its own site as the forwarded host is not believed
+        claimed = {**FORWARDED, "x-forwarded-host": "evil.example",
+                   "origin": "http://evil.example"}  # what the Host would make same-origin
+        assert (await stranger.post("/signin", data=form, headers=claimed)).status_code == 403
+        query = {"query": 'mutation { createPage(input: {slug: "x", name: "X"}) { __typename } }'}
+        for http in (proxy, stranger):
+            http.cookies.set(COOKIE_NAME, cookie, domain="testserver.local")
+        assert (await stranger.post("/graphql", json=query,
+                                    headers=claimed)).status_code == 403
+        assert (await proxy.post("/graphql", json=query,
+                                 headers={**FORWARDED, **origin})).status_code == 200
+    assert await StatusPage.filter(slug="x").count() == 1
+
+
+async def test_no_request_waits_for_the_domain_map_once_it_is_known(
+        client: httpx.AsyncClient, gql: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import time
+
+    await make_page(gql, "shop", domains=["status.example.com"])
+    assert (await client.get("/", headers=on("status.example.com"))).status_code == 200
+    reads: list[float] = []
+    load = domains._load
+
+    async def slow_load() -> None:
+        reads.append(time.monotonic())
+        await asyncio.sleep(0.5)
+        await load()
+
+    monkeypatch.setattr(domains, "_load", slow_load)
+    monkeypatch.setattr(domains, "_loaded", time.monotonic() - 5)  # more than a second old
+    started = time.monotonic()
+    served = await client.get("/", headers=on("status.example.com"))
+    assert served.status_code == 200 and "<title>Shop status</title>" in served.text
+    assert time.monotonic() - started < 0.4  # served from the map it had
+    assert domains._pending is not None
+    await domains._pending
+    assert len(reads) == 1, (reads, domains._loaded, started)  # a read, in the background
+    # a page edited in this process is re-read before the next request is routed
+    page = await StatusPage.get(slug="shop")
+    answer = await gql(UPDATE, {"input": {"id": page.id, "domains": ["shop.example.com"]}})
+    assert answer["data"]["updatePage"]["page"]["domains"] == ["shop.example.com"]
+    moved = await client.get("/", headers=on("shop.example.com"))
+    assert moved.status_code == 200 and "<title>Shop status</title>" in moved.text

@@ -133,3 +133,53 @@ def test_every_message_has_a_chinese_translation() -> None:
                   for m in catalog if m.id and all(m.string if isinstance(m.string, tuple)
                                                    else [m.string]) and not m.fuzzy}
     assert wanted and wanted <= translated, sorted(wanted - translated)
+
+
+ZH = {"accept-language": "zh-CN,zh;q=0.9"}
+EN = {"accept-language": "en-GB,en;q=0.9"}
+
+
+async def test_the_not_found_page_follows_the_visitor_and_tells_no_page_apart(
+        client: Any, gql: Any) -> None:
+    await page(gql, "staff", language="zh-CN", visibility="INTERNAL")
+    missing = await client.get("/p/nothing-here", headers=ZH)
+    assert missing.status_code == 404 and "页面未找到" in text(missing.text)
+    assert "Page not found" not in missing.text
+    assert "accept-language" in missing.headers.get("vary", "").lower()
+    for path in ("/p/nothing-here", "/p/staff", "/p/staff/history", "/p/staff/events/x"):
+        english = await client.get(path, headers=EN)
+        assert english.status_code == 404, path
+        # an internal zh-CN page reads like no page at all: the visitor's language, not its
+        assert "Page not found" in text(english.text) and "页面" not in english.text, path
+    assert text((await client.get("/p/staff", headers=ZH)).text) == text(missing.text)
+
+
+async def test_an_unreadable_unknown_page_says_so_in_the_visitors_language(
+        client: Any, shared: AppState, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web.test_page_stale import database_gone
+
+    for path in ("/p/never-seen", "/p/never-seen/history", "/p/never-seen/events/x"):
+        with database_gone(monkeypatch, shared.read_cache):
+            answer = await client.get(path, headers=ZH)
+        assert answer.status_code == 503 and "暂时无法访问" in text(answer.text), path
+        assert "Temporarily unavailable" not in answer.text
+
+
+async def test_feeds_calendar_and_badges_of_a_zh_cn_page_speak_chinese(
+        client: Any, gql: Any) -> None:
+    page_id, component = await page(gql, "zh", language="zh-CN")
+    await incident(gql, page_id, component)
+    atom = (await client.get("/p/zh/history.atom")).text
+    assert "Zh 状态" in atom and "调查中" in atom and "Investigating" not in atom
+    assert "<language>zh-CN</language>" in (await client.get("/p/zh/history.rss")).text
+    badge = (await client.get("/p/zh/badge.svg")).text
+    assert "部分中断" in badge and "partial outage" not in badge
+    component_badge = (await client.get(f"/p/zh/components/{component}/badge.svg")).text
+    assert "部分中断" in component_badge
+    calendar = (await client.get("/p/zh/maintenance.ics")).text
+    assert "Zh 维护" in calendar
+    # an English page keeps its words (and shields.io's lower-case badge)
+    en_id, en_component = await page(gql, "en")
+    await incident(gql, en_id, en_component)
+    assert "partial outage" in (await client.get("/p/en/badge.svg")).text
+    assert "Investigating" in (await client.get("/p/en/history.atom")).text

@@ -266,3 +266,37 @@ async def test_a_visitor_subscribes_to_one_open_event_from_its_page(client: Any,
     assert done.status_code == 200
     subscriber = await Subscriber.get(email="one@example.com")
     assert subscriber.event_id == event_id
+
+
+async def test_history_starts_at_the_earliest_event_or_component_in_one_query(
+        client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tortoise import connections
+
+    from models import Component, Event, StatusPage
+    from web import pages
+
+    page = await StatusPage.create(slug="old", name="Old", sequence=1)
+    await Component.create(page_id=page.id, name="API", position=0,
+                           since=datetime(2024, 1, 15, tzinfo=UTC))
+    for when, field in ((datetime(2023, 6, 3, 12, tzinfo=UTC), "started_at"),
+                        (datetime(2023, 9, 1, tzinfo=UTC), "scheduled_start")):
+        await Event.create(page_id=page.id, kind="INCIDENT", status="RESOLVED",
+                           title="Imported", **{field: when})
+    connection = connections.get("default")
+    asked: list[str] = []
+    for name in ("execute_query", "execute_query_dict"):
+        original = getattr(connection, name)
+
+        async def counted(sql: str, *args: Any, _original: Any = original) -> Any:
+            asked.append(sql)
+            return await _original(sql, *args)
+
+        monkeypatch.setattr(connection, name, counted)
+    assert await pages._history_start(page.id) == datetime(2023, 6, 3, 12, tzinfo=UTC)
+    assert len(asked) == 1, asked
+    monkeypatch.undo()
+
+    oldest = await client.get("/p/old/history?month=2000-01")
+    assert "History: June 2023" in text(oldest.text)
+    assert "The page's history starts here." in text(oldest.text)
+    assert 'rel="prev"' not in oldest.text

@@ -49,6 +49,7 @@
     editor.addEventListener("click", function (event) {
       var del = event.target.closest("button[data-delete]");
       if (del) {
+        event.preventDefault();  // a submit button only for browsers without JavaScript
         if (!window.confirm("Delete " + del.dataset.what + "?")) return;
         var kind = del.dataset.delete;
         mutate(kind, kind.charAt(0).toUpperCase() + kind.slice(1) + "Input", { id: del.dataset.id }, del.form);
@@ -56,6 +57,7 @@
       }
       var button = event.target.closest("button[data-move], button[data-move-group]");
       if (!button) return;
+      event.preventDefault();  // a submit button only for browsers without JavaScript
       var up = (button.dataset.move || button.dataset.moveGroup) === "up";
       if (button.dataset.move) {
         var item = button.closest("li"), list = item.parentElement;
@@ -84,14 +86,22 @@
   if (retro) {
     var rowTemplate = document.getElementById("retro-update-row");
     var add = document.getElementById("add-retro-update");
+    // adding and removing rows needs this script: the buttons are shown by it
+    var showButtons = function () {
+      retro.querySelectorAll("[data-remove-row]").forEach(function (b) { b.hidden = false; });
+    };
     var addRow = function () {
       add.parentElement.insertBefore(rowTemplate.content.cloneNode(true), add);
+      showButtons();
     };
+    add.hidden = false;
+    showButtons();
     add.addEventListener("click", addRow);
     retro.addEventListener("click", function (event) {
       if (event.target.matches("[data-remove-row]")) event.target.closest(".retro-update").remove();
     });
-    addRow();
+    // the page comes with one row (for a browser without JavaScript too)
+    if (!retro.querySelector(".retro-update")) addRow();
     retro.heliographExtra = function (input) {
       input.updates = Array.prototype.map.call(retro.querySelectorAll(".retro-update"), function (row) {
         var at = row.querySelector("[data-part=at]").value;

@@ -23,7 +23,9 @@
     if (!slot) { slot = document.createElement("p"); slot.className = "error form-error";
       slot.setAttribute("role", "alert"); form.appendChild(slot); }
     slot.textContent = message;
-    var input = field && form.querySelector('[name="' + field + '"]');
+    // a list of ticked boxes (name="ids:x") is pointed at by its first box on offer
+    var input = field && (form.querySelector('[name="' + field + '"]') ||
+      form.querySelector('[name="ids:' + field + '"]:not([disabled])'));
     if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
   }
 
