@@ -8,10 +8,12 @@ import os
 
 import pytest
 
+from realtime import backends
 from realtime.backends import RedisBackend
 from realtime.hub import Hub
 from realtime.messages import CredentialChange, PageChange
 from tests.realtime.redis_server import private_redis
+from tests.realtime.tcp_proxy import proxy_to
 
 TEST_REDIS = os.environ.get("HELIOGRAPH_TEST_REDIS_URL", "")
 
@@ -131,3 +133,52 @@ async def test_memory_hub_delivers_to_local_consumers_and_listeners() -> None:
         await hub.stop()
     assert change.page_id == "p" and got.empty()
     assert [c.page_id for c in local] == ["p", "other"]
+
+
+@pytest.mark.redis
+async def test_a_connection_dropped_while_idle_is_replaced_before_the_next_subscription(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NAT or load balancer dropped the idle subscriber connection without closing it: the
+    first subscription after the idle period still receives what other processes publish."""
+    monkeypatch.setattr(backends, "HEALTH_CHECK_INTERVAL", 0.5)  # the idle period, shortened
+    async with proxy_to(TEST_REDIS) as proxy:
+        listener, publisher = Hub(), Hub()
+        await listener.start(proxy.url)
+        await publisher.start(TEST_REDIS)
+        got: asyncio.Queue[PageChange] = asyncio.Queue()
+        try:
+            proxy.drop_open_connections()
+            await asyncio.sleep(3)  # idle for a few periods
+            await asyncio.wait_for(listener.subscribe("idle-page", got.put_nowait), 10)
+            await publisher.publish(PageChange("idle-page", 1, "PAGE_EDITED"))
+            change = await received(got)
+        finally:
+            await listener.stop()
+            await publisher.stop()
+    assert change == PageChange("idle-page", 1, "PAGE_EDITED")
+
+
+@pytest.mark.redis
+async def test_a_subscription_redis_never_confirms_reconnects_and_resyncs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection died just before the first subscription: its SUBSCRIBE goes unanswered.
+    The subscription still returns, and the listener reconnects, subscribes the page's channel
+    and asks its streams to resync, so they hear of later changes."""
+    monkeypatch.setattr(backends, "SUBSCRIBE_TIMEOUT", 1.0)
+    async with proxy_to(TEST_REDIS) as proxy:
+        listener, publisher = Hub(), Hub()
+        await listener.start(proxy.url)
+        await publisher.start(TEST_REDIS)
+        got: asyncio.Queue[PageChange] = asyncio.Queue()
+        resynced = asyncio.Event()
+        listener.add_resync_listener(resynced.set)
+        try:
+            proxy.drop_open_connections()
+            await asyncio.wait_for(listener.subscribe("lost-page", got.put_nowait), 10)
+            await asyncio.wait_for(resynced.wait(), 10)
+            await publisher.publish(PageChange("lost-page", 1, "PAGE_EDITED"))
+            change = await received(got)
+        finally:
+            await listener.stop()
+            await publisher.stop()
+    assert change.sequence == 1
