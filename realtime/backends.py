@@ -123,7 +123,6 @@ class RedisBackend:
         self._task: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._broken = asyncio.Event()  # set when the connection must be replaced
-        self.reconnects = 0
 
     @property
     def connected(self) -> bool:
@@ -269,7 +268,6 @@ class RedisBackend:
                 await self._open_subscriber()
                 connections += 1
                 if connections > 1:
-                    self.reconnects += 1
                     log.warning("broadcast reconnected to Redis; streams resync")
                 # Also after a first connection that came late: streams opened meanwhile
                 # may have missed changes from other processes.

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from realtime.hub import Hub
@@ -38,13 +38,10 @@ class FeedMessage(Generic[S]):
     state_sequence: int
     event_id: str | None = None
     component_ids: tuple[str, ...] = ()
-    # What consumers derive from this message once for all streams (e.g. an executed
-    # GraphQL result per document); never part of equality.
-    shared: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     def as_snapshot(self) -> FeedMessage[S]:
         return replace(self, kind=SNAPSHOT, sequence=self.state_sequence, event_id=None,
-                       component_ids=(), shared={})
+                       component_ids=())
 
 
 _CLOSE: FeedMessage[object] = FeedMessage(kind="CLOSE", sequence=-1, state=None,

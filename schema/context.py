@@ -20,15 +20,12 @@ class Context:
     response: Response | WebSocket | None = None
     actor: Actor = ANONYMOUS
     # Created on first use: a websocket connection's context lives as long as the socket,
-    # and live results resolve through their page state's loaders instead.
+    # and each live message executes with a copy holding its page state's loaders.
     _loaders: Loaders | None = None
     # The graphql-transport-ws `connection_init` payload (strawberry fills it when declared).
     connection_params: dict[str, Any] | None = None
     # Free slot for interfaces (e.g. the web layer's cookie to set after signIn).
     extra: dict[str, Any] = field(default_factory=dict)
-    # The live message behind the result a `pageUpdates` stream produced last: (kind,
-    # sequence). The websocket layer reads it to fan one result out (web.live_ws).
-    live_message: tuple[str, int] | None = None
 
     @property
     def loaders(self) -> Loaders:
