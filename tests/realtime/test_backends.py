@@ -23,7 +23,8 @@ async def received(queue: asyncio.Queue[PageChange], wait: float = 5.0) -> PageC
 
 @pytest.mark.redis
 async def test_first_subscription_receives_a_message_published_right_after() -> None:
-    """The broadcaster 0.3.1 fault with redis-py 8: ready before SUBSCRIBE completed."""
+    """subscribe() returns only once Redis has confirmed SUBSCRIBE (a backend that reports
+    ready before that, as broadcaster 0.3.1 did with redis-py 8, loses this message)."""
     listener, publisher = Hub(), Hub()
     await listener.start(TEST_REDIS)
     await publisher.start(TEST_REDIS)
