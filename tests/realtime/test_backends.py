@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 import pytest
+from redis.asyncio.client import PubSub
 
 from realtime import backends
 from realtime.hub import Hub
@@ -180,3 +182,36 @@ async def test_a_subscription_redis_never_confirms_reconnects_and_resyncs(
             await listener.stop()
             await publisher.stop()
     assert change.sequence == 1
+
+
+@pytest.mark.redis
+async def test_a_subscribe_failing_inside_redis_py_neither_raises_nor_loses_the_channel(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the listener replaces a dead connection, redis-py's pub/sub can fail a SUBSCRIBE
+    with an error of its own (its connection reset underneath: AttributeError on None). The
+    live subscription must not fail with it (INTERNAL): the channel is subscribed on the
+    reconnect, and later changes arrive."""
+    original = PubSub.subscribe
+    failures = ["'NoneType' object has no attribute 'send_command'"]
+
+    async def subscribe_once_broken(self: PubSub, *args: Any, **kwargs: Any) -> Any:
+        if failures and any("broken-page" in str(a) for a in args):
+            raise AttributeError(failures.pop())
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PubSub, "subscribe", subscribe_once_broken)
+    listener, publisher = Hub(), Hub()
+    await listener.start(TEST_REDIS)
+    await publisher.start(TEST_REDIS)
+    got: asyncio.Queue[PageChange] = asyncio.Queue()
+    resynced = asyncio.Event()
+    listener.add_resync_listener(resynced.set)
+    try:
+        await asyncio.wait_for(listener.subscribe("broken-page", got.put_nowait), 10)
+        await asyncio.wait_for(resynced.wait(), 10)
+        await publisher.publish(PageChange("broken-page", 1, "PAGE_EDITED"))
+        change = await received(got)
+    finally:
+        await listener.stop()
+        await publisher.stop()
+    assert change.sequence == 1 and not failures
