@@ -158,6 +158,22 @@ class Group:
             member.push(frame)
         return True
 
+    def add_at_last_snapshot(self, member: Member) -> bool:
+        """A newcomer with this group's key, before it ran anything: when the group's last
+        frame is a snapshot, that frame is the newcomer's own (the same document, variables
+        and viewer as the leader, which passed validation, limits and the permission check,
+        and re-checks visibility at every message), so a burst of viewers costs no
+        execution each. False when there is no such frame; the newcomer then runs alone."""
+        if self.ended or not self.ready.done() or not self.ring:
+            return False
+        last = self.ring[-1]
+        if last.kind != SNAPSHOT:
+            return False
+        member.group = self
+        self.members.add(member)
+        member.push(last)
+        return True
+
     def remove(self, member: Member) -> None:
         self.members.discard(member)
         self.end_if_unused()
@@ -180,6 +196,12 @@ def group_for(key: Hashable, actor: Actor, schema: Any, encode: Any,
     if group is None or group.ended:
         group = groups[key] = Group(key, actor, schema, encode, operation)
     return group
+
+
+def running(key: Hashable) -> Group | None:
+    """The group of this key, if it streams (newcomers may join it at once)."""
+    group = groups.get(key)
+    return group if group is not None and not group.ended else None
 
 
 def open_subscriptions(feed_streams: int) -> int:

@@ -4,8 +4,9 @@ strawberry runs one result stream per subscription: with 10,000 viewers of a pag
 went through 10,000 copies of the extension hooks, result handling and JSON encoding. Here a
 `pageUpdates` subscription:
 
-- first runs through strawberry on its own (validation, limits, the permission check, its own
-  snapshot), exactly as before;
+- joins at once when its group's last frame is a snapshot (that frame is its own: a burst of
+  viewers costs no execution each); otherwise it first runs through strawberry on its own
+  (validation, limits, the permission check, its own snapshot);
 - then joins the group of subscriptions that would get the same frames (web.live_groups),
   whose one stream writes each change, encoded once, to every member;
 - writes through its own small backlog (web.live_fanout): one stalled socket never holds the
@@ -37,7 +38,7 @@ from schema.context import Context
 from schema.live import LiveCursor
 from web.live_auth import REVOKED_CLOSE_CODE, sockets
 from web.live_fanout import SLOW_REASON, Member, close_socket
-from web.live_groups import group_for, group_key, open_subscriptions
+from web.live_groups import group_for, group_key, open_subscriptions, running
 
 __all__ = ["LiveTransportWSHandler", "open_subscriptions"]
 
@@ -107,6 +108,12 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if key is None:
             await super().run_operation(operation)
             return
+        group = running(key)
+        if group is not None:
+            member = Member(self, operation, after=0)
+            if group.add_at_last_snapshot(member):
+                self.members[operation.id] = member
+                return
         try:
             for _ in range(JOIN_ATTEMPTS):
                 after = await self._own_snapshot(operation)
