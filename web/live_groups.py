@@ -21,7 +21,13 @@ from collections.abc import Hashable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import FieldNode, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 from graphql.error import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 from strawberry.types.execution import ExecutionResult
@@ -41,18 +47,21 @@ RING = 64  # frames a group keeps for members that join while it moves on
 
 @lru_cache(maxsize=512)
 def _shareable(query: str, operation_name: str | None) -> bool:
-    """Whether the document is a subscription to one shareable field (no fragments or
-    directives at the root)."""
+    """Whether the document is one subscription to one shareable field (fragments are fine;
+    nothing but that field, without directives, at the root)."""
     try:
         document = parse(query)
     except GraphQLError:
         return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or len(document.definitions) != 1:
+    if len(operations) != 1 or not all(
+            isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+            for d in document.definitions):
         return False
     operation = operations[0]
+    if operation_name is not None and (operation.name is None
+                                       or operation.name.value != operation_name):
+        return False
     selections = operation.selection_set.selections
     if operation.operation is not OperationType.SUBSCRIPTION or len(selections) != 1:
         return False

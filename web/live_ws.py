@@ -115,10 +115,12 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 self.members[operation.id] = member
                 return
         try:
+            sent: int | None = None  # the sequence of the snapshot the client has
             for _ in range(JOIN_ATTEMPTS):
-                after = await self._own_snapshot(operation)
+                after = await self._own_snapshot(operation, sent)
                 if after is None:
                     return
+                sent = after
                 if await self._join(key, operation, after):
                     return
             # Changes kept outrunning this socket: like a member too far behind, it is closed
@@ -131,8 +133,10 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                                                         "type": "complete"})
             self.operations.pop(operation.id, None)
 
-    async def _own_snapshot(self, operation: Operation[Context, None]) -> int | None:
-        """Run the subscription alone up to its first result and send it. Returns the
+    async def _own_snapshot(self, operation: Operation[Context, None], sent: int | None
+                            ) -> int | None:
+        """Run the subscription alone up to its first result and send it, unless the client
+        has that snapshot already (`sent`: a retry after a failed join). Returns the
         snapshot's sequence, or None when the operation ended here (errors, complete)."""
         # Its own caches: nothing it loads stays with the connection.
         context = dataclasses.replace(self.context, _loaders=None, extra={})
@@ -158,7 +162,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id,
                                                         "type": "complete"})
                 return None
-            await operation.send_next(first)
+            if message[1] != sent:
+                await operation.send_next(first)
             return message[1]
 
     async def _join(self, key: Hashable, operation: Operation[Context, None],
