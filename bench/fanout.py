@@ -7,8 +7,10 @@ count it prints the time from the mutation's HTTP response to the last subscribe
 (and p50), and the server's resident memory per subscriber. `--redis` repeats the largest
 count with two server processes on a private redis-server (subscribers on one, the mutation on
 the other). Baselines in the same run: `--feed-only N` runs strawberry's own per-socket result
-streams over the shared feed (what the product did before web.live_ws), `--naive N` the plain
-per-socket implementation (every socket loads the page and executes its own query per change).
+streams over the shared feed (what the product did before web.live_ws; each socket executes
+each change itself, as any subscription outside the groups does since web.live_groups became
+the only sharing), `--naive N` the plain per-socket implementation (every socket loads the
+page and executes its own query per change).
 """
 
 from __future__ import annotations

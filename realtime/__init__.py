@@ -1,4 +1,5 @@
-"""Channels, message encoding, the broadcaster and its supervision: no domain logic."""
+"""Channels, message encoding, the broadcast (our own Redis backend) and its supervision: no
+domain logic."""
 
 from realtime.hub import hub
 from realtime.messages import CredentialChange, PageChange, channel_for

@@ -1,10 +1,15 @@
 """Broadcast backends: in-process memory, and Redis pub/sub with a supervised listener.
 
-broadcaster 0.3.1's Redis backend is unusable with redis-py 8 (it reports ready before SUBSCRIBE
-completes, and its listener dies silently when the connection drops), so this module owns the
-Redis side: SUBSCRIBE returns only once Redis has confirmed it, subscribe/unsubscribe are
-serialised, and one supervised listener reconnects with backoff, re-subscribes every channel,
-and then tells the hub to make every open stream resync.
+SUBSCRIBE returns only once Redis has confirmed it, subscribe/unsubscribe are serialised, and
+one supervised listener reconnects with backoff, re-subscribes every channel, and then tells
+the hub to make every open stream resync.
+
+A subscriber connection can die without a word (a NAT or load balancer drops it while idle):
+redis-py's own health check only *sends* a PING on a pub/sub connection and never notices the
+missing answer. So the listener keeps its own watch: after `HEALTH_CHECK_INTERVAL` of silence
+it sends a PING, and a second silent interval ends the connection (and reconnects). A SUBSCRIBE
+Redis does not confirm does the same, and never raises into the caller (a live subscription
+would fail with INTERNAL): the reconnect subscribes the channel and makes its streams resync.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 from redis.retry import Retry
 
 log = logging.getLogger("heliograph.realtime")
@@ -29,7 +33,9 @@ OnResync = Callable[[], None]
 SUBSCRIBE_TIMEOUT = 5.0
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 2.0
-HEALTH_CHECK_INTERVAL = 10  # seconds; PING on an idle subscriber connection finds dead sockets
+# Seconds of silence on the subscriber connection before a PING; as long again without any
+# answer and the connection is taken for dead.
+HEALTH_CHECK_INTERVAL = 10.0
 
 
 class Backend(Protocol):
@@ -116,25 +122,27 @@ class RedisBackend:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
-        self.reconnects = 0
+        self._broken = asyncio.Event()  # set when the connection must be replaced
 
     @property
     def connected(self) -> bool:
         return self._ready.is_set()
 
-    def _client(self, *, retries: int) -> aioredis.Redis:
+    def _client(self, *, retries: int, health_check: bool) -> aioredis.Redis:
         return aioredis.Redis.from_url(
             self.url,
             decode_responses=True,
             socket_connect_timeout=2,
             retry=Retry(NoBackoff(), retries),
-            health_check_interval=HEALTH_CHECK_INTERVAL,
+            # The subscriber keeps its own watch (see `_read`): redis-py's check would send
+            # PINGs whose missing answers nobody notices.
+            health_check_interval=int(HEALTH_CHECK_INTERVAL) if health_check else 0,
         )
 
     async def connect(self) -> None:
         """Start the supervised listener and wait (bounded) for the first connection."""
         # Publishing retries once: a restarted Redis leaves a dead pooled connection behind.
-        self._pub_client = self._client(retries=1)
+        self._pub_client = self._client(retries=1, health_check=True)
         self._task = asyncio.create_task(self._supervise(), name="heliograph-redis-listener")
         with contextlib.suppress(TimeoutError):
             # An unreachable Redis must not stop the web process: it keeps retrying.
@@ -159,19 +167,31 @@ class RedisBackend:
         """Return once Redis has confirmed the subscription (or the listener will redo it)."""
         async with self._lock:
             self._channels.add(channel)
-            if not self._ready.is_set():
+            if not self._ready.is_set() or self._pubsub is None:
                 return  # the listener subscribes every channel when it (re)connects
             try:
                 await self._subscribe_confirmed([channel])
-            except (RedisError, OSError, TimeoutError):
-                log.warning("SUBSCRIBE %s failed; the listener will reconnect", channel)
+            except Exception as exc:  # whatever it was, the reconnect subscribes the channel
+                log.warning("SUBSCRIBE %s failed (%s); reconnecting", channel,
+                            exc.__class__.__name__)
+                self._replace_connection()
 
     async def unsubscribe(self, channel: str) -> None:
         async with self._lock:
             self._channels.discard(channel)
             if self._pubsub is not None and self._ready.is_set():
-                with contextlib.suppress(RedisError, OSError):
+                try:
                     await self._pubsub.unsubscribe(channel)
+                except Exception as exc:
+                    log.warning("UNSUBSCRIBE %s failed (%s); reconnecting", channel,
+                                exc.__class__.__name__)
+                    self._replace_connection()
+
+    def _replace_connection(self) -> None:
+        """The subscriber connection is no longer to be trusted: the supervisor replaces it
+        (and every stream resyncs once it is back)."""
+        self._ready.clear()
+        self._broken.set()
 
     async def _subscribe_confirmed(self, channels: list[str]) -> None:
         loop = asyncio.get_running_loop()
@@ -205,7 +225,7 @@ class RedisBackend:
 
     async def _open_subscriber(self) -> None:
         # No retries inside redis-py: a silent reconnect there would hide lost messages.
-        self._sub_client = self._client(retries=0)
+        self._sub_client = self._client(retries=0, health_check=False)
         self._pubsub = self._sub_client.pubsub()
         await self._pubsub.connect()
         self._reader = asyncio.create_task(self._read(), name="heliograph-redis-reader")
@@ -215,10 +235,17 @@ class RedisBackend:
             self._ready.set()
 
     async def _read(self) -> None:
+        """Hand on every message; raise when the connection fails or falls silent."""
+        pinged = False
         while True:
             message = await self._pubsub.get_message(timeout=HEALTH_CHECK_INTERVAL)
-            if message is None:
+            if message is None:  # a whole interval without a word
+                if pinged:
+                    raise ConnectionError("Redis did not answer PING")
+                await self._pubsub.ping()
+                pinged = True
                 continue
+            pinged = False
             kind = message.get("type")
             channel = message.get("channel")
             if kind == "message":
@@ -236,18 +263,26 @@ class RedisBackend:
         delay = BACKOFF_FIRST
         connections = 0
         while True:
+            self._broken.clear()
             try:
                 await self._open_subscriber()
                 connections += 1
                 if connections > 1:
-                    self.reconnects += 1
                     log.warning("broadcast reconnected to Redis; streams resync")
                 # Also after a first connection that came late: streams opened meanwhile
                 # may have missed changes from other processes.
                 self.on_resync()
                 delay = BACKOFF_FIRST
                 assert self._reader is not None
-                await self._reader  # returns only by raising: the connection is gone
+                broken = asyncio.ensure_future(self._broken.wait())
+                try:
+                    await asyncio.wait({self._reader, broken},
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    broken.cancel()
+                if self._reader.done():
+                    self._reader.result()  # raises: the connection is gone
+                raise ConnectionError("subscriber connection replaced")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure of the connection: reconnect

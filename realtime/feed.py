@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from realtime.hub import Hub
@@ -38,13 +38,10 @@ class FeedMessage(Generic[S]):
     state_sequence: int
     event_id: str | None = None
     component_ids: tuple[str, ...] = ()
-    # What consumers derive from this message once for all streams (e.g. an executed
-    # GraphQL result per document); never part of equality.
-    shared: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     def as_snapshot(self) -> FeedMessage[S]:
         return replace(self, kind=SNAPSHOT, sequence=self.state_sequence, event_id=None,
-                       component_ids=(), shared={})
+                       component_ids=())
 
 
 _CLOSE: FeedMessage[object] = FeedMessage(kind="CLOSE", sequence=-1, state=None,
@@ -62,7 +59,6 @@ class Feed(Generic[S]):
         self.state: S | None = None
         self.state_sequence = 0
         self.emitted = 0  # the last sequence sent to the streams
-        self.loads = 0  # how many times the state was loaded (tests and the benchmark read it)
         self.closed = False
         self._pending: asyncio.Queue[PageChange | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -80,7 +76,6 @@ class Feed(Generic[S]):
             await self.hub.unsubscribe(self.page_id, self._on_change)
             return False
         self.state, self.state_sequence = loaded
-        self.loads += 1
         self.emitted = self.state_sequence
         self._task = asyncio.create_task(self._work(), name=f"live-feed-{self.page_id}")
         return True
@@ -112,7 +107,6 @@ class Feed(Generic[S]):
 
     async def _reload(self) -> bool:
         loaded = await self.loader(self.page_id)
-        self.loads += 1
         if loaded is None:
             self.state = None
             return False
@@ -156,24 +150,34 @@ class Feed(Generic[S]):
             self._emit(_CLOSE)  # type: ignore[arg-type]
 
     def _emit(self, message: FeedMessage[S]) -> None:
+        behind: FeedMessage[S] | None = None  # the message as a snapshot, made once
         for queue in self.queues:
-            if queue.qsize() >= MAX_BACKLOG:
-                # A stream this far behind gets the newest state once, not every step.
-                while not queue.empty():
-                    queue.get_nowait()
-                if message.kind not in (SNAPSHOT, "CLOSE"):
-                    message = message.as_snapshot()
-            queue.put_nowait(message)
+            if queue.qsize() < MAX_BACKLOG:
+                queue.put_nowait(message)
+                continue
+            # A stream this far behind gets the newest state once, not every step; the
+            # streams that keep up still get the change itself.
+            while not queue.empty():
+                queue.get_nowait()
+            if message.kind in (SNAPSHOT, "CLOSE"):
+                queue.put_nowait(message)
+                continue
+            if behind is None:
+                behind = message.as_snapshot()
+            queue.put_nowait(behind)
 
 
 class FeedRegistry(Generic[S]):
-    """The feeds of this process by page: created by the first stream, closed by the last."""
+    """The feeds of this process by page: created by the first stream, closed by the last.
+
+    Opening and closing a page's feed (its broadcast subscription and first load) is
+    serialised per page: a slow load or subscribe of one page never holds up another's."""
 
     def __init__(self, hub: Hub, loader: Loader[S]) -> None:
         self.hub = hub
         self.loader = loader
         self.feeds: dict[str, Feed[S]] = {}
-        self._lock: asyncio.Lock | None = None
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         self._unlisten: Callable[[], None] | None = None
 
     def _resync_all(self) -> None:
@@ -181,13 +185,27 @@ class FeedRegistry(Generic[S]):
             feed.resync()
 
     @contextlib.asynccontextmanager
+    async def _page_lock(self, page_id: str) -> AsyncIterator[None]:
+        """The page's lock, kept only while someone holds or waits for it."""
+        entry = self._locks.get(page_id)
+        if entry is None:
+            entry = self._locks[page_id] = (asyncio.Lock(), [0])
+        lock, users = entry
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0] and self._locks.get(page_id) is entry:
+                del self._locks[page_id]
+
+    @contextlib.asynccontextmanager
     async def stream(self, page_id: str) -> AsyncIterator[AsyncIterator[FeedMessage[S]]]:
         """Join the page's feed; raise LookupError when the page does not exist."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
         if self._unlisten is None:
             self._unlisten = self.hub.add_resync_listener(self._resync_all)
-        async with self._lock:
+        async with self._page_lock(page_id):
             feed = self.feeds.get(page_id)
             if feed is None or feed.closed:
                 feed = Feed(self.hub, page_id, self.loader)
@@ -204,7 +222,7 @@ class FeedRegistry(Generic[S]):
             self.hub.subscriber_count -= 1
             feed.queues.discard(queue)
             if not feed.queues:
-                async with self._lock:
+                async with self._page_lock(page_id):
                     if not feed.queues:
                         if self.feeds.get(page_id) is feed:
                             del self.feeds[page_id]

@@ -123,11 +123,11 @@ def build_schema(production: bool = False) -> strawberry.Schema:
 
 
 def _executor(production: bool) -> type:
-    """Live messages shared by many sockets execute once (schema.live); every execution stops
+    """Each live message executes with its own context (schema.live); every execution stops
     after its time limit; production hides suggestions in variable errors too."""
-    from schema.live import SharedEventExecutor
+    from schema.live import LiveEventExecutor
 
-    class Executor(BoundedExecution, SharedEventExecutor):
+    class Executor(BoundedExecution, LiveEventExecutor):
         pass
 
     if not production:

@@ -24,8 +24,8 @@ class Context:
     response: Response | WebSocket | None = None
     actor: Actor = ANONYMOUS
     # Created on first use: a websocket connection's context lives as long as the socket,
-    # and live results resolve through their page state's loaders instead. What does not
-    # depend on the actor goes there (the event loaders: `loaders.events`); what does, here.
+    # and each live message executes with a copy holding its page state's loaders. What does
+    # not depend on the actor goes there (the event loaders: `loaders.events`); what does, here.
     _loaders: Loaders | None = None
     # The graphql-transport-ws `connection_init` payload (strawberry fills it when declared).
     connection_params: dict[str, Any] | None = None
@@ -35,9 +35,6 @@ class Context:
     # Untyped per-request caches still used by schema.availability and schema.live (their
     # owners move them to typed fields); new code adds a typed field instead.
     extra: dict[str, Any] = field(default_factory=dict)
-    # The live message behind the result a `pageUpdates` stream produced last: (kind,
-    # sequence). The websocket layer reads it to fan one result out (web.live_ws).
-    live_message: tuple[str, int] | None = None
     # Availability (schema.availability). `json_fragments`: the answer is encoded by
     # schema.plain_fields.encode_json, so kept rows may stand in it pre-encoded (HTTP only).
     json_fragments: bool = False

@@ -4,13 +4,23 @@ the `PageUpdate` type, and websocket authentication in `connection_init`.
 Per process and page, one feed (realtime.feed) holds the page's state, loaded once per
 sequence number with a primed set of data loaders; every stream's `page` resolves from that
 shared state, so N viewers of one change cost one load, not N.
+
+What this module promises the layers above (the one contract of the live pipeline):
+- `LiveEventExecutor` executes every live message with a context of its own: the stream's
+  viewer (and request), the loaders and caches of that message's page state. Nothing of the
+  connection's context is replaced or kept from one message to the next.
+- `LiveCursor`: a caller that passes one as the `root_value` of a subscription learns, with
+  each result, the live message it was built from (`take()`: its kind and sequence), and
+  None for a result built from no message (an error, the stream's last word). Results of
+  one message for equal (document, variables, `viewer_key`) are the same, so a caller may
+  execute once and fan the result out (web.live_groups does; it is the only sharing).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
@@ -62,7 +72,7 @@ class PageState:
     loaders: Loaders
     page_type: StatusPageType
     # Per-request caches other domains keep in `context.extra` (e.g. the event loaders),
-    # shared by every stream of this state instead of living as long as the connection.
+    # shared by every execution of this state instead of living as long as the connection.
     extra: dict[str, Any] = field(default_factory=dict)
     _extra_events: dict[str, asyncio.Future[Event | None]] = field(default_factory=dict)
 
@@ -116,13 +126,6 @@ def _event_type(event: Event, page: StatusPage) -> Any:
     return EventType.from_model(event, page)
 
 
-def _bind(info: Info, state: PageState) -> None:
-    """Resolve this message's fields through the state's shared loaders and caches: the
-    connection's own would hold what they loaded for earlier messages."""
-    info.context.loaders = state.loaders
-    info.context.extra = state.extra
-
-
 @strawberry.type(description="One message of a live stream: a snapshot or one committed change.")
 class PageUpdate:
     sequence: int = strawberry.field(
@@ -135,15 +138,12 @@ class PageUpdate:
     )
     state: strawberry.Private[PageState | None]
     event_id: strawberry.Private[str | None]
-    # Results executed once for every stream of the same message (see SharedEventExecutor).
-    shared: strawberry.Private[dict[object, object] | None] = None
+    # The feed message behind this update (what a LiveCursor reports).
+    message: strawberry.Private[tuple[str, int] | None] = None
 
     @strawberry.field(description="The page's state after the change (null once deleted).")
-    def page(self, info: Info) -> StatusPageType | None:
-        if self.state is None:
-            return None
-        _bind(info, self.state)
-        return self.state.page_type
+    def page(self) -> StatusPageType | None:
+        return None if self.state is None else self.state.page_type
 
     @strawberry.field(description="The event this change published, updated or deleted.")
     async def event(self, info: Info) -> Annotated[
@@ -154,7 +154,6 @@ class PageUpdate:
         model = await self.state.event(self.event_id)
         if model is None:
             return None
-        _bind(info, self.state)
         return _event_type(model, self.state.page)
 
 
@@ -165,8 +164,7 @@ def _update(message: FeedMessage[PageState], component_ids: tuple[str, ...] | No
         component_ids=[strawberry.ID(c) for c in
                        (message.component_ids if component_ids is None else component_ids)],
         state=message.state, event_id=message.event_id,
-        # Every stream of this message gets the same root data, so the result can be shared.
-        shared=message.shared if component_ids is None else None,
+        message=(message.kind, message.sequence),
     )
 
 
@@ -188,8 +186,6 @@ async def _page_stream(context: Context, page_id: str) -> AsyncGenerator[PageUpd
         async with feeds.stream(page_id) as messages:
             async for message in messages:
                 _check_visible(context.actor, message)
-                # Read by web.live_ws: the result about to be produced is this message's.
-                context.live_message = (message.kind, message.sequence)
                 yield _update(message)
     except LookupError:
         raise not_found("Page", "slug") from None
@@ -216,7 +212,8 @@ async def _component_stream(actor: Actor, page_id: str, watched: tuple[str, ...]
                     yield PageUpdate(sequence=message.sequence,
                                      kind=PageUpdateKind.COMPONENT_STATUS,
                                      component_ids=[strawberry.ID(c) for c in changed],
-                                     state=message.state, event_id=message.event_id)
+                                     state=message.state, event_id=message.event_id,
+                                     message=(message.kind, message.sequence))
     except LookupError:
         raise not_found("Page", "slug") from None
 
@@ -226,33 +223,43 @@ def viewer_key(actor: Actor) -> Hashable:
     return (actor.user_id, actor.is_admin, actor.roles)
 
 
-class SharedEventExecutor(PlainFieldsExecutor):
-    """Executes a live message once per (document, variables, viewer) for all its streams.
+class LiveCursor:
+    """Pass one as a subscription's `root_value` to learn which live message each result
+    was built from (see the module's contract)."""
 
-    graphql-core executes every subscription event once per subscriber; for a message shared by
-    thousands of sockets, the first execution's result (a task) is shared by the rest."""
+    __slots__ = ("_message",)
 
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        shared = getattr(self.root_value, "shared", None)
-        loc = self.operation.loc
-        if serially is not False or shared is None or loc is None:
-            return super().execute_operation(serially)
-        actor = getattr(self.context_value, "actor", None)
-        key = (
-            loc.source.body,
-            self.operation.name.value if self.operation.name else None,
-            json.dumps(self.variable_values.coerced, sort_keys=True, default=str),
-            viewer_key(actor) if actor is not None else None,
-        )
-        task = shared.get(key)
-        if task is None:
-            task = shared[key] = asyncio.ensure_future(self._execute_once(serially))
-        # A shield per stream: a socket that goes away must not cancel the others' result.
-        return asyncio.shield(task)  # type: ignore[arg-type]
+    def __init__(self) -> None:
+        self._message: tuple[str, int] | None = None
 
-    async def _execute_once(self, serially: bool | None) -> Any:
-        result = super().execute_operation(serially)
-        return await result if self.is_awaitable(result) else result
+    def saw(self, message: tuple[str, int] | None) -> None:
+        self._message = message
+
+    def take(self) -> tuple[str, int] | None:
+        """(kind, sequence) of the message behind the result just received, once; None
+        when that result came from no message."""
+        message, self._message = self._message, None
+        return message
+
+
+def event_context(context: Context, state: PageState) -> Context:
+    """The context one live message executes with: the stream's, with the page state's
+    loaders and caches instead of its own."""
+    return dataclasses.replace(context, _loaders=state.loaders, extra=state.extra)
+
+
+class LiveEventExecutor(PlainFieldsExecutor):
+    """Executes each live message with its own context (`event_context`) and tells the
+    stream's `LiveCursor`, if it has one, which message the result is built from."""
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        if isinstance(payload, PageUpdate):
+            if payload.state is not None and isinstance(self.context_value, Context):
+                executor.context_value = event_context(self.context_value, payload.state)
+            if isinstance(self.root_value, LiveCursor):
+                self.root_value.saw(payload.message)
+        return executor
 
 
 @strawberry.type

@@ -100,3 +100,28 @@ async def test_many_sockets_in_one_process_all_receive_each_change_once(
             for ws in sockets:
                 await ws.close()
         await gauge_becomes(base, 0)
+
+
+WITH_FRAGMENT = """
+subscription Live($slug: String!) { pageUpdates(slug: $slug) { ...Update } }
+fragment Update on PageUpdate {
+  sequence kind page { components { ...Named } }
+}
+fragment Named on Component { id name }"""
+
+
+async def test_a_document_with_fragments_streams_to_every_socket(
+        admin: Any, admin_token: str) -> None:
+    _, (api, _) = await make_page(admin)
+    with running_server() as base:
+        async with subscribe(base, WITH_FRAGMENT, {"slug": "status"}) as one, \
+                subscribe(base, WITH_FRAGMENT, {"slug": "status"}) as two:
+            firsts = [(await s.next())["pageUpdates"] for s in (one, two)]
+            await rename(base, admin_token, api.id, "API")
+            changes = [(await s.next())["pageUpdates"] for s in (one, two)]
+            assert await one.nothing_within(0.3) and await two.nothing_within(0.1)
+    assert [f["kind"] for f in firsts] == ["SNAPSHOT", "SNAPSHOT"]
+    assert changes[0] == changes[1]
+    assert (changes[0]["kind"], changes[0]["sequence"]) == ("PAGE_EDITED",
+                                                           firsts[0]["sequence"] + 1)
+    assert changes[0]["page"]["components"][0]["name"] == "API"

@@ -1,5 +1,5 @@
-"""The live feed in one process: one state load per sequence for every stream, one execution
-per message and document (SharedEventExecutor), gaps and resyncs become snapshots."""
+"""The live feed in one process: one state load per sequence for every stream, each message
+executed with its page state (LiveEventExecutor), gaps and resyncs become snapshots."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from strawberry.tools import merge_types
 import schema as composed
 from realtime import PageChange, hub
 from schema.context import Context
-from schema.live import SharedEventExecutor, feeds
+from schema.live import LiveEventExecutor, feeds, load_state
 from tests.e2e.test_live import make_page
 
 QUERY = """subscription($slug: String!) { pageUpdates(slug: $slug) {
@@ -26,7 +26,7 @@ def shared_schema() -> strawberry.Schema:
         mutation=merge_types("Mutation", composed._parts("Mutation")),
         subscription=merge_types("Subscription", composed._parts("Subscription")),
         extensions=composed.extensions(False),
-        execution_context_class=SharedEventExecutor,
+        execution_context_class=LiveEventExecutor,
     )
 
 
@@ -44,9 +44,16 @@ async def next_of(stream: Any) -> Any:
     return result
 
 
-async def test_streams_share_one_state_load_and_one_execution_per_document(
-        app: Any, admin: Any) -> None:
+async def test_streams_share_one_state_load_per_change(
+        app: Any, admin: Any, monkeypatch: Any) -> None:
     page, (api, _) = await make_page(admin)
+    loads: list[str] = []  # the page states read from the database
+
+    async def counted(page_id: str) -> Any:
+        loads.append(page_id)
+        return await load_state(page_id)
+
+    monkeypatch.setattr(feeds, "loader", counted)
     built = shared_schema()
     streams = [await built.subscribe(QUERY, variable_values={"slug": "status"},
                                      context_value=Context()) for _ in range(3)]
@@ -55,8 +62,7 @@ async def test_streams_share_one_state_load_and_one_execution_per_document(
     try:
         snapshots = [await next_of(s) for s in [*streams, other]]
         assert {r.data["pageUpdates"]["kind"] for r in snapshots} == {"SNAPSHOT"}
-        feed = feeds.feeds[page.id]
-        loads = feed.loads
+        assert loads == [page.id]  # one load for four streams
 
         await rename(admin, api.id, "API")
         changes = [await next_of(s) for s in streams]
@@ -64,16 +70,19 @@ async def test_streams_share_one_state_load_and_one_execution_per_document(
     finally:
         for stream in [*streams, other]:
             await stream.aclose()
-    assert feed.loads == loads + 1  # once for four streams
+    assert loads == [page.id, page.id]  # and one per change
     first = changes[0].data
     assert first["pageUpdates"]["kind"] == "PAGE_EDITED"
     assert first["pageUpdates"]["page"]["components"][0]["name"] == "API"
-    # The same document's streams received one and the same executed result ...
-    assert all(c.data is first for c in changes)
-    # ... and another document got its own.
+    # The same document's streams received the same result ...
+    assert all(c.data == first for c in changes)
+    # ... and another document its own.
     assert different.data == {"pageUpdates": {"sequence": first["pageUpdates"]["sequence"],
                                               "kind": "PAGE_EDITED"}}
-    assert page.id not in feeds.feeds  # the last stream gone, the feed is closed
+    # The last stream gone, the feed is closed: a change loads nothing more.
+    await rename(admin, api.id, "Nobody watching")
+    await asyncio.sleep(0.2)
+    assert loads == [page.id, page.id]
 
 
 async def test_a_gap_and_a_resync_each_become_a_fresh_snapshot(app: Any, admin: Any) -> None:
@@ -93,7 +102,8 @@ async def test_a_gap_and_a_resync_each_become_a_fresh_snapshot(app: Any, admin: 
         await hub.publish(PageChange(page.id, step["sequence"] + 2, "PAGE_EDITED"))
         gap = (await next_of(stream)).data["pageUpdates"]
         # The broadcast reconnected: every stream resyncs, even with nothing new.
-        hub._resynced()
+        assert hub.backend is not None
+        hub.backend.on_resync()
         resync = (await next_of(stream)).data["pageUpdates"]
     finally:
         await stream.aclose()

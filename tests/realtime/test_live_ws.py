@@ -9,13 +9,18 @@ from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 
-from web.live_ws import MAX_UNSENT_BYTES, SLOW_CLOSE_CODE, Frame, Member
+from web.live_fanout import MAX_UNSENT_BYTES, SLOW_CLOSE_CODE, Frame, Member
+
+QUIET = 0.2  # seconds without a message after which a socket is taken to have nothing more
 
 
 class FakeSocket:
+    """A socket as the fan-out sees it, recording what its peer received."""
+
     def __init__(self, stalled: bool) -> None:
         self.sent: list[dict[str, Any]] = []
         self.closed: tuple[int, str] | None = None
+        self.changed = asyncio.Event()  # something was received or the socket closed
         self.writable = asyncio.Event()  # like uvicorn's: cleared while the transport is paused
         if not stalled:
             self.writable.set()
@@ -24,9 +29,40 @@ class FakeSocket:
     async def send_text(self, text: str) -> None:
         await self.writable.wait()
         self.sent.append(json.loads(text))
+        self.changed.set()
 
     async def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
+        self.changed.set()
+
+    async def receives(self, count: int) -> list[dict[str, Any]]:
+        """Wait (bounded) until the peer has received `count` messages."""
+        async def enough() -> None:
+            while len(self.sent) < count:
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(enough(), 5)
+        return self.sent
+
+    async def closes(self) -> tuple[int, str]:
+        async def closed() -> None:
+            while self.closed is None:
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(closed(), 5)
+        assert self.closed is not None
+        return self.closed
+
+    async def settled(self) -> list[dict[str, Any]]:
+        """What the peer has received once nothing more arrives for QUIET seconds."""
+        while True:
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), QUIET)
+            except TimeoutError:
+                return self.sent
 
 
 class FakeHandler:
@@ -35,6 +71,7 @@ class FakeHandler:
         self.operations: dict[str, Any] = {}
         self.unsent = 0
         self.revoked = False
+        self.closing = False
 
     def forget_id(self, id: str) -> None:
         del self.operations[id]
@@ -57,6 +94,10 @@ def member(stalled: bool, handler: FakeHandler | None = None, op_id: str = "op-1
     return Member(handler, operation, after=0), handler.websocket  # type: ignore[arg-type]
 
 
+def numbers(sent: list[dict[str, Any]]) -> list[int]:
+    return [m["payload"]["data"]["n"] for m in sent]
+
+
 async def test_a_stalled_socket_is_closed_and_the_others_get_every_frame_in_order() -> None:
     healthy, healthy_socket = member(stalled=False)
     stalled, stalled_socket = member(stalled=True)
@@ -66,15 +107,11 @@ async def test_a_stalled_socket_is_closed_and_the_others_get_every_frame_in_orde
         for m in (healthy, stalled):
             if m.wants(frame):
                 m.push(frame)
-        await asyncio.sleep(0)
-    for _ in range(10):
-        await asyncio.sleep(0)
-    assert [m["payload"]["data"]["n"] for m in healthy_socket.sent] == list(
-        range(1, count + 1))
+    assert (await stalled_socket.closes())[0] == SLOW_CLOSE_CODE
+    assert numbers(await healthy_socket.receives(count)) == list(range(1, count + 1))
     assert {m["id"] for m in healthy_socket.sent} == {"op-1"}
     assert healthy_socket.closed is None
     assert stalled_socket.sent == []
-    assert stalled_socket.closed is not None and stalled_socket.closed[0] == SLOW_CLOSE_CODE
 
 
 async def test_the_budget_counts_bytes_of_all_subscriptions_of_a_socket_not_frames() -> None:
@@ -86,14 +123,10 @@ async def test_the_budget_counts_bytes_of_all_subscriptions_of_a_socket_not_fram
     pushed = 0
     for sequence in range(1, 4):
         for m in members:
-            if handler.websocket.closed is None:
+            if handler.websocket.closed is None and not handler.closing:
                 m.push(big_frame(sequence, size))
                 pushed += 1
-        await asyncio.sleep(0)
-    for _ in range(10):
-        await asyncio.sleep(0)
-    assert handler.websocket.closed is not None
-    assert handler.websocket.closed[0] == SLOW_CLOSE_CODE
+    assert (await handler.websocket.closes())[0] == SLOW_CLOSE_CODE
     assert pushed < 64  # a frame count of 64 per subscription would still hold them all
     assert handler.websocket.sent == []
 
@@ -103,39 +136,31 @@ async def test_many_small_frames_within_the_budget_all_arrive_once_it_drains() -
     m, socket = member(stalled=True)
     for sequence in range(1, 201):
         m.push(frame(sequence))
-    await asyncio.sleep(0)
-    assert socket.closed is None
     socket.writable.set()
-    for _ in range(300):
-        await asyncio.sleep(0)
-    assert [x["payload"]["data"]["n"] for x in socket.sent] == list(range(1, 201))
+    assert numbers(await socket.receives(200)) == list(range(1, 201))
+    assert numbers(await socket.settled()) == list(range(1, 201))
     assert socket.closed is None
-    assert m.handler.unsent == 0
 
 
 async def test_complete_follows_the_frames_still_queued() -> None:
-    m, socket = member(stalled=False)
+    m, socket = member(stalled=True)
     m.push(Frame("PAGE_EDITED", 1, '{"data":{"n":1}}'))
     m.push(Frame("PAGE_EDITED", 2, '{"data":{"n":2}}'))
     m.complete()
-    for _ in range(10):
-        await asyncio.sleep(0)
-    assert [x["type"] for x in socket.sent] == ["next", "next", "complete"]
-    assert m.operation.completed
+    socket.writable.set()
+    assert [x["type"] for x in await socket.receives(3)] == ["next", "next", "complete"]
+    assert [x["type"] for x in await socket.settled()] == ["next", "next", "complete"]
 
 
 async def test_a_socket_that_pauses_gets_everything_in_order_once_it_drains() -> None:
     m, socket = member(stalled=True)
     for sequence in range(1, 6):
         m.push(frame(sequence))
-        await asyncio.sleep(0)
-    assert socket.sent == []
+    assert await socket.settled() == []
     socket.writable.set()  # the peer reads again
-    for _ in range(20):
-        await asyncio.sleep(0)
-    assert [x["payload"]["data"]["n"] for x in socket.sent] == [1, 2, 3, 4, 5]
-    m.push(frame(6))  # and later messages go straight out again
-    assert [x["payload"]["data"]["n"] for x in socket.sent][-1] == 6
+    assert numbers(await socket.receives(5)) == [1, 2, 3, 4, 5]
+    m.push(frame(6))  # and later messages go out again
+    assert numbers(await socket.receives(6))[-1] == 6
     assert socket.closed is None
 
 
@@ -145,9 +170,7 @@ async def test_after_the_client_completes_nothing_queued_is_sent() -> None:
         m.push(frame(sequence))
     m.drop()  # the client's `complete`: its id may be reused at once
     socket.writable.set()
-    for _ in range(20):
-        await asyncio.sleep(0)
     # Only the write already under way finishes; nothing of the backlog follows it.
-    assert [x["payload"]["data"]["n"] for x in socket.sent] == [1]
+    assert numbers(await socket.settled()) == [1]
     m.push(frame(6))
-    assert len(socket.sent) == 1
+    assert numbers(await socket.settled()) == [1]
