@@ -207,7 +207,7 @@ async def _member(config: OidcConfig, *, subject: str, email: str, verified: boo
         if identity is not None:
             user = identity.user
             await OidcIdentity.filter(id=identity.id).using_db(conn).update(
-                last_sign_in_at=utcnow())
+                last_sign_in_at=utcnow(), email_verified=verified and email == user.email)
         else:
             user = await User.filter(email=email).using_db(conn).first()
             if user is not None and user.is_admin and verified and user.id != signed_in_as:
@@ -229,7 +229,7 @@ async def _member(config: OidcConfig, *, subject: str, email: str, verified: boo
                                   "again.", 409) from None
                 created = True
             await OidcIdentity.create(user_id=user.id, issuer=config.issuer, subject=subject,
-                                      using_db=conn)
+                                      email_verified=verified, using_db=conn)
         assert user is not None
         changed = False
         if user.is_active:

@@ -5,7 +5,7 @@ browser that began it."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 import httpx
 import pytest
@@ -84,3 +84,17 @@ async def test_a_leaked_callback_link_does_not_cancel_the_browsers_sign_in(db: s
         finished = await app.get(callback)
         assert finished.status_code == 303, finished.text
         assert COOKIE_NAME in app.cookies
+
+
+async def test_the_identity_remembers_whether_the_provider_verified_the_address(
+        db: str) -> None:
+    oidc = config("", allowed_groups=("status-viewers",))
+    async with provider() as issuer, \
+            site(dataclasses.replace(oidc, issuer=issuer)) as (app, idp):
+        for account, verified in (("ursula", False), ("alice", True)):
+            app.cookies.clear()
+            idp.cookies.clear()
+            _, answer = await walk(app, idp, account)
+            assert answer.status_code == 303
+            user = await User.get(email=f"{account}@example.com")
+            assert (await OidcIdentity.get(user_id=user.id)).email_verified is verified
