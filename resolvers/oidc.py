@@ -164,7 +164,8 @@ async def finish(config: OidcConfig, base_url: str, *, state: str, code: str,
     signed_in = (await actor_for_session(previous_cookie)).user_id if previous_cookie else None
     user, changed = await _member(config, subject=subject, email=email, verified=verified,
                                   name=str(name)[:NAME_MAX], groups=groups,
-                                  signed_in_as=signed_in)
+                                  signed_in_as=signed_in,
+                                  disowned=claims.get("email_verified") is False)
     if not user.is_active:
         raise Refused("Your account here has been deactivated. Ask your administrator.")
     if changed:
@@ -194,10 +195,13 @@ def _may_join(user: User, verified: bool, signed_in_as: str | None) -> bool:
 
 
 async def _member(config: OidcConfig, *, subject: str, email: str, verified: bool, name: str,
-                  groups: set[str], signed_in_as: str | None = None) -> tuple[User, bool]:
+                  groups: set[str], signed_in_as: str | None = None,
+                  disowned: bool = False) -> tuple[User, bool]:
     """The user behind (issuer, subject): found, linked to a local account with the same
     verified email (`_may_join`), or created without roles; then the role map applied.
-    Returns whether roles changed."""
+    Returns whether roles changed. `disowned`: the provider said `email_verified: false`;
+    such an address never names a new account (someone else's address, claimed at the
+    provider, would hold that person's place here)."""
     admin, held, governed = _mapped(config, groups)
     async with in_transaction() as conn:
         identity = await OidcIdentity.filter(issuer=config.issuer, subject=subject) \
@@ -220,6 +224,9 @@ async def _member(config: OidcConfig, *, subject: str, email: str, verified: boo
                                      .using_db(conn).exists()):
                 raise Refused(f"An account for {email} already exists here and cannot be "
                               "joined to this sign-in. Ask your administrator.")
+            if user is None and disowned:
+                raise Refused(f"Your email address {email} is not verified at the provider: "
+                              "verify it there, then sign in again.")
             if user is None:
                 try:
                     user = await User.create(email=email, name=name, password_hash=NO_PASSWORD,

@@ -86,12 +86,25 @@ async def test_a_leaked_callback_link_does_not_cancel_the_browsers_sign_in(db: s
         assert COOKIE_NAME in app.cookies
 
 
+async def test_an_address_the_provider_calls_unverified_never_names_a_new_account(
+        db: str) -> None:
+    # Ursula is in an allowed group, but the provider says her address is not verified: it
+    # could be a colleague's, whose place here it would take (and whose IM account it finds).
+    oidc = config("", allowed_groups=("status-viewers",))
+    async with provider() as issuer, \
+            site(dataclasses.replace(oidc, issuer=issuer)) as (app, idp):
+        _, refused = await walk(app, idp, "ursula")
+        assert refused.status_code == 403 and "not verified at the provider" in refused.text
+        assert COOKIE_NAME not in app.cookies
+        assert not await User.filter(email="ursula@example.com").exists()
+
+
 async def test_the_identity_remembers_whether_the_provider_verified_the_address(
         db: str) -> None:
     oidc = config("", allowed_groups=("status-viewers",))
     async with provider() as issuer, \
             site(dataclasses.replace(oidc, issuer=issuer)) as (app, idp):
-        for account, verified in (("ursula", False), ("alice", True)):
+        for account, verified in (("erin", False), ("alice", True)):
             app.cookies.clear()
             idp.cookies.clear()
             _, answer = await walk(app, idp, account)
