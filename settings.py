@@ -264,9 +264,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if level not in ("debug", "info", "warning", "error"):
         raise SettingsError(f"LOG_LEVEL must be debug, info, warning or error, got {level!r}")
     try:
-        oidc = settings_sso.oidc_config(env)
+        oidc = settings_sso.oidc_config(env, production)
         local_passwords = settings_sso.local_passwords(env, oidc)
-        im_apps = settings_sso.im_apps(env)
+        im_apps = settings_sso.im_apps(env, production)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
     return Settings(

@@ -48,7 +48,7 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
-def oidc_config(env: Mapping[str, str]) -> OidcConfig | None:
+def oidc_config(env: Mapping[str, str], production: bool = False) -> OidcConfig | None:
     issuer = (env.get("OIDC_ISSUER") or "").rstrip("/")
     if not issuer:
         for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ALLOWED_DOMAINS",
@@ -59,6 +59,8 @@ def oidc_config(env: Mapping[str, str]) -> OidcConfig | None:
     parsed = urlparse(issuer)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ValueError(f"OIDC_ISSUER must be an http(s) address, got {issuer!r}")
+    if production and parsed.scheme != "https":
+        raise ValueError(f"OIDC_ISSUER must be an https address in production, got {issuer!r}")
     client_id, secret = env.get("OIDC_CLIENT_ID") or "", env.get("OIDC_CLIENT_SECRET") or ""
     if not client_id or not secret:
         raise ValueError("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set with OIDC_ISSUER")
@@ -87,7 +89,7 @@ def oidc_config(env: Mapping[str, str]) -> OidcConfig | None:
                       role_map=tuple(role_map))
 
 
-def im_apps(env: Mapping[str, str]) -> tuple[ImApp, ...]:
+def im_apps(env: Mapping[str, str], production: bool = False) -> tuple[ImApp, ...]:
     apps = []
     for provider, (names, url_name, default) in IM_APPS.items():
         values = tuple((env.get(n) or "").strip() for n in names)
@@ -101,6 +103,9 @@ def im_apps(env: Mapping[str, str]) -> tuple[ImApp, ...]:
         url = (env.get(url_name) or default).rstrip("/")
         if urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname:
             raise ValueError(f"{url_name} must be an http(s) address, got {url!r}")
+        if production and urlparse(url).scheme != "https":
+            raise ValueError(f"{url_name} must be an https address in production (the app's "
+                             f"secret crosses it), got {url!r}")
         apps.append(ImApp(provider=provider, credentials=values, api_url=url))
     return tuple(apps)
 
