@@ -12,12 +12,14 @@ from models import ImDestination, OidcIdentity, User
 from models.enums import ImProvider
 from notifications import direct
 from notifications.registry import host_allowed, hosts_text, provider_for
-from resolvers import validate
+from resolvers import throttle, validate
 from resolvers.auth import Actor, require_authenticated
-from resolvers.errors import conflict, invalid, not_found
+from resolvers.errors import RATE_LIMITED, DomainError, conflict, invalid, not_found
 from settings import get_settings
 
 MAX_PER_USER = 50
+# Each binding asks the provider (with the app's token): a member may try this many an hour.
+LOOKUPS_PER_HOUR = 20
 
 
 def check_webhook(provider: ImProvider, url: str) -> str:
@@ -84,6 +86,11 @@ async def bind_direct(*, actor: Actor, provider: ImProvider, name: str = "") -> 
         raise invalid(f"Your email address {user.email} was not verified by the single sign-on "
                       "provider, so direct messages cannot find you by it: ask an "
                       "administrator", "provider")
+    async with in_transaction() as conn:
+        if not await throttle.hit(throttle.Limit(f"direct-lookup:{user.id}", LOOKUPS_PER_HOUR,
+                                                 throttle.HOUR), conn):
+            raise DomainError(RATE_LIMITED, "Too many direct-message bindings tried this "
+                                            "hour: wait a while and try again")
     try:
         recipient = await direct.lookup(app, user.email)
     except direct.DirectError as exc:

@@ -89,3 +89,16 @@ async def test_a_notice_queued_before_the_deactivation_is_not_sent(
     await drain()
     assert not [r for r in receiver.requests if r.path == "/slack/chat.postMessage"]
     assert await Delivery.all().values_list("status", flat=True) == [DeliveryStatus.FAILED]
+
+
+async def test_a_member_cannot_make_the_app_look_people_up_without_end(
+        gql: Any, receiver: Receiver, apis: Apis, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each try asks the provider with the app's token (its rate limits are the app's).
+    monkeypatch.setattr("resolvers.im.LOOKUPS_PER_HOUR", 3, raising=False)
+    monkeypatch.delitem(MEMBERS, "admin@example.com")
+    for _ in range(3):
+        assert (await bind(gql, "SLACK"))["code"] == "INVALID"
+    receiver.requests.clear()
+    refused = await bind(gql, "SLACK")
+    assert refused["__typename"] == "RateLimitedError", refused
+    assert receiver.requests == []
