@@ -194,6 +194,26 @@ def _may_join(user: User, verified: bool, signed_in_as: str | None) -> bool:
     return not user.is_admin or user.id == signed_in_as
 
 
+async def _check_new_identity(config: OidcConfig, user: User | None, email: str, *,
+                              verified: bool, signed_in_as: str | None, disowned: bool,
+                              conn: Any) -> None:
+    """Refused unless a new provider identity may join `user` (the account with its email)
+    or, when there is none, name a new account."""
+    if user is None:
+        if disowned:
+            raise Refused(f"Your email address {email} is not verified at the provider: "
+                          "verify it there, then sign in again.")
+        return
+    if user.is_admin and verified and user.id != signed_in_as:
+        raise Refused(f"{email} is an administrator's account here: to use single sign-on "
+                      "with it, sign in with its password first, then choose the single "
+                      "sign-on button.")
+    if not _may_join(user, verified, signed_in_as) or await OidcIdentity.filter(
+            user_id=user.id, issuer=config.issuer).using_db(conn).exists():
+        raise Refused(f"An account for {email} already exists here and cannot be joined to "
+                      "this sign-in. Ask your administrator.")
+
+
 async def _member(config: OidcConfig, *, subject: str, email: str, verified: bool, name: str,
                   groups: set[str], signed_in_as: str | None = None,
                   disowned: bool = False) -> tuple[User, bool]:
@@ -214,19 +234,8 @@ async def _member(config: OidcConfig, *, subject: str, email: str, verified: boo
                 last_sign_in_at=utcnow(), email_verified=verified and email == user.email)
         else:
             user = await User.filter(email=email).using_db(conn).first()
-            if user is not None and user.is_admin and verified and user.id != signed_in_as:
-                raise Refused(f"{email} is an administrator's account here: to use single "
-                              "sign-on with it, sign in with its password first, then choose "
-                              "the single sign-on button.")
-            if user is not None and (not _may_join(user, verified, signed_in_as) or
-                                     await OidcIdentity.filter(user_id=user.id,
-                                                               issuer=config.issuer)
-                                     .using_db(conn).exists()):
-                raise Refused(f"An account for {email} already exists here and cannot be "
-                              "joined to this sign-in. Ask your administrator.")
-            if user is None and disowned:
-                raise Refused(f"Your email address {email} is not verified at the provider: "
-                              "verify it there, then sign in again.")
+            await _check_new_identity(config, user, email, verified=verified,
+                                      signed_in_as=signed_in_as, disowned=disowned, conn=conn)
             if user is None:
                 try:
                     user = await User.create(email=email, name=name, password_hash=NO_PASSWORD,
