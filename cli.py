@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import logsetup
 from settings import SettingsError, get_settings
 
 
@@ -32,7 +32,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    logsetup.configure(settings.log_level)
     uvicorn.run(
         "web.app:app_factory",
         factory=True,
@@ -56,7 +56,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from resolvers.worker import run as run_worker
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    logsetup.configure(settings.log_level)
 
     async def body() -> None:
         stop = asyncio.Event()

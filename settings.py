@@ -14,6 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+import settings_sso
+from settings_sso import ImApp as ImApp  # their home is settings_sso; imported from here too
+from settings_sso import OidcConfig as OidcConfig
+
 ROOT = Path(__file__).resolve().parent
 
 # name -> one-line description (the README's configuration table is written from this)
@@ -86,40 +90,6 @@ class SmtpConfig:
     use_tls: bool = False
     start_tls: bool | None = None
     timeout: float = 10.0
-
-
-@dataclass(frozen=True)
-class OidcConfig:
-    issuer: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    provider_name: str
-    scopes: str = "openid email profile"
-    allowed_domains: tuple[str, ...] = ()
-    groups_claim: str | None = None
-    allowed_groups: tuple[str, ...] = ()
-    role_map: tuple[tuple[str, str], ...] = ()  # (group, ADMIN | a models.enums.Role value)
-
-
-@dataclass(frozen=True)
-class ImApp:
-    """An IM app an administrator set up once, through which members get direct messages."""
-
-    provider: str  # a models.enums.ImProvider value
-    credentials: tuple[str, ...] = field(repr=False)
-    api_url: str = ""
-
-
-# provider -> (its credential variables, all or none; its API base variable, default base)
-IM_APPS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "SLACK": (("SLACK_BOT_TOKEN",), "SLACK_API_URL", "https://slack.com/api"),
-    "FEISHU": (("FEISHU_APP_ID", "FEISHU_APP_SECRET"), "FEISHU_API_URL",
-               "https://open.feishu.cn"),
-    "WECOM": (("WECOM_CORP_ID", "WECOM_APP_SECRET", "WECOM_AGENT_ID"), "WECOM_API_URL",
-              "https://qyapi.weixin.qq.com"),
-}
-ROLE_NAMES = ("ADMIN", "PAGE_MANAGEMENT", "EVENT_MANAGEMENT")
-LOCAL_PASSWORD_MODES = ("on", "admins", "off")
 
 
 @dataclass(frozen=True)
@@ -236,76 +206,6 @@ def _smtp(env: Mapping[str, str]) -> SmtpConfig | None:
     )
 
 
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
-
-
-def _oidc(env: Mapping[str, str]) -> OidcConfig | None:
-    issuer = (env.get("OIDC_ISSUER") or "").rstrip("/")
-    if not issuer:
-        for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ALLOWED_DOMAINS",
-                     "OIDC_ALLOWED_GROUPS", "OIDC_ROLE_MAP"):
-            if env.get(name):
-                raise SettingsError(f"{name} is set but OIDC_ISSUER is not")
-        return None
-    parsed = urlparse(issuer)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise SettingsError(f"OIDC_ISSUER must be an http(s) address, got {issuer!r}")
-    client_id, secret = env.get("OIDC_CLIENT_ID") or "", env.get("OIDC_CLIENT_SECRET") or ""
-    if not client_id or not secret:
-        raise SettingsError("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set with OIDC_ISSUER")
-    domains = tuple(d.lower().lstrip("@") for d in _list(env, "OIDC_ALLOWED_DOMAINS"))
-    groups_claim = (env.get("OIDC_GROUPS_CLAIM") or "").strip() or None
-    allowed_groups = _list(env, "OIDC_ALLOWED_GROUPS")
-    role_map: list[tuple[str, str]] = []
-    for item in _list(env, "OIDC_ROLE_MAP"):
-        group, _, role = item.rpartition("=")
-        if not group.strip() or role.strip().upper() not in ROLE_NAMES:
-            raise SettingsError(f"OIDC_ROLE_MAP entries look like group=ROLE with ROLE one of "
-                                f"{', '.join(ROLE_NAMES)}, got {item!r}")
-        role_map.append((group.strip(), role.strip().upper()))
-    if (allowed_groups or role_map) and not groups_claim:
-        raise SettingsError("OIDC_ALLOWED_GROUPS and OIDC_ROLE_MAP need OIDC_GROUPS_CLAIM")
-    if not domains and not allowed_groups:
-        raise SettingsError("single sign-on needs OIDC_ALLOWED_DOMAINS or OIDC_ALLOWED_GROUPS: "
-                            "without them anyone with an account at the provider gets in")
-    scopes = " ".join((env.get("OIDC_SCOPES") or "openid email profile").split())
-    if "openid" not in scopes.split():
-        raise SettingsError(f"OIDC_SCOPES must include openid, got {scopes!r}")
-    return OidcConfig(issuer=issuer, client_id=client_id, client_secret=secret,
-                      provider_name=(env.get("OIDC_PROVIDER_NAME") or "").strip()
-                      or parsed.hostname, scopes=scopes, allowed_domains=domains,
-                      groups_claim=groups_claim, allowed_groups=allowed_groups,
-                      role_map=tuple(role_map))
-
-
-def _im_apps(env: Mapping[str, str]) -> tuple[ImApp, ...]:
-    apps = []
-    for provider, (names, url_name, default) in IM_APPS.items():
-        values = tuple((env.get(n) or "").strip() for n in names)
-        if not any(values):
-            continue
-        missing = [n for n, v in zip(names, values, strict=True) if not v]
-        if missing:
-            raise SettingsError(f"{missing[0]} must be set with {names[0]}")
-        if provider == "WECOM" and not values[2].isdigit():
-            raise SettingsError(f"WECOM_AGENT_ID must be a number, got {values[2]!r}")
-        url = (env.get(url_name) or default).rstrip("/")
-        if urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname:
-            raise SettingsError(f"{url_name} must be an http(s) address, got {url!r}")
-        apps.append(ImApp(provider=provider, credentials=values, api_url=url))
-    return tuple(apps)
-
-
-def _local_passwords(env: Mapping[str, str], oidc: OidcConfig | None) -> str:
-    mode = (env.get("LOCAL_PASSWORDS") or "on").strip().lower()
-    if mode not in LOCAL_PASSWORD_MODES:
-        raise SettingsError(f"LOCAL_PASSWORDS must be on, admins or off, got {mode!r}")
-    if mode == "off" and oidc is None:
-        raise SettingsError("LOCAL_PASSWORDS=off needs single sign-on (OIDC_ISSUER)")
-    return mode
-
-
 def _secret_key(env: Mapping[str, str], production: bool, var_dir: Path) -> str:
     raw = env.get("SECRET_KEY")
     if raw:
@@ -367,7 +267,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     level = (env.get("LOG_LEVEL") or "info").lower()
     if level not in ("debug", "info", "warning", "error"):
         raise SettingsError(f"LOG_LEVEL must be debug, info, warning or error, got {level!r}")
-    oidc = _oidc(env)
+    try:
+        oidc = settings_sso.oidc_config(env, production)
+        local_passwords = settings_sso.local_passwords(env, oidc)
+        im_apps = settings_sso.im_apps(env, production)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     return Settings(
         env=app_env,
         database_url=_database_url(env, var_dir),
@@ -391,8 +296,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         delivery_lease_seconds=_int(env, "DELIVERY_LEASE_SECONDS", 10, minimum=1),
         metrics_token=env.get("METRICS_TOKEN") or None,
         oidc=oidc,
-        local_passwords=_local_passwords(env, oidc),
-        im_apps=_im_apps(env),
+        local_passwords=local_passwords,
+        im_apps=im_apps,
         availability_warmup=_bool(env, "AVAILABILITY_WARMUP", app_env != "test"),
     )
 

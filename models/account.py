@@ -109,6 +109,9 @@ class OidcIdentity(Model):
     subject = fields.CharField(max_length=255)
     created_at = fields.DatetimeField(default=utcnow)
     last_sign_in_at = fields.DatetimeField(default=utcnow)
+    # The provider said `email_verified: true` for the account's own address at the last
+    # sign-in (a member admitted by group may bring an address nobody verified).
+    email_verified = fields.BooleanField(default=False)
 
     user_id: str
 

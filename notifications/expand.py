@@ -70,6 +70,11 @@ async def matching_subscribers(page: StatusPage, event: Event) -> list[str]:
         found.update(str(i) for i in by_component)
     found.update(str(i) for i in await base.filter(event_id=event.id).values_list(
         "id", flat=True))
+    # A deactivated member's IM destinations hear nothing more of internal pages (their
+    # sessions and tokens ended too); reactivating them resumes the subscriptions.
+    found.difference_update(str(i) for i in await Subscriber.filter(
+        page_id=page.id, channel=SubscriberChannel.IM, destination__user__is_active=False,
+    ).values_list("id", flat=True))
     return sorted(found)
 
 

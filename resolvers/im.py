@@ -8,16 +8,18 @@ from urllib.parse import urlparse
 
 from tortoise.transactions import in_transaction
 
-from models import ImDestination, User
+from models import ImDestination, OidcIdentity, User
 from models.enums import ImProvider
 from notifications import direct
 from notifications.registry import host_allowed, hosts_text, provider_for
-from resolvers import validate
+from resolvers import throttle, validate
 from resolvers.auth import Actor, require_authenticated
-from resolvers.errors import conflict, invalid, not_found
+from resolvers.errors import RATE_LIMITED, DomainError, conflict, invalid, not_found
 from settings import get_settings
 
 MAX_PER_USER = 50
+# Each binding asks the provider (with the app's token): a member may try this many an hour.
+LOOKUPS_PER_HOUR = 20
 
 
 def check_webhook(provider: ImProvider, url: str) -> str:
@@ -62,6 +64,15 @@ def direct_providers() -> list[ImProvider]:
     return [p for p in direct.SUPPORTED if any(a.provider == p.value for a in apps)]
 
 
+async def _email_vouched_for(user: User) -> bool:
+    """An account's address someone vouched for: an administrator created the account, or the
+    single sign-on provider said it verified the address (docs/sign-in.md). An account single
+    sign-on created for a member admitted by group may carry an address nobody verified."""
+    identities = await OidcIdentity.filter(user_id=user.id).values_list("email_verified",
+                                                                        flat=True)
+    return not identities or any(identities)
+
+
 async def bind_direct(*, actor: Actor, provider: ImProvider, name: str = "") -> ImDestination:
     """Direct messages to the caller through the provider's app: the provider finds the
     caller by the email address of their account (so the messages reach nobody else)."""
@@ -71,6 +82,15 @@ async def bind_direct(*, actor: Actor, provider: ImProvider, name: str = "") -> 
     if app is None or provider not in direct.SUPPORTED:
         raise invalid(f"Direct messages on {direct.name_of(provider.value)} are not set up "
                       "here: ask an administrator", "provider")
+    if not await _email_vouched_for(user):
+        raise invalid(f"Your email address {user.email} was not verified by the single sign-on "
+                      "provider, so direct messages cannot find you by it: ask an "
+                      "administrator", "provider")
+    async with in_transaction() as conn:
+        if not await throttle.hit(throttle.Limit(f"direct-lookup:{user.id}", LOOKUPS_PER_HOUR,
+                                                 throttle.HOUR), conn):
+            raise DomainError(RATE_LIMITED, "Too many direct-message bindings tried this "
+                                            "hour: wait a while and try again")
     try:
         recipient = await direct.lookup(app, user.email)
     except direct.DirectError as exc:

@@ -25,7 +25,8 @@ from resolvers import audit, revocation, throttle
 from resolvers.account import sha256
 from resolvers.auth import Actor
 from resolvers.oidc_client import OidcError, authorization_url, exchange_code
-from resolvers.session import SignedIn, open_session
+from resolvers.session import SignedIn, actor_for_session, open_session
+from resolvers.validate import PLAIN_EMAIL_RE
 from settings import OidcConfig
 
 log = logging.getLogger("heliograph.oidc")
@@ -35,6 +36,8 @@ NAME_MAX = 200
 # Each start keeps a row for LOGIN_LIFETIME: a network may start this many per window.
 STARTS_PER_NETWORK = 120
 STARTS_WINDOW = 600
+USED_OR_UNKNOWN = ("This sign-in link has already been used or is unknown. Start again from "
+                   "the sign-in page.")
 
 
 class Refused(Exception):
@@ -80,15 +83,18 @@ async def begin(config: OidcConfig, base_url: str, next_path: str, ip: str = "")
 async def _take_pending(state: str, browser_secret: str | None) -> OidcLogin:
     """The pending sign-in for `state`, removed so that it serves once."""
     login = await OidcLogin.filter(state_hash=sha256(state)).first()
-    if login is None or not await OidcLogin.filter(id=login.id).delete():
-        raise Refused("This sign-in link has already been used or is unknown. Start again "
-                      "from the sign-in page.", 400)
-    if login.expires_at <= utcnow():
-        raise Refused("This sign-in took too long. Start again from the sign-in page.", 400)
+    if login is None:
+        raise Refused(USED_OR_UNKNOWN, 400)
+    # The browser is checked before the pending sign-in is used up: a callback link replayed
+    # elsewhere (a leaked state) must not cancel the sign-in of the browser that began it.
     if not browser_secret or not hmac.compare_digest(sha256(browser_secret),
                                                      login.browser_hash):
         raise Refused("This sign-in was started in another browser. Start again from the "
                       "sign-in page.", 400)
+    if not await OidcLogin.filter(id=login.id).delete():
+        raise Refused(USED_OR_UNKNOWN, 400)
+    if login.expires_at <= utcnow():
+        raise Refused("This sign-in took too long. Start again from the sign-in page.", 400)
     return login
 
 
@@ -108,7 +114,14 @@ def _email(claims: dict[str, Any]) -> tuple[str, bool]:
     if not isinstance(email, str) or "@" not in email or len(email) > 254:
         raise Refused("The provider did not share your email address, so you cannot be signed "
                       "in. Ask your administrator to include the email scope.")
-    return email.strip().lower(), claims.get("email_verified") is True
+    # One plain ASCII address, checked before lower-casing: Unicode case folding turns some
+    # letters into ASCII ones ("\u212a" KELVIN SIGN into "k"), which would name another
+    # person's account or an allowed domain.
+    email = email.strip()
+    if not email.isascii() or not PLAIN_EMAIL_RE.match(email):
+        raise Refused("The provider shared an email address this site cannot use (one plain "
+                      "address, ASCII only). Ask your administrator.")
+    return email.lower(), claims.get("email_verified") is True
 
 
 def admitted(config: OidcConfig, email: str, verified: bool, groups: set[str]) -> bool:
@@ -148,8 +161,11 @@ async def finish(config: OidcConfig, base_url: str, *, state: str, code: str,
         raise Refused(f"{email} may not sign in here: this site admits members of its "
                       "organisation only. Ask your administrator if you think this is wrong.")
     name = claims.get("name") if isinstance(claims.get("name"), str) else ""
+    signed_in = (await actor_for_session(previous_cookie)).user_id if previous_cookie else None
     user, changed = await _member(config, subject=subject, email=email, verified=verified,
-                                  name=str(name)[:NAME_MAX], groups=groups)
+                                  name=str(name)[:NAME_MAX], groups=groups,
+                                  signed_in_as=signed_in,
+                                  disowned=claims.get("email_verified") is False)
     if not user.is_active:
         raise Refused("Your account here has been deactivated. Ask your administrator.")
     if changed:
@@ -168,11 +184,44 @@ def _mapped(config: OidcConfig, groups: set[str]) -> tuple[bool | None, set[Role
     return admin, held, governed
 
 
+def _may_join(user: User, verified: bool, signed_in_as: str | None) -> bool:
+    """Whether a new provider identity may be joined to the existing account `user` (same
+    email): the provider verified the address, and an administrator's account only when the
+    browser finishing the sign-in is already signed in as that administrator (an address at
+    the provider must not be enough to become an administrator here)."""
+    if not verified:
+        return False
+    return not user.is_admin or user.id == signed_in_as
+
+
+async def _check_new_identity(config: OidcConfig, user: User | None, email: str, *,
+                              verified: bool, signed_in_as: str | None, disowned: bool,
+                              conn: Any) -> None:
+    """Refused unless a new provider identity may join `user` (the account with its email)
+    or, when there is none, name a new account."""
+    if user is None:
+        if disowned:
+            raise Refused(f"Your email address {email} is not verified at the provider: "
+                          "verify it there, then sign in again.")
+        return
+    if user.is_admin and verified and user.id != signed_in_as:
+        raise Refused(f"{email} is an administrator's account here: to use single sign-on "
+                      "with it, sign in with its password first, then choose the single "
+                      "sign-on button.")
+    if not _may_join(user, verified, signed_in_as) or await OidcIdentity.filter(
+            user_id=user.id, issuer=config.issuer).using_db(conn).exists():
+        raise Refused(f"An account for {email} already exists here and cannot be joined to "
+                      "this sign-in. Ask your administrator.")
+
+
 async def _member(config: OidcConfig, *, subject: str, email: str, verified: bool, name: str,
-                  groups: set[str]) -> tuple[User, bool]:
+                  groups: set[str], signed_in_as: str | None = None,
+                  disowned: bool = False) -> tuple[User, bool]:
     """The user behind (issuer, subject): found, linked to a local account with the same
-    verified email, or created without roles; then the role map applied. Returns whether
-    roles changed."""
+    verified email (`_may_join`), or created without roles; then the role map applied.
+    Returns whether roles changed. `disowned`: the provider said `email_verified: false`;
+    such an address never names a new account (someone else's address, claimed at the
+    provider, would hold that person's place here)."""
     admin, held, governed = _mapped(config, groups)
     async with in_transaction() as conn:
         identity = await OidcIdentity.filter(issuer=config.issuer, subject=subject) \
@@ -182,13 +231,11 @@ async def _member(config: OidcConfig, *, subject: str, email: str, verified: boo
         if identity is not None:
             user = identity.user
             await OidcIdentity.filter(id=identity.id).using_db(conn).update(
-                last_sign_in_at=utcnow())
+                last_sign_in_at=utcnow(), email_verified=verified and email == user.email)
         else:
             user = await User.filter(email=email).using_db(conn).first()
-            if user is not None and (not verified or await OidcIdentity.filter(
-                    user_id=user.id, issuer=config.issuer).using_db(conn).exists()):
-                raise Refused(f"An account for {email} already exists here and cannot be "
-                              "joined to this sign-in. Ask your administrator.")
+            await _check_new_identity(config, user, email, verified=verified,
+                                      signed_in_as=signed_in_as, disowned=disowned, conn=conn)
             if user is None:
                 try:
                     user = await User.create(email=email, name=name, password_hash=NO_PASSWORD,
@@ -198,7 +245,7 @@ async def _member(config: OidcConfig, *, subject: str, email: str, verified: boo
                                   "again.", 409) from None
                 created = True
             await OidcIdentity.create(user_id=user.id, issuer=config.issuer, subject=subject,
-                                      using_db=conn)
+                                      email_verified=verified, using_db=conn)
         assert user is not None
         changed = False
         if user.is_active:

@@ -10,7 +10,7 @@ import strawberry
 from resolvers import im
 from schema.base import ImProvider
 from schema.context import Info
-from schema.errors import CommonErrors
+from schema.errors import CommonErrors, RateLimitedError
 from schema.permissions import Policy, guard, guard_query
 from schema.subscriber import ImDestinationType
 
@@ -27,7 +27,7 @@ class BindDirectMessagesPayload:
 
 
 BindDirectMessagesResult = Annotated[
-    BindDirectMessagesPayload | CommonErrors,
+    BindDirectMessagesPayload | CommonErrors | RateLimitedError,
     strawberry.union("BindDirectMessagesResult"),
 ]
 

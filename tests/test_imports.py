@@ -19,7 +19,7 @@ pytestmark = pytest.mark.onepass
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("models", "resolvers", "schema", "notifications", "realtime", "web", "i18n")
-TOP_MODULES = ("settings", "cli")
+TOP_MODULES = ("settings", "settings_sso", "cli", "logsetup")
 # The GraphQL type graph is cyclic (Component.page → StatusPage.components → Component …);
 # these modules build each other's types inside resolvers, imported when the field runs.
 TYPE_GRAPH = frozenset({"schema.page", "schema.component", "schema.event",

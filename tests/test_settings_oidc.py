@@ -62,3 +62,20 @@ def test_malformed_single_sign_on_settings_name_the_variable(
         tmp_path: Path, env: dict[str, str], name: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({"VAR_DIR": str(tmp_path), **env})
+
+
+@pytest.mark.parametrize(("env", "name"), [
+    ({**SSO, "OIDC_ISSUER": "http://login.example.com/realms/staff"}, "OIDC_ISSUER"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "http://slack.internal/api"},
+     "SLACK_API_URL"),
+    ({"WECOM_CORP_ID": "ww", "WECOM_APP_SECRET": "s", "WECOM_AGENT_ID": "1",
+      "WECOM_API_URL": "http://wecom.internal"}, "WECOM_API_URL"),
+])
+def test_production_sends_secrets_over_https_only(tmp_path: Path, env: dict[str, str],
+                                                   name: str) -> None:
+    # The client secret and ID tokens, bot tokens and app secrets cross these addresses.
+    production = {"VAR_DIR": str(tmp_path), "HELIOGRAPH_ENV": "production",
+                  "SECRET_KEY": "production-secret-key-0123456789"}
+    with pytest.raises(SettingsError, match=f"{name} must be an https address"):
+        load_settings({**production, **env})
+    assert load_settings({"VAR_DIR": str(tmp_path), **env}) is not None  # development: fine

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 from tortoise import connections
 
+import logsetup
 from models.db import close_db, init_db
 from realtime import hub
 from resolvers.availability_timeline import tune_gc
@@ -160,5 +161,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
 def app_factory() -> Starlette:
     """`uvicorn --factory web.app:app_factory`."""
-    logging.basicConfig(level=get_settings().log_level.upper())
+    logsetup.configure(get_settings().log_level)
     return create_app()

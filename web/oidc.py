@@ -20,6 +20,13 @@ from web.templating import templates
 log = logging.getLogger("heliograph.oidc")
 BROWSER_COOKIE = "heliograph_oidc"
 BROWSER_COOKIE_PATH = "/signin/oidc"
+# RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6: the codes a provider answers with.
+PROVIDER_ERRORS = frozenset({
+    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
+    "invalid_scope", "server_error", "temporarily_unavailable", "interaction_required",
+    "login_required", "account_selection_required", "consent_required",
+    "invalid_request_uri", "invalid_request_object", "request_not_supported",
+    "request_uri_not_supported", "registration_not_supported"})
 
 
 def safe_next(raw: str | None) -> str:
@@ -75,9 +82,13 @@ async def callback(request: Request) -> Response:
     params = request.query_params
     error = params.get("error")
     if error:
-        description = (params.get("error_description") or "")[:300]
-        return refusal(request, f"The sign-in provider did not sign you in ({error[:100]}"
-                                f"{': ' + description if description else ''}).", 400)
+        # Anyone can send a browser here with any text: the page names only the standard
+        # error codes and never repeats the description (the log keeps it, for the operator).
+        log.info("the provider did not sign a person in: %.100r %.300r", error,
+                 params.get("error_description") or "")
+        code = f" ({error})" if error in PROVIDER_ERRORS else ""
+        return refusal(request, f"The sign-in provider did not sign you in{code}. Start again "
+                                "from the sign-in page.", 400)
     iss = params.get("iss")
     if iss is not None and iss.rstrip("/") != config.issuer:  # RFC 9207: mix-up defence
         return refusal(request, "The answer came from another sign-in provider. Start again "

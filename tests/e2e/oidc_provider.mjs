@@ -38,6 +38,13 @@ const ACCOUNTS = {
          groups: [] },
   gus: { email: 'gus@contractor.test', email_verified: true, name: 'Gus Guest',
          groups: ['status-viewers'] },
+  ursula: { email: 'ursula@example.com', email_verified: false, name: 'Ursula Unverified',
+            groups: ['status-viewers'] },
+  // No email_verified claim at all (as Entra ID): admitted by group, the address unvouched.
+  erin: { email: 'erin@example.com', name: 'Erin Entra', groups: ['status-viewers'] },
+  // KELVIN SIGN (U+212A) for the K: lower-cased by Unicode rules it is `kevin@example.com`.
+  kelvin: { email: '\u212Aevin@example.com', email_verified: true, name: 'Not Kevin',
+            groups: ['staff'] },
 };
 
 const redirect = process.env.OIDC_TEST_REDIRECT_URI;

@@ -100,7 +100,18 @@ async def test_a_callback_naming_another_issuer_is_refused(db: str) -> None:
         assert answer.status_code == 400 and "another sign-in provider" in answer.text
         error = await client.get("/signin/oidc/callback", params={
             "error": "access_denied", "error_description": "The user said no"})
-        assert error.status_code == 400 and "access_denied: The user said no" in error.text
+        assert error.status_code == 400 and "(access_denied)" in error.text
+
+
+async def test_a_crafted_error_link_puts_no_words_on_the_site(db: str) -> None:
+    # Anyone can link here with any text; the site's own page must not say it for them.
+    async with site("on") as client:
+        for params in ({"error": "access_denied",
+                        "error_description": "Your account is locked: call +1 555 0100"},
+                       {"error": "Account_locked_call_+1_555_0100"}):
+            answer = await client.get("/signin/oidc/callback", params=params)
+            assert answer.status_code == 400 and "did not sign you in" in answer.text
+            assert "555" not in answer.text
 
 
 async def test_a_next_path_with_a_backslash_does_not_leave_the_site(admin: Any) -> None:
