@@ -30,7 +30,7 @@ SUMMED = "summed"  # PastDays.attached: a component's past days as one window
 # Past bars kept over every item, least recently used first out: 2½ pages of 200 components
 # in 20 groups. With what the schema attaches for one query's selection, ~0.9 kB a bar
 # (measured with tracemalloc on bench/availability.py's page), ~1.3 kB with a second
-# selection remembered (schema.plain_fields.MAX_SHAPES): 45–65 MB at most.
+# selection remembered (schema.plain_rows.MAX_SHAPES): 45–65 MB at most.
 MAX_PAST_BARS = 50_000
 
 

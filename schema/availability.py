@@ -20,7 +20,7 @@ from resolvers.availability import Figures, Reader
 from resolvers.availability_timeline import gc_paused
 from schema.base import ComponentStatus
 from schema.context import Info
-from schema.plain_fields import MemoList
+from schema.plain_rows import MemoList
 
 if TYPE_CHECKING:
     from schema.component import ComponentType
@@ -177,7 +177,7 @@ async def components_daily_bars(info: Info, page: StatusPage, components: list[C
     The days before today are kept across requests (resolvers.daily_bars), and so are their
     objects here, built once: they hold nothing of the request (`Availability.intervals`
     reads the current page and components). Without `events`, the list lets the executor
-    reuse their completed rows too (schema.plain_fields.MemoList)."""
+    reuse their completed rows too (schema.plain_rows.MemoList)."""
     _current(info, page, components)
     past, today = await bars.bar_parts(reader=reader_of(info), page=page,
                                        components=components, days=days)

@@ -36,7 +36,7 @@ class Context:
     # owners move them to typed fields); new code adds a typed field instead.
     extra: dict[str, Any] = field(default_factory=dict)
     # Availability (schema.availability). `json_fragments`: the answer is encoded by
-    # schema.plain_fields.encode_json, so kept rows may stand in it pre-encoded (HTTP only).
+    # schema.plain_rows.encode_json, so kept rows may stand in it pre-encoded (HTTP only).
     json_fragments: bool = False
 
     @property

@@ -21,7 +21,7 @@ from resolvers import domains
 from schema import build_schema
 from schema.context import Context
 from schema.live import on_ws_connect as live_connection_init
-from schema.plain_fields import encode_json
+from schema.plain_rows import encode_json
 from settings import Settings
 from web.appstate import AppState
 from web.auth import actor_from_request

@@ -123,7 +123,7 @@ query($slug: String!) {
 async def test_kept_rows_pre_encoded_over_http_give_the_same_bytes(
         gql: Any, client: Any, admin_token: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Over HTTP, the past bars' rows stand in the answer as text encoded once
-    (schema.plain_fields.RawJSON): the bytes are those of the executor's plain data."""
+    (schema.plain_rows.RawJSON): the bytes are those of the executor's plain data."""
     from resolvers import availability as figures_module
     from schema import availability as schema_availability
 
@@ -147,7 +147,7 @@ async def test_kept_rows_pre_encoded_over_http_give_the_same_bytes(
 
 
 def test_encode_json_splices_fragments_only() -> None:
-    from schema.plain_fields import RawJSON, encode_json
+    from schema.plain_rows import RawJSON, encode_json
 
     data = {"a": [RawJSON('{"x":1},{"y":"\\u00e9"}'), {"z": "\x00heliograph-json-0\x00"}],
             "b": "\x00"}
