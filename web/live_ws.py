@@ -139,7 +139,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         has that snapshot already (`sent`: a retry after a failed join). Returns the
         snapshot's sequence, or None when the operation ended here (errors, complete)."""
         # Its own caches: nothing it loads stays with the connection.
-        context = dataclasses.replace(self.context, _loaders=None, extra={})
+        context = dataclasses.replace(self.context, _loaders=None)
         cursor = LiveCursor()
         source = await self.schema.stream(
             operation.query, variable_values=operation.variables, context_value=context,
