@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -36,13 +36,19 @@ from strawberry.utils.aio import aclosing
 from resolvers.auth import Actor
 from schema.context import Context
 from schema.live import LiveCursor
-from web.live_auth import REVOKED_CLOSE_CODE, sockets
+from web.live_auth import REVOKED_CLOSE_CODE, Sockets
 from web.live_fanout import SLOW_REASON, Member, close_socket
 from web.live_groups import group_for, group_key, open_subscriptions, running
 
 __all__ = ["LiveTransportWSHandler", "open_subscriptions"]
 
 JOIN_ATTEMPTS = 3
+
+
+class LiveView(Protocol):
+    """What the handler needs of its view (web.graphql.HeliographGraphQL)."""
+
+    sockets: Sockets  # the app's live sockets (web.appstate)
 
 
 class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -54,6 +60,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.closing = False  # closed by us (see close_socket)
         self.unsent = 0  # bytes queued in this socket's member backlogs
         self.revoked = False  # its credentials changed: nothing more is written to it
+        self.sockets = cast(LiveView, self.view).sockets
 
     @property
     def actor(self) -> Actor:
@@ -64,10 +71,10 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # The credentials this socket runs on are final now (connection_init may replace
         # the handshake's): from here on, their revocation ends the socket.
         if self.connection_acknowledged and self.actor.authenticated:
-            sockets.add(self)
+            self.sockets.add(self)
 
     async def shutdown(self) -> None:
-        sockets.remove(self)
+        self.sockets.remove(self)
         await super().shutdown()
 
     def revoke(self, reason: str) -> None:
