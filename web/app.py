@@ -40,6 +40,7 @@ from web.graphql import graphql_routes
 from web.graphql_cache import ResultCache
 from web.headers import SecurityHeaders
 from web.live_auth import Sockets
+from web.live_groups import Groups
 from web.metrics import RequestCounter, metrics
 from web.page_stale import LastGood
 from web.readcache import ReadCache
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     settings = settings or get_settings()
     shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache(),
                       figures=FiguresCache(), rows=Rows(), last_good=LastGood(),
-                      sockets=Sockets())
+                      sockets=Sockets(), live_groups=Groups())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

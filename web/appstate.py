@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from web.figures import FiguresCache
     from web.graphql_cache import ResultCache
     from web.live_auth import Sockets
+    from web.live_groups import Groups
     from web.metrics import Figures
     from web.page_stale import LastGood
     from web.readcache import ReadCache
@@ -39,6 +40,9 @@ class AppState:
     # The authenticated live sockets, ended when their credentials are revoked or change
     # (web/live_auth.py; handed to the websocket endpoint by web.graphql.graphql_routes).
     sockets: Sockets
+    # The running groups of shared `pageUpdates` streams, by document, variables and viewer
+    # (web/live_groups.py; they run this app's schema).
+    live_groups: Groups
     # `/metrics` (web/metrics.py): requests served by (method, status), counted by the
     # RequestCounter middleware, and the database figures with when they were counted.
     requests: Counter[tuple[str, int]] = field(default_factory=Counter)

@@ -38,9 +38,9 @@ from schema.context import Context
 from schema.live import LiveCursor
 from web.live_auth import REVOKED_CLOSE_CODE, Sockets
 from web.live_fanout import SLOW_REASON, Member, close_socket
-from web.live_groups import group_for, group_key, open_subscriptions, running
+from web.live_groups import Groups, group_key
 
-__all__ = ["LiveTransportWSHandler", "open_subscriptions"]
+__all__ = ["LiveTransportWSHandler"]
 
 JOIN_ATTEMPTS = 3
 
@@ -48,7 +48,9 @@ JOIN_ATTEMPTS = 3
 class LiveView(Protocol):
     """What the handler needs of its view (web.graphql.HeliographGraphQL)."""
 
-    sockets: Sockets  # the app's live sockets (web.appstate)
+    # The app's (web.appstate): its live sockets, and its groups of shared streams.
+    sockets: Sockets
+    groups: Groups
 
 
 class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -60,7 +62,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.closing = False  # closed by us (see close_socket)
         self.unsent = 0  # bytes queued in this socket's member backlogs
         self.revoked = False  # its credentials changed: nothing more is written to it
-        self.sockets = cast(LiveView, self.view).sockets
+        view = cast(LiveView, self.view)
+        self.sockets, self.groups = view.sockets, view.groups
 
     @property
     def actor(self) -> Actor:
@@ -115,7 +118,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if key is None:
             await super().run_operation(operation)
             return
-        group = running(key)
+        group = self.groups.running(key)
         if group is not None:
             member = Member(self, operation, after=0)
             if group.add_at_last_snapshot(member):
@@ -177,7 +180,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     after: int) -> bool:
         if operation.completed or self.operations.get(operation.id) is not operation:
             return True  # completed by the client meanwhile
-        group = group_for(key, self.actor, self.schema, self.view.encode_json, operation)
+        group = self.groups.group_for(key, self.actor, self.schema, self.view.encode_json,
+                                      operation)
         group.waiting += 1
         try:
             await asyncio.shield(group.ready)

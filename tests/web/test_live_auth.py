@@ -100,8 +100,9 @@ async def test_after_a_broadcast_reconnect_every_socket_is_re_checked_at_once(
 
 async def test_each_app_has_its_own_live_sockets_listening_while_it_runs(
         member: Any, monkeypatch: Any) -> None:
-    """Two apps in one process share no registry; an app's stops hearing revocations with
-    its lifespan (nothing of it stays on the process's hub)."""
+    """Two apps in one process share no registry (nor groups of shared live streams, which
+    run their app's schema); an app's registry stops hearing revocations with its lifespan
+    (nothing of it stays on the process's hub)."""
     from starlette.routing import WebSocketRoute
 
     from realtime import hub
@@ -116,6 +117,8 @@ async def test_each_app_has_its_own_live_sockets_listening_while_it_runs(
     view = next(r.app for r in one.routes
                 if isinstance(r, WebSocketRoute) and r.path == "/graphql")
     assert view.sockets is mine  # what its websocket handlers register with
+    assert view.groups is app_state(one).live_groups
+    assert app_state(one).live_groups is not app_state(two).live_groups
     actor, _ = await signed_in()
     async with one.router.lifespan_context(one):
         socket = FakeSocket(actor)
