@@ -1,7 +1,7 @@
 """Availability figures, the intervals behind them, and daily bars (PRODUCT.md §4, §9, §10).
 
 Every field of one request shares one `Reader` (one `now`, each page's ledger loaded once),
-kept on `info.context.extra`."""
+kept with the request's loaders (`info.context.loaders.availability`, schema.loaders)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
-from strawberry.dataloader import DataLoader
 
-from models import Component, Event, StatusPage
+from models import Component, StatusPage
 from models.base import utcnow
 from resolvers import daily_bars as bars
 from resolvers.availability import Figures, Reader
@@ -26,27 +25,20 @@ if TYPE_CHECKING:
     from schema.component import ComponentType
     from schema.event import EventType
 
-READER = "availability.reader"
-PAGES = "availability.pages"  # page id -> the request's page
-COMPONENTS = "availability.components"  # component id -> the request's component
 BARS, ROWS = "schema bars", "completed rows"  # keys of resolvers.daily_bars.PastDays.attached
 READER_LIFETIME = timedelta(seconds=60)
-EVENTS = "availability.events"
 
 
 def reader_of(info: Info) -> Reader:
     """The request's availability reader (created on first use)."""
-    reader: Reader | None = info.context.extra.get(READER)
-    # A live page state shares one `extra` across messages for as long as its sequence
-    # holds: figures that depend on now must not grow older than a request could last.
+    reads = info.context.loaders.availability
+    reader = reads.reader
+    # A live page state shares its loaders (and so these reads) across messages for as long
+    # as its sequence holds: figures that depend on now must not grow older than a request
+    # could last.
     if reader is None or utcnow() - reader.now > READER_LIFETIME:
-        reader = info.context.extra[READER] = Reader()
+        reader = reads.reader = Reader()
     return reader
-
-
-async def _load_events(ids: list[str]) -> list[Event | None]:
-    rows = {e.id: e for e in await Event.filter(id__in=ids)}
-    return [rows.get(i) for i in ids]
 
 
 async def events_of(info: Info, ids: Sequence[str], page: StatusPage) -> list[Any]:
@@ -55,9 +47,7 @@ async def events_of(info: Info, ids: Sequence[str], page: StatusPage) -> list[An
 
     if not ids:
         return []
-    loader = info.context.extra.get(EVENTS)
-    if loader is None:
-        loader = info.context.extra[EVENTS] = DataLoader(_load_events)
+    loader = info.context.loaders.availability.events
     return [EventType.from_model(e, page) for e in await loader.load_many(list(ids))
             if e is not None]
 
@@ -126,8 +116,9 @@ class Availability:
                                   "time order, covering its counted window without gaps.")
     def intervals(self, info: Info) -> list[AvailabilityInterval]:
         # Past days' figures are kept across requests: name the request's page and components.
-        page = info.context.extra.get(PAGES, {}).get(self.page_model.id, self.page_model)
-        current: dict[str, Component] = info.context.extra.get(COMPONENTS, {})
+        reads = info.context.loaders.availability
+        page = reads.pages.get(self.page_model.id, self.page_model)
+        current = reads.components
         return [
             AvailabilityInterval(
                 component_id=strawberry.ID(i.component.id), start=i.start, end=i.end,
@@ -218,11 +209,10 @@ def _bar(bar: bars.Bar, page: StatusPage) -> DailyBar:
 
 def _current(info: Info, page: StatusPage, components: Sequence[Component]) -> None:
     """Note the request's page and components: figures kept across requests hold older ones."""
-    pages: dict[str, StatusPage] = info.context.extra.setdefault(PAGES, {})
-    pages[page.id] = page
-    known: dict[str, Component] = info.context.extra.setdefault(COMPONENTS, {})
+    reads = info.context.loaders.availability
+    reads.pages[page.id] = page
     for component in components:
-        known[component.id] = component
+        reads.components[component.id] = component
 
 
 def _selects(info: Info, name: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -32,9 +32,6 @@ class Context:
     # The actor's IM subscriptions by destination id, loaded once per request by the first
     # `ImDestination.subscriptions` field that asks (schema.subscriber).
     im_subscriptions: asyncio.Future[dict[str, list[SubscriberType]]] | None = None
-    # Untyped per-request caches still used by schema.availability and schema.live (their
-    # owners move them to typed fields); new code adds a typed field instead.
-    extra: dict[str, Any] = field(default_factory=dict)
     # Availability (schema.availability). `json_fragments`: the answer is encoded by
     # schema.plain_rows.encode_json, so kept rows may stand in it pre-encoded (HTTP only).
     json_fragments: bool = False

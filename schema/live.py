@@ -69,11 +69,10 @@ class PageState:
     components: list[Component]
     statuses: dict[str, Status]  # non-operational components only
     events: dict[str, Event]  # active and upcoming
+    # Shared by every execution of this state (event_context), with the caches they hold
+    # (the event loaders, the availability reads), instead of living as long as a connection.
     loaders: Loaders
     page_type: StatusPageType
-    # Per-request caches other domains keep in `context.extra` (e.g. the event loaders),
-    # shared by every execution of this state instead of living as long as the connection.
-    extra: dict[str, Any] = field(default_factory=dict)
     _extra_events: dict[str, asyncio.Future[Event | None]] = field(default_factory=dict)
 
     def status_of(self, component_id: str) -> Status:
@@ -244,8 +243,8 @@ class LiveCursor:
 
 def event_context(context: Context, state: PageState) -> Context:
     """The context one live message executes with: the stream's, with the page state's
-    loaders and caches instead of its own."""
-    return dataclasses.replace(context, _loaders=state.loaders, extra=state.extra)
+    loaders (and the caches they hold, e.g. `loaders.availability`) instead of its own."""
+    return dataclasses.replace(context, _loaders=state.loaders)
 
 
 class LiveEventExecutor(PlainFieldsExecutor):

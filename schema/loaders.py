@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from models import Component, ComponentGroup, RoleAssignment, StatusPage
+from models import Component, ComponentGroup, Event, RoleAssignment, StatusPage
 from models.enums import ComponentStatus
+from resolvers.availability import Reader
 from resolvers.role import roles_of_users
 from resolvers.status import statuses_at
 from schema.event_loaders import EventLoaders
@@ -50,6 +51,27 @@ async def _groups_by_id(ids: list[str]) -> list[ComponentGroup | None]:
     return [rows.get(i) for i in ids]
 
 
+async def _events_by_id(ids: list[str]) -> list[Event | None]:
+    rows = {e.id: e for e in await Event.filter(id__in=ids)}
+    return [rows.get(i) for i in ids]
+
+
+@dataclass
+class AvailabilityReads:
+    """What the availability fields of one request share (schema.availability)."""
+
+    # One `now` and each page's ledger loaded once (created on first use; renewed when
+    # older than a request could last, see schema.availability.reader_of).
+    reader: Reader | None = None
+    # The events intervals and daily bars name, one query per batch.
+    events: DataLoader[str, Event | None] = field(
+        default_factory=lambda: DataLoader(_events_by_id)
+    )
+    # The request's page and components by id: figures kept across requests hold older ones.
+    pages: dict[str, StatusPage] = field(default_factory=dict)
+    components: dict[str, Component] = field(default_factory=dict)
+
+
 @dataclass
 class Loaders:
     components_by_page: DataLoader[str, list[Component]] = field(
@@ -74,3 +96,5 @@ class Loaders:
     )
     # An event's updates and affected components (schema.event, schema.template).
     events: EventLoaders = field(default_factory=EventLoaders)
+    # The availability fields' reader, events and current rows (schema.availability).
+    availability: AvailabilityReads = field(default_factory=AvailabilityReads)

@@ -39,6 +39,8 @@ from web.forwarded import ForwardedHeaders
 from web.graphql import graphql_routes
 from web.graphql_cache import ResultCache
 from web.headers import SecurityHeaders
+from web.live_auth import Sockets
+from web.live_groups import Groups
 from web.metrics import RequestCounter, metrics
 from web.page_stale import LastGood
 from web.readcache import ReadCache
@@ -85,13 +87,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
     shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache(),
-                      figures=FiguresCache(), rows=Rows(), last_good=LastGood())
+                      figures=FiguresCache(), rows=Rows(), last_good=LastGood(),
+                      sockets=Sockets(), live_groups=Groups())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         tune_gc()
         if manage_database:
             await init_db(settings.database_url)
+        shared.sockets.listen()  # a revocation from now on reaches this app's sockets
         await hub.start(settings.broadcast_url)
         stop = asyncio.Event()
         worker: asyncio.Task[None] | None = None
@@ -131,6 +135,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             await _shut_down([("the availability warm-up", stop_warmup),
                               ("the embedded worker", stop_worker),
                               ("the read cache's change listener", stop_listening),
+                              ("the live sockets' credential listener", shared.sockets.close),
                               ("the broadcast hub", hub.stop),
                               ("the database", close_db if manage_database else no_database)])
 

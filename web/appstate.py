@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from web.figures import FiguresCache
     from web.graphql_cache import ResultCache
+    from web.live_auth import Sockets
+    from web.live_groups import Groups
     from web.metrics import Figures
     from web.page_stale import LastGood
     from web.readcache import ReadCache
@@ -35,6 +37,12 @@ class AppState:
     # History and event pages as anonymous visitors last got them, for when the database
     # cannot be read (web/page_stale.py).
     last_good: LastGood
+    # The authenticated live sockets, ended when their credentials are revoked or change
+    # (web/live_auth.py; handed to the websocket endpoint by web.graphql.graphql_routes).
+    sockets: Sockets
+    # The running groups of shared `pageUpdates` streams, by document, variables and viewer
+    # (web/live_groups.py; they run this app's schema).
+    live_groups: Groups
     # `/metrics` (web/metrics.py): requests served by (method, status), counted by the
     # RequestCounter middleware, and the database figures with when they were counted.
     requests: Counter[tuple[str, int]] = field(default_factory=Counter)

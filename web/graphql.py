@@ -26,6 +26,8 @@ from settings import Settings
 from web.appstate import AppState
 from web.auth import actor_from_request
 from web.graphql_cache import GraphQLCache
+from web.live_auth import Sockets
+from web.live_groups import Groups
 from web.live_ws import LiveTransportWSHandler
 from web.security import GraphQLHttpGuard
 
@@ -36,6 +38,13 @@ class HeliographGraphQL(GraphQL[Context, None]):
     # `pageUpdates` streams of the same kind share one execution and encoding per change.
     graphql_transport_ws_handler_class = LiveTransportWSHandler
     max_response_bytes = 10_000_000
+
+    def __init__(self, schema: Any, *, sockets: Sockets, groups: Groups,
+                 **options: Any) -> None:
+        super().__init__(schema, **options)
+        # The app's (web.appstate): LiveTransportWSHandler registers its socket with
+        # `sockets` and its `pageUpdates` streams with `groups`.
+        self.sockets, self.groups = sockets, groups
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         """BASE_URL, ALLOWED_ORIGINS and every page's custom domain (web/domains.py)."""
@@ -76,6 +85,7 @@ def _too_large(size: int, limit: int) -> dict[str, Any]:
 def graphql_routes(settings: Settings, shared: AppState) -> list[Any]:
     app = HeliographGraphQL(
         build_schema(settings.production),
+        sockets=shared.sockets, groups=shared.live_groups,
         graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
         allow_queries_via_get=True,  # queries only; strawberry refuses mutations over GET
         # Keep-alive: graphql-transport-ws has no server-sent pings in strawberry, so uvicorn

@@ -1,7 +1,8 @@
 """Open websockets re-check their credentials: a member deactivated, signed out, whose token
 was revoked or whose rights changed loses the streams those credentials no longer allow.
 
-Two ways, both per process:
+Each app has its own registry (`Sockets`, on web.appstate.AppState, listening from its
+lifespan's start to its end). Two ways:
 - the signal: resolvers announce every committed credential change on the broadcast
   (`realtime.hub.publish_credentials`); the hub hands it here synchronously, in the order the
   broadcast carries it, so a socket is marked revoked (no further frame is written to it)
@@ -54,20 +55,21 @@ class Socket(Protocol):
 
 
 class Sockets:
-    """The authenticated live sockets of this process, by user."""
+    """The authenticated live sockets of one app, by user."""
 
     def __init__(self) -> None:
         self.by_user: dict[str, set[Socket]] = {}
-        self._unlisten: Callable[[], None] | None = None
+        self._unlisten: list[Callable[[], None]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._recent: deque[tuple[float, CredentialChange]] = deque()
         self._checks: set[asyncio.Task[None]] = set()
 
     def listen(self) -> None:
-        """Hear every credential change from now on (web processes call it at start)."""
+        """Hear every credential change from now on (the app's lifespan calls it at start;
+        the first registered socket too, should an app run without its lifespan)."""
         if self._unlisten is None:
-            self._unlisten = hub.add_credentials_listener(self.changed)
-            hub.add_resync_listener(self.resynced)
+            self._unlisten = [hub.add_credentials_listener(self.changed),
+                              hub.add_resync_listener(self.resynced)]
 
     def resynced(self) -> None:
         """The broadcast reconnected: signals sent meanwhile are lost; re-check everyone."""
@@ -151,12 +153,22 @@ class Sockets:
             await self._recheck_logged()
 
     async def stop(self) -> None:
+        """End the periodic re-check (a socket registering later starts it again)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-
-sockets = Sockets()
-sockets.listen()
+    async def close(self) -> None:
+        """The app stops: hear nothing more, end every re-check under way."""
+        unlisten, self._unlisten = self._unlisten or [], None
+        for remove in unlisten:
+            remove()
+        await self.stop()
+        checks = list(self._checks)
+        for check in checks:
+            check.cancel()
+        for check in checks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await check

@@ -1,5 +1,6 @@
 """Sharing live results: the `pageUpdates` subscriptions that would produce the same frames
-(the same document, variables and `schema.live.viewer_key`) form one *group* per process.
+(the same document, variables and `schema.live.viewer_key`) form one *group* per app (its
+`Groups`, on web.appstate.AppState: a group runs its app's schema).
 
 The group runs one strawberry stream (its *leader*) with a `schema.live.LiveCursor` as root
 value, so it knows which feed message each result was built from; it encodes each result
@@ -106,11 +107,12 @@ def collection_deferred() -> Iterator[None]:
 
 
 class Group:
-    """One leader stream per (document, variables, viewer) in this process."""
+    """One leader stream per (document, variables, viewer) in its app."""
 
     def __init__(self, key: Hashable, actor: Actor, schema: Any, encode: Any,
-                 operation: Operation[Context, None]) -> None:
+                 operation: Operation[Context, None], listed: dict[Hashable, Group]) -> None:
         self.key = key
+        self.listed = listed  # its app's groups by key (Groups.by_key)
         self.members: set[Member] = set()
         self.ring: deque[Frame] = deque(maxlen=RING)
         self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -125,8 +127,8 @@ class Group:
 
     def stop_joining(self) -> None:
         self.ended = True
-        if groups.get(self.key) is self:
-            del groups[self.key]
+        if self.listed.get(self.key) is self:
+            del self.listed[self.key]
 
     async def _lead(self, schema: Any, encode: Any, query: str,
                     variables: dict[str, Any] | None, operation_name: str | None) -> None:
@@ -212,28 +214,31 @@ class Group:
             self.task.cancel()
 
 
-groups: dict[Hashable, Group] = {}
+class Groups:
+    """One app's groups by key (web.appstate), handed to its websocket view."""
 
+    def __init__(self) -> None:
+        self.by_key: dict[Hashable, Group] = {}
 
-def group_for(key: Hashable, actor: Actor, schema: Any, encode: Any,
-              operation: Operation[Context, None]) -> Group:
-    """The group to join for this key: the running one, or a new one led by `operation`'s
-    document (with the viewer `actor`)."""
-    group = groups.get(key)
-    if group is None or group.ended:
-        group = groups[key] = Group(key, actor, schema, encode, operation)
-    return group
+    def group_for(self, key: Hashable, actor: Actor, schema: Any, encode: Any,
+                  operation: Operation[Context, None]) -> Group:
+        """The group to join for this key: the running one, or a new one led by
+        `operation`'s document (with the viewer `actor`)."""
+        group = self.by_key.get(key)
+        if group is None or group.ended:
+            group = self.by_key[key] = Group(key, actor, schema, encode, operation,
+                                             self.by_key)
+        return group
 
+    def running(self, key: Hashable) -> Group | None:
+        """The group of this key, if it streams (newcomers may join it at once)."""
+        group = self.by_key.get(key)
+        return group if group is not None and not group.ended else None
 
-def running(key: Hashable) -> Group | None:
-    """The group of this key, if it streams (newcomers may join it at once)."""
-    group = groups.get(key)
-    return group if group is not None and not group.ended else None
-
-
-def open_subscriptions(feed_streams: int) -> int:
-    """Live subscriptions open in this process, given the feed's count of streams: a group's
-    leader is one stream there, but stands for each of its members."""
-    leaders = sum(1 for g in groups.values() if g.ready.done() and not g.ended)
-    members = sum(len(g.members) for g in groups.values())
-    return max(0, feed_streams - leaders + members)
+    def open_subscriptions(self, feed_streams: int) -> int:
+        """Live subscriptions open, given the feed's count of streams in this process: a
+        group's leader is one stream there, but stands for each of its members."""
+        groups = self.by_key.values()
+        leaders = sum(1 for g in groups if g.ready.done() and not g.ended)
+        members = sum(len(g.members) for g in groups)
+        return max(0, feed_streams - leaders + members)

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -36,13 +36,21 @@ from strawberry.utils.aio import aclosing
 from resolvers.auth import Actor
 from schema.context import Context
 from schema.live import LiveCursor
-from web.live_auth import REVOKED_CLOSE_CODE, sockets
+from web.live_auth import REVOKED_CLOSE_CODE, Sockets
 from web.live_fanout import SLOW_REASON, Member, close_socket
-from web.live_groups import group_for, group_key, open_subscriptions, running
+from web.live_groups import Groups, group_key
 
-__all__ = ["LiveTransportWSHandler", "open_subscriptions"]
+__all__ = ["LiveTransportWSHandler"]
 
 JOIN_ATTEMPTS = 3
+
+
+class LiveView(Protocol):
+    """What the handler needs of its view (web.graphql.HeliographGraphQL)."""
+
+    # The app's (web.appstate): its live sockets, and its groups of shared streams.
+    sockets: Sockets
+    groups: Groups
 
 
 class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -54,6 +62,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.closing = False  # closed by us (see close_socket)
         self.unsent = 0  # bytes queued in this socket's member backlogs
         self.revoked = False  # its credentials changed: nothing more is written to it
+        view = cast(LiveView, self.view)
+        self.sockets, self.groups = view.sockets, view.groups
 
     @property
     def actor(self) -> Actor:
@@ -64,10 +74,10 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # The credentials this socket runs on are final now (connection_init may replace
         # the handshake's): from here on, their revocation ends the socket.
         if self.connection_acknowledged and self.actor.authenticated:
-            sockets.add(self)
+            self.sockets.add(self)
 
     async def shutdown(self) -> None:
-        sockets.remove(self)
+        self.sockets.remove(self)
         await super().shutdown()
 
     def revoke(self, reason: str) -> None:
@@ -108,7 +118,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if key is None:
             await super().run_operation(operation)
             return
-        group = running(key)
+        group = self.groups.running(key)
         if group is not None:
             member = Member(self, operation, after=0)
             if group.add_at_last_snapshot(member):
@@ -139,7 +149,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         has that snapshot already (`sent`: a retry after a failed join). Returns the
         snapshot's sequence, or None when the operation ended here (errors, complete)."""
         # Its own caches: nothing it loads stays with the connection.
-        context = dataclasses.replace(self.context, _loaders=None, extra={})
+        context = dataclasses.replace(self.context, _loaders=None)
         cursor = LiveCursor()
         source = await self.schema.stream(
             operation.query, variable_values=operation.variables, context_value=context,
@@ -170,7 +180,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     after: int) -> bool:
         if operation.completed or self.operations.get(operation.id) is not operation:
             return True  # completed by the client meanwhile
-        group = group_for(key, self.actor, self.schema, self.view.encode_json, operation)
+        group = self.groups.group_for(key, self.actor, self.schema, self.view.encode_json,
+                                      operation)
         group.waiting += 1
         try:
             await asyncio.shield(group.ready)

@@ -19,7 +19,6 @@ from models.enums import DeliveryStatus
 from realtime import hub
 from resolvers import automation
 from web.appstate import app_state
-from web.live_ws import open_subscriptions
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FIGURES_SECONDS = 15.0  # the database counts are this old at most (a scrape is cheap)
@@ -103,7 +102,7 @@ async def metrics(request: Request) -> PlainTextResponse:
         lines.append(
             f'heliograph_http_requests_total{{method="{method}",status="{status}"}} {count}'
         )
-    live = open_subscriptions(hub.subscriber_count)
+    live = app_state(request.app).live_groups.open_subscriptions(hub.subscriber_count)
     pending, failed, jobs, alerts_waiting, alerts_failed = await _database_figures(request.app)
     lines += [
         "# HELP heliograph_live_subscribers Open live subscriptions in this process.",

@@ -155,3 +155,45 @@ async def test_a_deleted_page_sends_a_last_message_without_page_and_completes(
         await stream.aclose()
     assert last == {"sequence": first["sequence"] + 1, "kind": "PAGE_EDITED", "page": None}
     assert ended
+
+
+AVAILABILITY = """subscription($slug: String!) { pageUpdates(slug: $slug) {
+  sequence page { availability { ratio } } } }"""
+
+
+async def test_a_page_states_availability_reads_are_shared_until_its_sequence_moves(
+        app: Any, admin: Any, monkeypatch: Any) -> None:
+    """Its messages share the state's loaders, so its availability reader, as one request
+    would (`loaders.availability`); a reader older than a request could last is renewed even
+    while the state holds, and a new sequence brings new loaders, so a new reader."""
+    from datetime import timedelta
+
+    from resolvers.availability import Reader
+    from schema import availability
+
+    made: list[Reader] = []
+
+    class Counted(Reader):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(availability, "Reader", Counted)
+    _, (api, _) = await make_page(admin)
+    built = shared_schema()
+    streams = [await built.subscribe(AVAILABILITY, variable_values={"slug": "status"},
+                                     context_value=Context()) for _ in range(3)]
+    try:
+        await next_of(streams[0])
+        await next_of(streams[1])
+        assert len(made) == 1  # two executions of one state: one reader
+        made[0].now -= availability.READER_LIFETIME + timedelta(seconds=1)
+        await next_of(streams[2])
+        assert len(made) == 2  # the same state, but its reader had grown too old
+        await rename(admin, api.id, "API")
+        for stream in streams:
+            await next_of(stream)
+        assert len(made) == 3  # the sequence moved: the new state's own reads
+    finally:
+        for stream in streams:
+            await stream.aclose()
