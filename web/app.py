@@ -42,6 +42,7 @@ from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
 from web.page_stale import LastGood
 from web.readcache import ReadCache
+from web.stale_shared import SharedLastGood
 from web.statuspage_view import Rows
 
 log = logging.getLogger("heliograph.web")
@@ -84,7 +85,9 @@ class HeliographApp(Starlette):
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
-    shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache(),
+    # With Redis, the last good state is shared between the processes (web/stale_shared.py).
+    last_good = SharedLastGood(settings.broadcast_url)
+    shared = AppState(read_cache=ReadCache(shared=last_good), graphql_cache=ResultCache(),
                       figures=FiguresCache(), rows=Rows(), last_good=LastGood())
 
     @contextlib.asynccontextmanager
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
         async def stop_listening() -> None:
             shared.read_cache.close()
+            await last_good.close()
 
         try:
             yield {}
