@@ -42,7 +42,7 @@ from web.headers import SecurityHeaders
 from web.metrics import RequestCounter, metrics
 from web.page_stale import LastGood
 from web.readcache import ReadCache
-from web.stale_shared import SharedLastGood
+from web.stale_shared import SharedLastGood, database_name
 from web.statuspage_view import Rows
 
 log = logging.getLogger("heliograph.web")
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
     # With Redis, the last good state is shared between the processes (web/stale_shared.py).
-    last_good = SharedLastGood(settings.broadcast_url)
+    last_good = SharedLastGood(settings.broadcast_url, database_name(settings.database_url))
     shared = AppState(read_cache=ReadCache(shared=last_good), graphql_cache=ResultCache(),
                       figures=FiguresCache(), rows=Rows(), last_good=LastGood())
 

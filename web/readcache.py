@@ -329,7 +329,8 @@ class ReadCache:
         local = self._good_metas.get(slug)
         if self.shared.enabled:
             other = await self.shared.meta(slug)
-            if other is not None and (local is None or other.sequence > local.sequence):
+            if other is not None and (local is None or (
+                    other.id == local.id and other.sequence > local.sequence)):
                 local = other
         return local if local is not None and local.visibility == Visibility.PUBLIC else None
 

@@ -6,7 +6,8 @@ Redis, it also writes each public page's bodies there, so a process that never s
 per page id and representation (format, path under `/p/{slug}`, language), never per raw URL
 or host: a custom domain's paths are rewritten to `/p/{slug}/…` before routing
 (web/domains.py), and links in the bodies come from the page's domains, not from the request.
-The domain-map version in local keys (`@N`) is left out.
+The domain-map version in local keys (`@N`) is left out. Keys start with `PREFIX` and a hash of
+DATABASE_URL, so installations (and test runs) sharing one Redis never meet.
 
 Written only for public pages, and only when the page's sequence changed since this process
 last wrote that key; bodies over `MAX_ITEM` are skipped; every key expires after `TTL`. The
@@ -17,11 +18,13 @@ background; reads are bounded by `TIMEOUT`, and a Redis failure reads as "nothin
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 
@@ -41,6 +44,12 @@ VERSION = re.compile(r"@\d+")
 Kept = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
+def database_name(url: str) -> str:
+    """The database a URL names, without its credentials (the namespace of the keys)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
+
+
 def shared_key(variant: str) -> str:
     """The representation's key between processes: without the local domain-map version."""
     return VERSION.sub("", variant)
@@ -49,8 +58,11 @@ def shared_key(variant: str) -> str:
 class SharedLastGood:
     """Last good bodies and page identities in Redis; without a Redis URL, nothing at all."""
 
-    def __init__(self, url: str | None) -> None:
+    def __init__(self, url: str | None, namespace: str = "") -> None:
         self.url = url if url and url.startswith(("redis://", "rediss://")) else None
+        # Per installation (database): two sharing one Redis never meet.
+        self.prefix = PREFIX + hashlib.blake2b(namespace.encode(), digest_size=6).hexdigest() \
+            + ":"
         self._client: aioredis.Redis | None = None
         self._written: dict[str, Any] = {}  # key -> what was last written there
         self._tasks: set[asyncio.Task[None]] = set()
@@ -66,9 +78,13 @@ class SharedLastGood:
                                              socket_connect_timeout=TIMEOUT)
         return self._client
 
-    async def close(self) -> None:
+    async def settled(self) -> None:
+        """Wait for the writes begun so far (tests; shutting down)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=2 * TIMEOUT)
+
+    async def close(self) -> None:
+        await self.settled()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -85,9 +101,9 @@ class SharedLastGood:
         async def write() -> None:
             try:
                 if value is None:
-                    await self._redis().delete(PREFIX + key)
+                    await self._redis().delete(self.prefix + key)
                 else:
-                    await self._redis().set(PREFIX + key, value, ex=TTL)
+                    await self._redis().set(self.prefix + key, value, ex=TTL)
             except Exception:
                 self._written.pop(key, None)
                 log.warning("keeping the last good state in Redis failed", exc_info=True)
@@ -100,7 +116,7 @@ class SharedLastGood:
         if not self.enabled:
             return None
         try:
-            value = await asyncio.wait_for(self._redis().get(PREFIX + key), 2 * TIMEOUT)
+            value = await asyncio.wait_for(self._redis().get(self.prefix + key), 2 * TIMEOUT)
         except Exception:
             log.warning("reading the last good state from Redis failed", exc_info=True)
             return None
