@@ -78,7 +78,8 @@ class HeliographApp(Starlette):
         # Host routing first (web/domains.py): every route sees the page path it stands for.
         # Outermost: the forwarded Host, scheme and address, from trusted proxies only.
         return ForwardedHeaders(SecurityHeaders(
-            DomainRouter(super().build_middleware_stack(), self.state.settings),
+            DomainRouter(super().build_middleware_stack(), self.state.settings,
+                         self.state.shared.read_cache.shared),
             self.state.settings))
 
 

@@ -146,6 +146,17 @@ class SharedLastGood:
         self._write(f"body:{page_id}:{shared_key(variant)}", sequence,
                     head.encode() + b"\n" + body)
 
+    def put_domains(self, pairs: list[tuple[str, str]]) -> None:
+        """The page domains map (resolvers/domains.py), for a process that never read it."""
+        self._write("domains", tuple(pairs), json.dumps(pairs).encode())
+
+    async def domains(self) -> list[tuple[str, str]]:
+        raw = await self._read("domains")
+        try:
+            return [(str(h), str(s)) for h, s in json.loads(raw)] if raw is not None else []
+        except (ValueError, TypeError):
+            return []
+
     async def meta(self, slug: str) -> PageMeta | None:
         raw = await self._read("slug:" + slug)
         if raw is None:
