@@ -4,7 +4,7 @@ out of date" notice and with the stale headers of the other formats, else the 50
 
 Only renderings made for anonymous visitors are kept (a signed-in one names its visitor), so
 only of pages public when rendered; and one is served only while the read cache last saw its
-page public under that slug (`ReadCache.last_public`, re-read at most once a second, forgotten
+page public under that slug (`ReadCache.stale_meta`, re-read at most once a second, forgotten
 at once when the page is edited here). An internal page's is never served: it was never kept,
 and a page made internal since is not served from what was kept. Bodies are kept least
 recently used first out within a byte budget. With Redis, each is also kept there for the other
@@ -67,7 +67,7 @@ class LastGood:
 
     def get(self, slug: str, key: str, public: PageMeta | None) -> bytes | None:
         """The kept body, if the read cache last saw that page public under this slug
-        (`public`: `ReadCache.last_public(slug)`)."""
+        (`public`: `ReadCache.stale_meta(slug)`)."""
         kept = self._bodies.get((slug, key))
         if kept is None or public is None or public.id != kept[0]:
             return None
@@ -98,7 +98,7 @@ async def serve(request: Request, slug: str, key: str,
     lang, vary = visitor_language(request.scope), False  # until the page is known
     base, meta = key, None
     try:
-        # The page's identity, at most a second old: what `last_public` answers from later.
+        # The page's identity, at most a second old: what `stale_meta` answers from later.
         meta = await read_cache.meta(slug)
         if meta is not None:
             lang = page_language(request.scope, meta.language, meta.allow_visitor_language)

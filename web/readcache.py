@@ -9,9 +9,10 @@ Rendering a new sequence never makes callers queue behind it: a body is rendered
 task, and while that render is in flight the previous body of the page is served, for at most
 `STALE_GRACE` seconds after the new sequence became known here (then callers wait for it).
 When the database cannot be read, a public page's last body is served with `X-Heliograph-Stale`
-(and a `Warning`), never an internal page's. The endpoints serving these bodies are in
-web/page_formats.py. One ReadCache per app, made by `web.app.create_app`: a request reaches
-it as `app_state(request.app).read_cache` (web/appstate.py).
+(and a `Warning`), never an internal page's: this process's, else (with Redis) the one another
+process kept (web/stale_shared.py, written here for each new sequence). The endpoints serving
+these bodies are in web/page_formats.py. One ReadCache per app, made by `web.app.create_app`:
+a request reaches it as `app_state(request.app).read_cache` (web/appstate.py).
 """
 
 from __future__ import annotations
@@ -300,26 +301,11 @@ class ReadCache:
             self.shared.put(meta.id, variant, entry.sequence, entry.headers, entry.body)
         return entry
 
-    def last_public(self, slug: str | None) -> PageMeta | None:
-        """For when the database cannot be read: the page's last identity read here, if it
-        was public then (None: unknown here, or last seen internal)."""
-        slug = slug if slug is not None else self._good_default
-        meta = self._good_metas.get(slug) if slug is not None else None
-        return meta if meta is not None and meta.visibility == Visibility.PUBLIC else None
-
-    def last_good(self, slug: str | None, variant: str) -> Entry | None:
-        """For when the database cannot be read: the last body of a page last seen public."""
-        meta = self.last_public(slug)
-        if meta is None:
-            return None
-        entry = self._entries.get((meta.id, variant))
-        if entry is None or entry.visibility != Visibility.PUBLIC:
-            return None
-        return entry
-
     async def stale_meta(self, slug: str | None) -> PageMeta | None:
-        """`last_public`, or when this process never read that page (or another process read
-        a newer identity of it), what the processes share (web/stale_shared.py)."""
+        """For when the database cannot be read: the page's last identity read here, if it was
+        public then (None: unknown, or last seen internal); when this process never read that
+        page (or another process read a newer identity of it), what the processes share
+        (web/stale_shared.py)."""
         if slug is None:
             slug = self._good_default
             if slug is None and self.shared.enabled:

@@ -10,7 +10,8 @@ The domain-map version in local keys (`@N`) is left out. Keys start with `PREFIX
 DATABASE_URL, so installations (and test runs) sharing one Redis never meet.
 
 Written only for public pages, and only when the page's sequence changed since this process
-last wrote that key; bodies over `MAX_ITEM` are skipped; every key expires after `TTL`. The
+last wrote that key (or a day ago); bodies over `MAX_ITEM` are skipped; every key expires after
+`TTL`. A failed read makes the next `PAUSE` seconds read nothing (Redis down too). The
 page's identity (`slug` -> id, visibility, language, sequence) is shared too, and is what
 decides: a page another process last saw internal is not served from Redis. Writes run in the
 background; reads are bounded by `TIMEOUT`, and a Redis failure reads as "nothing kept"."""
@@ -22,6 +23,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +40,8 @@ TTL = 7 * 24 * 3600
 MAX_ITEM = 2 * 1024 * 1024
 TIMEOUT = 0.5
 MAX_WRITTEN = 4096
+REWRITE = 86400  # a key unchanged this long is written again (its expiry renewed)
+PAUSE = 5.0  # seconds without reads after one failed
 VERSION = re.compile(r"@\d+")
 
 # A kept body: its sequence, headers (without content-length) and bytes.
@@ -66,6 +70,7 @@ class SharedLastGood:
         self._client: aioredis.Redis | None = None
         self._written: dict[str, Any] = {}  # key -> what was last written there
         self._tasks: set[asyncio.Task[None]] = set()
+        self._down_until = 0.0  # after a failed read, none until then
 
     @property
     def enabled(self) -> bool:
@@ -92,6 +97,7 @@ class SharedLastGood:
     def _write(self, key: str, mark: Any, value: bytes | None) -> None:
         """Set (or delete, `value` None) `key` in the background, unless `mark` is what this
         process last wrote there."""
+        mark = (mark, int(time.time() // REWRITE))  # rewritten daily: the TTL never runs out
         if not self.enabled or self._written.get(key, ...) == mark:
             return
         if len(self._written) >= MAX_WRITTEN:
@@ -113,11 +119,13 @@ class SharedLastGood:
         task.add_done_callback(self._tasks.discard)
 
     async def _read(self, key: str) -> bytes | None:
-        if not self.enabled:
+        if not self.enabled or time.monotonic() < self._down_until:
             return None
         try:
             value = await asyncio.wait_for(self._redis().get(self.prefix + key), 2 * TIMEOUT)
         except Exception:
+            # Redis down too: no request waits for it again for a while.
+            self._down_until = time.monotonic() + PAUSE
             log.warning("reading the last good state from Redis failed", exc_info=True)
             return None
         if value is None:
