@@ -114,6 +114,24 @@ def is_page_origin(origin: str) -> bool:
     return scheme_ok and parts.hostname is not None and parts.hostname in _hosts
 
 
+def known() -> list[tuple[str, str]]:
+    """The map as (host, slug) pairs, each page's first host first (for other processes)."""
+    return list(_hosts.items())
+
+
+def adopt(pairs: list[tuple[str, str]]) -> bool:
+    """Use another process's last map (web/stale_shared.py) while this one has none and the
+    database cannot be read; the next successful read replaces it. Whether it was used."""
+    global version
+    if _current or _hosts or not pairs:
+        return False
+    for name, slug in pairs:
+        _hosts[name] = slug
+        _roots.setdefault(slug, name)
+    version += 1
+    return True
+
+
 def clear() -> None:
     """Forget the map entirely (tests: a new database)."""
     _hosts.clear()

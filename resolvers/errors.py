@@ -44,3 +44,33 @@ def not_found(what: str, field: str | None = None) -> DomainError:
 
 def conflict(message: str, field: str | None = None) -> DomainError:
     return DomainError(CONFLICT, message, field)
+
+
+UNAVAILABLE_MESSAGE = "The status data cannot be read right now; try again shortly."
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached right now: a
+    refused or cut connection, a server shutting down or refusing connections, a timeout."""
+    import errno
+    import socket
+
+    import asyncpg.exceptions as pg
+    from tortoise.exceptions import DBConnectionError
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return True
+        if isinstance(seen, ConnectionError | socket.gaierror | TimeoutError | DBConnectionError
+                      | pg.PostgresConnectionError | pg.InterfaceError
+                      | pg.OperatorInterventionError | pg.TooManyConnectionsError
+                      | pg.InvalidCatalogNameError):
+            return True
+        if isinstance(seen, pg.ObjectNotInPrerequisiteStateError) \
+                and getattr(seen, "sqlstate", "") == "55000":  # "does not allow connections"
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from resolvers import errors as codes
-from resolvers.errors import DomainError
+from resolvers.errors import UNAVAILABLE_MESSAGE, DomainError, database_unreachable
 
 
 @strawberry.interface(description="An expected failure: a machine-readable code and a message.")
@@ -99,6 +99,11 @@ class CodedErrors(MaskErrors):
                     positions=error.positions, path=error.path,
                     extensions={"code": original.code, "field": original.field},
                 ))
+            elif original is not None and database_unreachable(original):
+                processed.append(GraphQLError(
+                    UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source,
+                    positions=error.positions, path=error.path, original_error=original,
+                    extensions={"code": "UNAVAILABLE"}))
             elif original is not None and not isinstance(original, GraphQLError):
                 masked = self.anonymise_error(error)
                 masked.extensions = {"code": "INTERNAL"}

@@ -131,6 +131,13 @@ async def db(database: str) -> AsyncIterator[str]:
     from resolvers import domains
 
     await empty_all_tables()
+    if TEST_REDIS:  # the last good state shared between processes (web/stale_shared.py)
+        import redis.asyncio as aioredis
+
+        shared = aioredis.from_url(TEST_REDIS)
+        async for key in shared.scan_iter("heliograph:lastgood:*"):
+            await shared.delete(key)
+        await shared.aclose()
     # Page domains are remembered per process: a test's pages must not meet an earlier test's
     # (the read caches need no reset: each test's app makes its own, web/appstate.py).
     domains.clear()

@@ -44,6 +44,7 @@ from web.live_groups import Groups
 from web.metrics import RequestCounter, metrics
 from web.page_stale import LastGood
 from web.readcache import ReadCache
+from web.stale_shared import SharedLastGood, database_name
 from web.statuspage_view import Rows
 
 log = logging.getLogger("heliograph.web")
@@ -79,14 +80,17 @@ class HeliographApp(Starlette):
         # Host routing first (web/domains.py): every route sees the page path it stands for.
         # Outermost: the forwarded Host, scheme and address, from trusted proxies only.
         return ForwardedHeaders(SecurityHeaders(
-            DomainRouter(super().build_middleware_stack(), self.state.settings),
+            DomainRouter(super().build_middleware_stack(), self.state.settings,
+                         self.state.shared.read_cache.shared),
             self.state.settings))
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
-    shared = AppState(read_cache=ReadCache(), graphql_cache=ResultCache(),
+    # With Redis, the last good state is shared between the processes (web/stale_shared.py).
+    last_good = SharedLastGood(settings.broadcast_url, database_name(settings.database_url))
+    shared = AppState(read_cache=ReadCache(shared=last_good), graphql_cache=ResultCache(),
                       figures=FiguresCache(), rows=Rows(), last_good=LastGood(),
                       sockets=Sockets(), live_groups=Groups())
 
@@ -127,6 +131,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
         async def stop_listening() -> None:
             shared.read_cache.close()
+            await last_good.close()
 
         try:
             yield {}

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from resolvers import domains
 from settings import Settings
+from web.stale_shared import SharedLastGood
 
 log = logging.getLogger("heliograph.web")
 
@@ -60,8 +61,13 @@ def page_path(slug: str, path: str) -> str | None:
 class DomainRouter:
     """Rewrites page paths on a page's domain; refuses unknown hosts in production."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings,
+                 shared: SharedLastGood | None = None) -> None:
         self.app = app
+        # The map is shared through Redis too: a process that never read it can still route
+        # a page's domain while the database is down (web/stale_shared.py).
+        self.shared = shared or SharedLastGood(None)
+        self.shared_version = -1
         self.strict = settings.production
         self.installation = {
             (urlsplit(url).hostname or "").lower()
@@ -74,8 +80,13 @@ class DomainRouter:
             return
         try:
             await domains.refresh()  # waits only while no map is known (resolvers/domains.py)
+            if self.shared.enabled and domains.version != self.shared_version:
+                self.shared_version = domains.version
+                self.shared.put_domains(domains.known())
         except Exception:  # the database is down: keep the last map, the routes report it
             log.warning("reading the page domains failed", exc_info=True)
+            if self.shared.enabled:
+                domains.adopt(await self.shared.domains())
         host = request_host(scope)
         slug = domains.slug_for_host(host)
         path: str = scope["path"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -25,6 +26,7 @@ from schema.plain_rows import encode_json
 from settings import Settings
 from web.appstate import AppState
 from web.auth import actor_from_request
+from web.errors import graphql_error
 from web.graphql_cache import GraphQLCache
 from web.live_auth import Sockets
 from web.live_groups import Groups
@@ -45,6 +47,18 @@ class HeliographGraphQL(GraphQL[Context, None]):
         # The app's (web.appstate): LiveTransportWSHandler registers its socket with
         # `sockets` and its `pageUpdates` streams with `groups`.
         self.sockets, self.groups = sockets, groups
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Strawberry's refusals before execution (a body that is not JSON, no query, an
+        unknown operationName) in GraphQL-shaped JSON rather than its plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = graphql_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         """BASE_URL, ALLOWED_ORIGINS and every page's custom domain (web/domains.py)."""

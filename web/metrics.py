@@ -1,11 +1,14 @@
 """`/metrics` in the Prometheus text format: requests, live subscribers, outbox backlog and
 failures. Request methods are labelled from a fixed set (anything else is "other"), the
 database figures are counted at most once every FIGURES_SECONDS per process, and with
-METRICS_TOKEN set the endpoint wants `Authorization: Bearer <token>`."""
+METRICS_TOKEN set the endpoint wants `Authorization: Bearer <token>`. With the database down it
+still answers 200: `heliograph_database_up 0`, and the last figures this process read (none
+if it never read any)."""
 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections import Counter
 from typing import Any
@@ -30,6 +33,7 @@ def method_label(method: str) -> str:
 
 
 Figures = tuple[int, int, int, int, int]
+log = logging.getLogger("heliograph.web")
 
 
 def clear_cache(app: Any) -> None:
@@ -103,11 +107,34 @@ async def metrics(request: Request) -> PlainTextResponse:
             f'heliograph_http_requests_total{{method="{method}",status="{status}"}} {count}'
         )
     live = app_state(request.app).live_groups.open_subscriptions(hub.subscriber_count)
-    pending, failed, jobs, alerts_waiting, alerts_failed = await _database_figures(request.app)
     lines += [
         "# HELP heliograph_live_subscribers Open live subscriptions in this process.",
         "# TYPE heliograph_live_subscribers gauge",
         f"heliograph_live_subscribers {int(live)}",
+    ]
+    # The database down: what this process knows without it, and the last figures it read.
+    up = 1
+    try:
+        figures: Figures | None = await _database_figures(request.app)
+    except Exception:
+        log.warning("/metrics: the database figures cannot be read", exc_info=True)
+        up, cached = 0, app_state(request.app).metrics_figures
+        figures = cached[1] if cached is not None else None
+    lines += [
+        "# HELP heliograph_database_up Whether the database figures below were read at their "
+        "last refresh (else they are the last ones read).",
+        "# TYPE heliograph_database_up gauge",
+        f"heliograph_database_up {up}",
+    ]
+    if figures is not None:
+        lines += _figure_lines(figures)
+    return PlainTextResponse("\n".join(lines) + "\n",
+                             media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _figure_lines(figures: Figures) -> list[str]:
+    pending, failed, jobs, alerts_waiting, alerts_failed = figures
+    return [
         "# HELP heliograph_outbox_backlog Deliveries waiting to be sent (all processes).",
         "# TYPE heliograph_outbox_backlog gauge",
         f"heliograph_outbox_backlog {pending}",
@@ -124,5 +151,3 @@ async def metrics(request: Request) -> PlainTextResponse:
         "# TYPE heliograph_alert_inbox_failed gauge",
         f"heliograph_alert_inbox_failed {alerts_failed}",
     ]
-    return PlainTextResponse("\n".join(lines) + "\n",
-                             media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -70,9 +70,10 @@ async def serve(scope: Scope, *, slug: str | None, variant: str, media_type: str
     except Exception:
         # The database (or a render) failed: the last good body of a public page, marked.
         log.warning("serving %s from the last good state", variant, exc_info=True)
-        entry = cache.last_good(slug, variant)
-        if entry is None:
+        found = await cache.stale_entry(await cache.stale_meta(slug), variant)
+        if found is None:
             return unavailable()
+        entry = found[0]
         return CachedResponse(entry.body, 200, [*entry.headers, *STALE])
 
 

@@ -4,10 +4,13 @@ out of date" notice and with the stale headers of the other formats, else the 50
 
 Only renderings made for anonymous visitors are kept (a signed-in one names its visitor), so
 only of pages public when rendered; and one is served only while the read cache last saw its
-page public under that slug (`ReadCache.last_public`, re-read at most once a second, forgotten
+page public under that slug (`ReadCache.stale_meta`, re-read at most once a second, forgotten
 at once when the page is edited here). An internal page's is never served: it was never kept,
 and a page made internal since is not served from what was kept. Bodies are kept least
-recently used first out within a byte budget."""
+recently used first out within a byte budget. With Redis, each is also kept there for the other
+processes (web/stale_shared.py, written when the page's sequence changed), and read from there
+when this process has none: what `ReadCache.stale_meta` says of the page decides, as here. A
+language never rendered falls back to the page's own language."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import i18n
+from models.enums import Visibility
 from resolvers.statuspage import PageMeta
 from web.appstate import app_state
 from web.readcache import STALE, CachedResponse
@@ -63,7 +67,7 @@ class LastGood:
 
     def get(self, slug: str, key: str, public: PageMeta | None) -> bytes | None:
         """The kept body, if the read cache last saw that page public under this slug
-        (`public`: `ReadCache.last_public(slug)`)."""
+        (`public`: `ReadCache.stale_meta(slug)`)."""
         kept = self._bodies.get((slug, key))
         if kept is None or public is None or public.id != kept[0]:
             return None
@@ -92,22 +96,32 @@ async def serve(request: Request, slug: str, key: str,
     read_cache.listen()  # a page edited here is forgotten at once (its visibility may change)
     anonymous = not has_credentials(request.scope)
     lang, vary = visitor_language(request.scope), False  # until the page is known
+    base, meta = key, None
     try:
-        # The page's identity, at most a second old: what `last_public` answers from later.
+        # The page's identity, at most a second old: what `stale_meta` answers from later.
         meta = await read_cache.meta(slug)
         if meta is not None:
             lang = page_language(request.scope, meta.language, meta.allow_visitor_language)
             vary = meta.allow_visitor_language
-        key += ":" + lang
+        base, key = key, f"{key}:{lang}"
         with i18n.using(lang):
             response, page_id = await render()
     except Exception:
         log.warning("serving %s from the last good state", request.url.path, exc_info=True)
-        known = read_cache.last_public(slug)
-        if known is not None and not key.endswith(":" + lang):
+        known = await read_cache.stale_meta(slug)
+        if known is not None:
             lang = page_language(request.scope, known.language, known.allow_visitor_language)
-            key += ":" + lang
-        body = last_good.get(slug, key, known) if anonymous else None
+            vary = known.allow_visitor_language
+        body = None
+        if anonymous:
+            for language in dict.fromkeys([lang, known.language if known else lang]):
+                body = last_good.get(slug, f"{base}:{language}", known)
+                if body is None and known is not None:
+                    kept = await read_cache.shared.get(known.id, f"page:{base}:{language}")
+                    body = kept[2] if kept is not None else None
+                if body is not None:
+                    lang = language
+                    break
         if body is None:
             page = render_page({}, request.url.path, "unavailable.html", lang)
             return CachedResponse(page, 503, [*NO_CACHE, (b"retry-after", b"5")])
@@ -117,4 +131,7 @@ async def serve(request: Request, slug: str, key: str,
         response.headers.append("vary", "Accept-Language")
     if anonymous and page_id is not None and response.status_code == 200:
         last_good.keep(slug, key, page_id, bytes(response.body))
+        if meta is not None and meta.id == page_id and meta.visibility == Visibility.PUBLIC:
+            read_cache.shared.put(page_id, f"page:{key}", meta.sequence, [],
+                                  bytes(response.body))
     return response

@@ -19,11 +19,14 @@ from tortoise.expressions import Subquery
 import i18n
 from models import Component, Event, StatusPage
 from models.markdown import page_html as markdown
+from resolvers.errors import database_unreachable
 from web import bars, page_stale, pagedata, status_html
+from web.appstate import app_state
 from web.oidc import routes as oidc_routes
 from web.oidc import safe_next
 from web.present import NO_COMPONENT, register
 from web.query import actor_of, run
+from web.readcache import CachedResponse, log
 from web.templating import templates
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -69,7 +72,17 @@ async def subscribe(request: Request) -> Response:
     slug = request.path_params["slug"]
     lang, vary = await status_html.language_of(request.scope, slug)
     with i18n.using(lang):
-        response = await _subscribe(request, slug)
+        try:
+            response = await _subscribe(request, slug)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            log.warning("subscribing on %s: the database cannot be read", slug, exc_info=True)
+            known = await app_state(request.app).read_cache.stale_meta(slug)
+            shown = lang if known is not None else status_html.visitor_language(request.scope)
+            body = status_html.render_page({}, request.url.path, "unavailable.html", shown)
+            response = CachedResponse(body, 503, [*status_html.NO_CACHE,
+                                                  (b"retry-after", b"5")])
     if vary:
         response.headers.append("vary", "Accept-Language")
     return response
@@ -84,7 +97,8 @@ async def _subscribe(request: Request, slug: str) -> Response:
     if event_id:
         values["eventId"] = event_id
     refused = values.get("componentIds") == []  # "chosen components" with none chosen
-    answer = None if refused else await run(request, SUBSCRIBE, {"input": values})
+    # strict: the database failing raises (the 503 page), never "Something went wrong".
+    answer = None if refused else await run(request, SUBSCRIBE, {"input": values}, strict=True)
     if event_id:
         data = await pagedata.event_page(request, slug, event_id)
         name = "event.html"

@@ -9,9 +9,10 @@ Rendering a new sequence never makes callers queue behind it: a body is rendered
 task, and while that render is in flight the previous body of the page is served, for at most
 `STALE_GRACE` seconds after the new sequence became known here (then callers wait for it).
 When the database cannot be read, a public page's last body is served with `X-Heliograph-Stale`
-(and a `Warning`), never an internal page's. The endpoints serving these bodies are in
-web/page_formats.py. One ReadCache per app, made by `web.app.create_app`: a request reaches
-it as `app_state(request.app).read_cache` (web/appstate.py).
+(and a `Warning`), never an internal page's: this process's, else (with Redis) the one another
+process kept (web/stale_shared.py, written here for each new sequence). The endpoints serving
+these bodies are in web/page_formats.py. One ReadCache per app, made by `web.app.create_app`:
+a request reaches it as `app_state(request.app).read_cache` (web/appstate.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from starlette.responses import Response
 from models.enums import Visibility
 from realtime import PageChange, hub
 from resolvers.statuspage import PageMeta, PageSnapshot, default_slug, page_meta, snapshot
+from web.stale_shared import SharedLastGood
 
 log = logging.getLogger("heliograph.web")
 
@@ -103,8 +105,11 @@ def unavailable() -> Response:
 class ReadCache:
     """Page metadata (re-read at most once a second), snapshots and bodies by sequence."""
 
-    def __init__(self, refresh: float = REFRESH_SECONDS) -> None:
+    def __init__(self, refresh: float = REFRESH_SECONDS,
+                 shared: SharedLastGood | None = None) -> None:
         self.refresh = refresh
+        # The last good state other processes can read (web/stale_shared.py; Redis only).
+        self.shared = shared or SharedLastGood(None)
         self._metas: dict[str, tuple[PageMeta | None, float]] = {}
         self._default: tuple[str | None, float] | None = None
         self._snapshots: dict[str, tuple[int, PageSnapshot | None]] = {}
@@ -160,6 +165,8 @@ class ReadCache:
         self._floor[change.page_id] = max(change.sequence, self._floor.get(change.page_id, 0))
         self._saw(change.page_id, change.sequence)
         if change.kind == "PAGE_EDITED":  # visibility may have changed: no stale copy of it
+            for slug in [s for s, m in self._good_metas.items() if m.id == change.page_id]:
+                self.shared.put_meta(slug, None)  # nor in the other processes
             self._good_metas = {slug: m for slug, m in self._good_metas.items()
                                 if m.id != change.page_id}
         # Unknown slugs go too: a new or renamed page may now own one we remember as absent.
@@ -211,6 +218,7 @@ class ReadCache:
                 self._metas.clear()  # unknown slugs are remembered too: keep that bounded
             if len(self._good_metas) >= MAX_SLUGS:
                 self._good_metas.clear()
+            self.shared.put_meta(slug, meta)
             if meta is None:
                 self._good_metas.pop(slug, None)
             else:
@@ -231,6 +239,7 @@ class ReadCache:
             generation = self._generation
             slug = await default_slug()
             self._good_default = slug
+            self.shared.put_default(slug)
             if generation == self._generation:
                 self._default = (slug, time.monotonic())
             return slug
@@ -288,24 +297,52 @@ class ReadCache:
         current = self._entries.get(key)
         if current is None or current.sequence <= entry.sequence:
             self._entries[key] = entry
+        if meta.visibility == Visibility.PUBLIC:  # never an internal page's
+            self.shared.put(meta.id, variant, entry.sequence, entry.headers, entry.body)
         return entry
 
-    def last_public(self, slug: str | None) -> PageMeta | None:
-        """For when the database cannot be read: the page's last identity read here, if it
-        was public then (None: unknown here, or last seen internal)."""
-        slug = slug if slug is not None else self._good_default
-        meta = self._good_metas.get(slug) if slug is not None else None
-        return meta if meta is not None and meta.visibility == Visibility.PUBLIC else None
+    async def stale_meta(self, slug: str | None) -> PageMeta | None:
+        """For when the database cannot be read: the page's last identity read here, if it was
+        public then (None: unknown, or last seen internal); when this process never read that
+        page (or another process read a newer identity of it), what the processes share
+        (web/stale_shared.py)."""
+        if slug is None:
+            slug = self._good_default
+            if slug is None and self.shared.enabled:
+                slug = await self.shared.default_slug()
+            if slug is None:
+                return None
+        local = self._good_metas.get(slug)
+        if self.shared.enabled:
+            other = await self.shared.meta(slug)
+            if other is not None and (local is None or (
+                    other.id == local.id and other.sequence > local.sequence)):
+                local = other
+        return local if local is not None and local.visibility == Visibility.PUBLIC else None
 
-    def last_good(self, slug: str | None, variant: str) -> Entry | None:
-        """For when the database cannot be read: the last body of a page last seen public."""
-        meta = self.last_public(slug)
-        if meta is None:
+    async def stale_entry(self, meta: PageMeta | None, variant: str, lang: str | None = None
+                          ) -> tuple[Entry, str | None] | None:
+        """For when the database cannot be read: the last body of `variant` of a page last
+        seen public (`stale_meta`), here or shared, and the language it is in. A language
+        never rendered falls back to the page's own language (`variant` ends with `:lang`)."""
+        if meta is None or meta.visibility != Visibility.PUBLIC:
             return None
-        entry = self._entries.get((meta.id, variant))
-        if entry is None or entry.visibility != Visibility.PUBLIC:
-            return None
-        return entry
+        tries = [(variant, lang)]
+        if lang is not None and lang != meta.language and variant.endswith(":" + lang):
+            tries.append((variant[:-len(lang)] + meta.language, meta.language))
+        for name, language in tries:
+            entry = self._entries.get((meta.id, name))
+            if entry is not None and entry.visibility == Visibility.PUBLIC:
+                return entry, language
+            kept = await self.shared.get(meta.id, name)
+            if kept is not None:
+                sequence, headers, body = kept
+                etag = next((v.decode("latin-1") for k, v in headers if k == b"etag"), "")
+                modified = next((v.decode("latin-1") for k, v in headers
+                                 if k == b"last-modified"), "")
+                return Entry(sequence, Visibility.PUBLIC, body, etag, modified, headers,
+                             time.monotonic()), language
+        return None
 
 
 def _entry(meta: PageMeta, body: bytes, media_type: str) -> Entry:

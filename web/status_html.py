@@ -71,7 +71,7 @@ async def language_of(scope: Scope, slug: str | None) -> tuple[str, bool]:
     try:
         meta = await cache.meta(slug) if slug else None
     except Exception:
-        meta = cache.last_public(slug)
+        meta = await cache.stale_meta(slug)
     if meta is None:
         return i18n.DEFAULT, False
     return (page_language(scope, meta.language, meta.allow_visitor_language),
@@ -162,7 +162,8 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
     cache = shared.read_cache
     cache.listen()
     path: str = scope["path"]
-    variant = ("live" if live else "html:") + ("" if live else path) + f"@{domains.version}"
+    variant = base = ("live" if live else "html:") + ("" if live else path) \
+        + f"@{domains.version}"
     try:
         actor = await visitor(scope)
         found = await _page(cache, slug, at_least, actor)
@@ -197,15 +198,14 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
         return CachedResponse(entry.body, 200, [*entry.headers, *vary])
     except Exception:
         log.warning("serving %s from the last good state", path, exc_info=True)
-        known = cache.last_public(slug)
+        known = await cache.stale_meta(slug)
         lang = visitor_language(scope) if known is None else page_language(
             scope, known.language, known.allow_visitor_language)
-        if not variant.endswith(":" + lang):
-            variant += ":" + lang
-        stale = cache.last_good(slug, variant)
-        if stale is None:
+        kept = await cache.stale_entry(known, f"{base}:{lang}", lang)
+        if kept is None:
             body = render_page({}, path, "unavailable.html", lang)
             return CachedResponse(body, 503, [*NO_CACHE, (b"retry-after", b"5")])
+        stale, lang = kept[0], kept[1] or lang
         body = stale.body if live else stale.body.replace(
             b'<main id="main" class="wrap">', stale_notice(lang), 1)
         return CachedResponse(body, 200, [*stale.headers, *STALE])

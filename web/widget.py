@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import i18n
 from models.enums import Visibility
 from resolvers.statuspage import PageSnapshot
 from web.appstate import app_state
@@ -53,11 +54,17 @@ async def widget(request: Request) -> Response:
             return not_found_page(path, scope=request.scope)
     except Exception:
         log.warning("widget of %s from the last good state", slug, exc_info=True)
-        stale = cache.last_good(slug, variant)
-        if stale is None:
-            return CachedResponse(render_page({}, path, "unavailable.html"), 503,
+        # The key names the language, which the failed read may not have told yet.
+        known = await cache.stale_meta(slug)
+        lang = i18n.DEFAULT if known is None else page_language(
+            request.scope, known.language, known.allow_visitor_language)
+        found = await cache.stale_entry(known, f"{VARIANT}:{lang}", lang)
+        if found is None:
+            return CachedResponse(render_page({}, path, "unavailable.html", lang), 503,
                                   [*NO_CACHE, (b"retry-after", b"5")])
-        return CachedResponse(stale.body, 200, [*stale.headers, *STALE, *vary])
+        if known is not None:
+            vary = language_headers(known.allow_visitor_language)
+        return CachedResponse(found[0].body, 200, [*found[0].headers, *STALE, *vary])
     if not_modified(request.scope, entry):
         return CachedResponse(b"", 304, [*(h for h in entry.headers
                                            if h[0] != b"content-type"), *vary])
