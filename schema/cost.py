@@ -18,6 +18,7 @@ than after the work)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -37,6 +38,7 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableNode,
 )
 from graphql.language import OperationType
 
@@ -116,13 +118,21 @@ def refusal(tally: Tally, subscription: bool, name: str) -> GraphQLError | None:
     return None
 
 
+def sizes_of(variables: dict[str, Any] | None) -> tuple[tuple[str, int], ...]:
+    """The integer variables of a request, which a `first` / `days` may use (a hashable key)."""
+    return tuple(sorted((name, value) for name, value in (variables or {}).items()
+                        if isinstance(value, int) and not isinstance(value, bool)))
+
+
 def operation_tally(context: ValidationContext, node: OperationDefinitionNode,
-                    refuse_back_edges: bool = False) -> tuple[Tally, str | None]:
-    """The operation's tally, and the back edge it takes (when refused), if any."""
+                    refuse_back_edges: bool = False, sizes: tuple[tuple[str, int], ...] = ()
+                    ) -> tuple[Tally, str | None]:
+    """The operation's tally, and the back edge it takes (when refused), if any; `sizes`:
+    the request's integer variables (sizes_of)."""
     root = context.schema.get_root_type(node.operation)
     if root is None:
         return Tally(), None
-    walk = _Walk(context, refuse_back_edges)
+    walk = _Walk(context, refuse_back_edges, dict(sizes))
     return walk.selections(node.selection_set, root, ()), walk.back_edge
 
 
@@ -131,9 +141,11 @@ class CostLimit(ValidationRule):
     (`extensions.code` QUERY_TOO_COSTLY or RESPONSE_TOO_LARGE)."""
 
     refuse_back_edges = False
+    sizes: tuple[tuple[str, int], ...] = ()  # the request's integer variables (with_sizes)
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-        tally, back_edge = operation_tally(self.context, node, self.refuse_back_edges)
+        tally, back_edge = operation_tally(self.context, node, self.refuse_back_edges,
+                                           self.sizes)
         subscription = node.operation == OperationType.SUBSCRIPTION
         name = f"'{node.name.value}'" if node.name else "This operation"
         error = refusal(tally, subscription, name)
@@ -153,9 +165,20 @@ class AnonymousCostLimit(CostLimit):
     refuse_back_edges = True
 
 
+@lru_cache(maxsize=256)
+def with_sizes(rule: type[CostLimit], sizes: tuple[tuple[str, int], ...]) -> type[CostLimit]:
+    """The rule counting these variables' values as sizes (one class per value set, so that
+    validation stays cached per document and values)."""
+    if not sizes:
+        return rule
+    return type(rule.__name__, (rule,), {"sizes": sizes})
+
+
 class _Walk:
-    def __init__(self, context: ValidationContext, refuse_back_edges: bool) -> None:
+    def __init__(self, context: ValidationContext, refuse_back_edges: bool,
+                 sizes: dict[str, int]) -> None:
         self.context = context
+        self.sizes = sizes
         self.refuse_back_edges = refuse_back_edges
         self.back_edge: str | None = None
         self._fragments: list[str] = []  # spreads being walked (cycles are another rule's)
@@ -201,7 +224,7 @@ class _Walk:
             return Tally(1, 0, key + VALUE_BYTES)  # a scalar or a list of scalars
         item, is_list = _unwrap(definition.type)
         size = _size(node, definition, LIST_SIZES.get((parent.name, name), DEFAULT_LIST)
-                     if is_list else 1)
+                     if is_list else 1, self.sizes)
         if is_list:
             if self.refuse_back_edges and item.name in listed and self.back_edge is None:
                 self.back_edge = f"{parent.name}.{name} ({item.name})"
@@ -212,9 +235,11 @@ class _Walk:
                      key + 4 + size * (inner.bytes + 4))
 
 
-def _size(node: FieldNode, definition: GraphQLField, assumed: int) -> int:
-    """How many objects a field gives: its `first` / `days` argument (a variable counts as
-    the most the field accepts, the default when not given), else the assumed size."""
+def _size(node: FieldNode, definition: GraphQLField, assumed: int, sizes: dict[str, int]
+          ) -> int:
+    """How many objects a field gives: its `first` / `days` argument (a variable counts its
+    value, or the most the field accepts when unknown; a value out of range makes nothing, the
+    field refuses it; the default when not given), else the assumed size."""
     given = {argument.name.value: argument.value for argument in node.arguments or ()}
     for name, cap in ARGUMENT_CAPS.items():
         if name not in definition.args:
@@ -222,6 +247,9 @@ def _size(node: FieldNode, definition: GraphQLField, assumed: int) -> int:
         value = given.get(name)
         if isinstance(value, IntValueNode):
             return max(int(value.value), 0)
+        if isinstance(value, VariableNode) and value.name.value in sizes:
+            given_size = sizes[value.name.value]
+            return given_size if 0 <= given_size <= cap else 0
         if value is None and isinstance(definition.args[name].default_value, int):
             return int(definition.args[name].default_value)
         return cap

@@ -27,7 +27,7 @@ from graphql import (
 from graphql.language import OperationType
 from strawberry.extensions import SchemaExtension
 
-from schema.cost import operation_tally
+from schema.cost import operation_tally, sizes_of
 
 BUSY_CODE = "BUSY"
 EXPENSIVE_BARS = 5_000
@@ -48,14 +48,14 @@ def gate() -> asyncio.Semaphore:
 
 
 @lru_cache(maxsize=512)
-def expensive(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
-              ) -> bool:
+def expensive(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+              sizes: tuple[tuple[str, int], ...]) -> bool:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)
                   and (operation_name is None or (d.name and d.name.value == operation_name))]
     if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
         return False
     context = ValidationContext(schema, document, TypeInfo(schema), lambda _: None)
-    tally, _ = operation_tally(context, operations[0])
+    tally, _ = operation_tally(context, operations[0], sizes=sizes)
     return tally.bars >= EXPENSIVE_BARS or tally.cost >= EXPENSIVE_COST
 
 
@@ -66,7 +66,8 @@ class ExpensiveGate(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if context.result is not None or context.pre_execution_errors or document is None or \
-                not expensive(context.schema._schema, document, context.operation_name):
+                not expensive(context.schema._schema, document, context.operation_name,
+                          sizes_of(context.variables)):
             yield
             return
         try:

@@ -35,7 +35,7 @@ from graphql.language import OperationType
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 
 from schema.context import Context
-from schema.cost import CODE, operation_tally
+from schema.cost import CODE, operation_tally, sizes_of
 from web.live_ws import LiveTransportWSHandler
 
 # The live page's own document costs ~450; the heaviest admitted document ~20,000.
@@ -61,8 +61,8 @@ class Held:
 
 
 @lru_cache(maxsize=512)
-def _subscription(schema: GraphQLSchema, query: str, operation_name: str | None
-                  ) -> tuple[int, FieldNode] | None:
+def _subscription(schema: GraphQLSchema, query: str, operation_name: str | None,
+                  sizes: tuple[tuple[str, int], ...]) -> tuple[int, FieldNode] | None:
     """The cost and root field of a subscription document; None for anything else (a
     query or mutation, or a document strawberry will refuse on its own)."""
     try:
@@ -78,7 +78,7 @@ def _subscription(schema: GraphQLSchema, query: str, operation_name: str | None
     if len(roots) != 1:
         return None
     context = ValidationContext(schema, document, TypeInfo(schema), lambda _: None)
-    tally, _ = operation_tally(context, node)
+    tally, _ = operation_tally(context, node, sizes=sizes)
     return tally.cost, roots[0]
 
 
@@ -108,7 +108,7 @@ class BudgetedTransportWSHandler(LiveTransportWSHandler):
 
     def admit(self, operation: Operation[Context, None]) -> GraphQLError | None:
         found = _subscription(cast(Any, self.schema)._schema, operation.query,
-                              operation.operation_name)
+                              operation.operation_name, sizes_of(operation.variables))
         if found is None:
             return None
         cost, root = found

@@ -165,6 +165,15 @@ async def test_too_many_daily_bars_are_refused_before_any_bar_is_made(
     assert "errors" not in figures and bar_loads
 
 
+async def test_a_size_given_by_a_variable_counts_its_value(
+        client: httpx.AsyncClient, big: None, bar_loads: list[int]) -> None:
+    body = await post(client, FRAGMENT_DAYS, {"days": 90})
+    assert "errors" not in body and len(body["data"]["page"]["components"]) == 200
+    assert all(len(c["dailyBars"]) == 90 for c in body["data"]["page"]["components"])
+    refused(await post(client, FRAGMENT_DAYS, {"days": 200}), "QUERY_TOO_COSTLY")
+    assert bar_loads and set(bar_loads) == {90}
+
+
 async def test_an_answer_estimated_too_large_is_refused_before_it_runs(
         client: httpx.AsyncClient, big: None, bar_loads: list[int],
         monkeypatch: pytest.MonkeyPatch) -> None:
