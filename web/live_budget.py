@@ -35,7 +35,7 @@ from graphql.language import OperationType
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 
 from schema.context import Context
-from schema.cost import CODE, operation_tally, sizes_of
+from schema.cost import CODE, MAX_SUBSCRIPTION_COST, operation_tally, sizes_of
 from web.live_ws import LiveTransportWSHandler
 
 # The live page's own document costs ~450; the heaviest admitted document ~20,000.
@@ -112,6 +112,8 @@ class BudgetedTransportWSHandler(LiveTransportWSHandler):
         if found is None:
             return None
         cost, root = found
+        if cost > MAX_SUBSCRIPTION_COST:
+            return None  # validation refuses it on its own, with the document's budget
         variables = operation.variables or {}
         used = sum(h.cost for h in self.held.values())
         if used + cost > MAX_CONNECTION_COST:

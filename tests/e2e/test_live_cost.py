@@ -73,6 +73,7 @@ async def test_a_subscription_over_its_budget_is_refused_over_a_websocket(admin:
         assert error["extensions"]["code"] == "QUERY_TOO_COSTLY", error
         assert error["extensions"]["budget"] == MAX_SUBSCRIPTION_COST
         assert error["extensions"]["cost"] > MAX_SUBSCRIPTION_COST
+        assert "scope" not in error["extensions"]  # the document's own budget
         async with subscribe(base, live_script_document(), {"slug": "big"}) as stream:
             snapshot = (await stream.next())["pageUpdates"]
         assert snapshot["kind"] == "SNAPSHOT" and len(snapshot["page"]["components"]) == 200
