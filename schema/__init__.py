@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
 from schema.errors import CodedErrors
+from schema.gate import ExpensiveGate
 from schema.limits import BoundedExecution, CheckedValidation, HiddenSuggestions
 
 DOMAINS = (
@@ -81,6 +82,8 @@ def extensions(production: bool) -> list:
         lambda: CheckedValidation(hide_suggestions=production),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # Expensive queries run one at a time per process (schema.gate).
+        ExpensiveGate,
         CodedErrors,
     ]
 

@@ -14,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from schema.cost import AnonymousCostLimit, CostLimit
+from schema.cost import AnonymousCostLimit, CostLimit, sizes_of, with_sizes
 
 TIMEOUT_CODE = "QUERY_TIMEOUT"
 # A backstop, not a target: a 200-component page's figures took up to 6.3 s here on a loaded
@@ -48,7 +48,9 @@ class CheckedValidation(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         execution_context = self.execution_context
         assert execution_context.graphql_document is not None
-        cost_rule = CostLimit if _signed_in(execution_context.context) else AnonymousCostLimit
+        cost_rule = with_sizes(
+            CostLimit if _signed_in(execution_context.context) else AnonymousCostLimit,
+            sizes_of(execution_context.variables))
         execution_context.pre_execution_errors = _validate(
             execution_context.schema._schema,
             execution_context.graphql_document,

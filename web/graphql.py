@@ -29,16 +29,17 @@ from web.auth import actor_from_request
 from web.errors import graphql_error
 from web.graphql_cache import GraphQLCache
 from web.live_auth import Sockets
+from web.live_budget import BudgetedTransportWSHandler
 from web.live_groups import Groups
-from web.live_ws import LiveTransportWSHandler
 from web.security import GraphQLHttpGuard
 
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
 
 class HeliographGraphQL(GraphQL[Context, None]):
-    # `pageUpdates` streams of the same kind share one execution and encoding per change.
-    graphql_transport_ws_handler_class = LiveTransportWSHandler
+    # `pageUpdates` streams of the same kind share one execution and encoding per change; a
+    # socket's and a page's live documents have budgets (web.live_budget).
+    graphql_transport_ws_handler_class = BudgetedTransportWSHandler
     max_response_bytes = 10_000_000
 
     def __init__(self, schema: Any, *, sockets: Sockets, groups: Groups,

@@ -41,7 +41,7 @@ WITH_EVENTS = """
 query($slug: String!) {
   page(slug: $slug) {
     components {
-      dailyBars(days: 30) {
+      dailyBars(days: 20) {  # covers the events (10 and 5 days ago); 30 is over the cost budget
         date events { id title }
         availability { ratio intervals { component { name } status eventIds } }
       }

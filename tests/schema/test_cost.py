@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from schema import limits
-from schema.cost import MAX_COST
+from resolvers import daily_bars
+from schema import cost, gate, limits
+from schema.cost import MAX_COST, MAX_DAILY_BARS
 from settings import get_settings
 from tests.helpers.status_queries import FIGURES, LAYOUT
 
@@ -122,6 +123,79 @@ async def test_the_status_page_query_answers_on_a_200_component_page(
             assert part["availability"]["ratio"] == 1.0
     html = await client.get("/p/big")
     assert html.status_code == 200 and "Component 199" in html.text
+
+
+# QA's finding against issue 13: under the cost budget of the time (1.2M), 2–5 s of CPU each.
+ALIASES = ('{ page(slug: "big") { components { ' + " ".join(
+    f"a{i}: dailyBars(days: {366 - i}) {{ date status availability {{ ratio }} }}"
+    for i in range(4)) + " } } }")
+ONE_YEAR = '{ page(slug: "big") { components { dailyBars(days: 366) { date status } } } }'
+FRAGMENT_DAYS = ('query($days: Int!) { page(slug: "big") { components { ...Bars } } } '
+                 "fragment Bars on Component { dailyBars(days: $days) { date status "
+                 "availability { ratio } } }")
+
+
+@pytest.fixture
+def bar_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the daily-bar loads (the database queries of a bar list)."""
+    loads: list[int] = []
+    original = daily_bars.bar_parts
+
+    async def counted(**kwargs: Any) -> Any:
+        loads.append(kwargs["days"])
+        return await original(**kwargs)
+
+    monkeypatch.setattr(daily_bars, "bar_parts", counted)
+    return loads
+
+
+@pytest.mark.parametrize(("document", "variables"), [
+    (ALIASES, None), (ONE_YEAR, None), (FRAGMENT_DAYS, {"days": 366})],
+    ids=["4-aliases", "one-year", "fragment-variable"])
+async def test_too_many_daily_bars_are_refused_before_any_bar_is_made(
+        client: httpx.AsyncClient, big: None, admin_token: str, bar_loads: list[int],
+        document: str, variables: dict[str, Any] | None) -> None:
+    for token in (None, admin_token):
+        error = refused(await post(client, document, variables, token=token),
+                        "QUERY_TOO_COSTLY")
+        assert error["extensions"]["dailyBars"] > MAX_DAILY_BARS, error
+        assert error["extensions"]["maxDailyBars"] == MAX_DAILY_BARS
+    assert bar_loads == []
+    figures = await post(client, FIGURES, {"slug": "big"})
+    assert "errors" not in figures and bar_loads
+
+
+async def test_a_size_given_by_a_variable_counts_its_value(
+        client: httpx.AsyncClient, big: None, bar_loads: list[int]) -> None:
+    body = await post(client, FRAGMENT_DAYS, {"days": 90})
+    assert "errors" not in body and len(body["data"]["page"]["components"]) == 200
+    assert all(len(c["dailyBars"]) == 90 for c in body["data"]["page"]["components"])
+    refused(await post(client, FRAGMENT_DAYS, {"days": 200}), "QUERY_TOO_COSTLY")
+    assert bar_loads and set(bar_loads) == {90}
+
+
+async def test_an_answer_estimated_too_large_is_refused_before_it_runs(
+        client: httpx.AsyncClient, big: None, bar_loads: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cost, "MAX_ESTIMATED_BYTES", 100_000)
+    document = FIGURES.replace("query Figures", "query EstimatedFigures")  # not cached
+    error = refused(await post(client, document, {"slug": "big"}), "RESPONSE_TOO_LARGE")
+    assert error["extensions"]["limit"] == 100_000 and error["extensions"]["bytes"] > 1_000_000
+    assert bar_loads == []
+
+
+async def test_expensive_queries_wait_for_each_other_then_are_busy(
+        client: httpx.AsyncClient, big: None, bar_loads: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gate, "WAIT_SECONDS", 0.0)
+    async with gate.gate():  # another expensive query is running
+        error = refused(await post(client, FIGURES, {"slug": "big"}), "BUSY")
+        assert "busy" in error["message"]
+        small = await post(client, '{ page(slug: "big") { components { id } } }')
+        assert len(small["data"]["page"]["components"]) == 200
+    assert bar_loads == []
+    figures = await post(client, FIGURES, {"slug": "big"})
+    assert "errors" not in figures and bar_loads
 
 
 def project_queries() -> list[tuple[str, str]]:
