@@ -117,12 +117,12 @@ DISCORD = {
 }
 
 
-def check_teams(body: Any) -> None:
+def assert_valid_teams_card(body: Any) -> None:
     jsonschema.validate(body, TEAMS)
     assert len(json.dumps(body).encode()) <= 28 * 1024
 
 
-def check_discord(body: Any) -> None:
+def assert_valid_discord_message(body: Any) -> None:
     jsonschema.validate(body, DISCORD)
     total = 0
     for embed in body["embeds"]:
@@ -149,9 +149,9 @@ def test_payloads_stay_within_the_documented_limits(message: str, components: in
     destination: Any = SimpleNamespace(webhook_url="https://x.invalid/hook", secret=None)
     item = notice(message, components)
     _, teams = provider_for(ImProvider.TEAMS).request(item, destination, utcnow())
-    check_teams(teams)
+    assert_valid_teams_card(teams)
     _, discord = provider_for(ImProvider.DISCORD).request(item, destination, utcnow())
-    check_discord(discord)
+    assert_valid_discord_message(discord)
     embed = discord["embeds"][0]
     # Times read as on the page: 20:06 UTC is 21:06 in Berlin in December.
     assert "01 Dec 2026, 21:06 CET" in embed["description"]
@@ -169,14 +169,14 @@ def like_teams_and_discord(receiver: Receiver) -> Callable[[Received], Reply]:
 
     def reply(r: Received) -> Reply:
         if r.path.startswith("/workflows"):
-            check_teams(r.body)
+            assert_valid_teams_card(r.body)
             if seen("/workflows") == 1:
                 return (200, {"content-type": "text/plain"},
                         "Webhook message delivery failed with error: Microsoft Teams endpoint "
                         "returned HTTP error 429 with ContextId tcid=0,server=x")
             return 202, {}, ""
         if r.path.startswith("/api/webhooks/"):
-            check_discord(r.body)
+            assert_valid_discord_message(r.body)
             if seen("/api/webhooks/") == 1:
                 return (429, {"content-type": "application/json", "retry-after": "31"},
                         json.dumps({"message": "You are being rate limited.",
