@@ -114,6 +114,8 @@ class Settings:
     graphql_max_response_bytes: int = 10_000_000
     delivery_lease_seconds: int = 10
     metrics_token: str | None = field(default=None, repr=False)
+    # Proxies whose X-Forwarded-* headers are believed (uvicorn's syntax: web/forwarded.py).
+    forwarded_allow_ips: str = "127.0.0.1"
     oidc: OidcConfig | None = None
     local_passwords: str = "on"
     im_apps: tuple[ImApp, ...] = ()
@@ -295,6 +297,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=level,
         delivery_lease_seconds=_int(env, "DELIVERY_LEASE_SECONDS", 10, minimum=1),
         metrics_token=env.get("METRICS_TOKEN") or None,
+        forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1",
         oidc=oidc,
         local_passwords=local_passwords,
         im_apps=im_apps,

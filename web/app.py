@@ -82,7 +82,7 @@ class HeliographApp(Starlette):
         return ForwardedHeaders(SecurityHeaders(
             DomainRouter(super().build_middleware_stack(), self.state.settings,
                          self.state.shared.read_cache.shared),
-            self.state.settings))
+            self.state.settings), self.state.settings.forwarded_allow_ips)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:

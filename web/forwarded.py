@@ -10,7 +10,6 @@ this middleware does its work (uvicorn's own would hide the proxy's address firs
 
 from __future__ import annotations
 
-import os
 import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,13 +19,8 @@ HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z
                   r"[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$")
 
 
-def trusted_proxies() -> str:
-    return os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-
-
 class ForwardedHeaders:
-    def __init__(self, app: ASGIApp, trusted: str | None = None) -> None:
-        trusted = trusted_proxies() if trusted is None else trusted
+    def __init__(self, app: ASGIApp, trusted: str) -> None:
         self.trusted = _TrustedHosts(trusted)
         self.proxy = ProxyHeadersMiddleware(app, trusted_hosts=trusted)  # type: ignore[arg-type]
 
