@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -107,38 +108,47 @@ async def _feishu_lookup(client: httpx.AsyncClient, app: ImApp, email: str) -> s
 
 
 async def _feishu_token(client: httpx.AsyncClient, app: ImApp, *, fresh: bool = False) -> str:
-    key = (app.api_url, app.credentials[0])
-    cached = _tokens.get(key)
-    if cached is not None and not fresh and cached[0] > time.monotonic():
-        return cached[1]
-    response = await client.post(
-        f"{app.api_url}/open-apis/auth/v3/tenant_access_token/internal",
-        json={"app_id": app.credentials[0], "app_secret": app.credentials[1]}, timeout=TIMEOUT)
-    body = _json(response)
-    token = body.get("tenant_access_token")
-    if body.get("code") != 0 or not isinstance(token, str):
-        raise DirectError(f"Feishu refused the app's credentials: {body.get('code')} "
-                           f"{body.get('msg')}")
-    expire = body.get("expire") if isinstance(body.get("expire"), int) else 7200
-    _tokens[key] = (time.monotonic() + max(60, int(expire) - 300), token)
-    return token
+    async def fetch() -> tuple[str, Any]:
+        response = await client.post(
+            f"{app.api_url}/open-apis/auth/v3/tenant_access_token/internal",
+            json={"app_id": app.credentials[0], "app_secret": app.credentials[1]},
+            timeout=TIMEOUT)
+        body = _json(response)
+        token = body.get("tenant_access_token")
+        if body.get("code") != 0 or not isinstance(token, str):
+            raise DirectError(f"Feishu refused the app's credentials: {body.get('code')} "
+                              f"{body.get('msg')}")
+        return token, body.get("expire")
+
+    return await _app_token((app.api_url, app.credentials[0]), fresh, fetch)
 
 
 async def _wecom_token(client: httpx.AsyncClient, app: ImApp, *, fresh: bool = False) -> str:
-    key = (app.api_url, app.credentials[0] + "/" + app.credentials[2])
+    async def fetch() -> tuple[str, Any]:
+        response = await client.get(f"{app.api_url}/cgi-bin/gettoken", timeout=TIMEOUT,
+                                    params={"corpid": app.credentials[0],
+                                            "corpsecret": app.credentials[1]})
+        body = _json(response)
+        token = body.get("access_token")
+        if body.get("errcode") != 0 or not isinstance(token, str):
+            raise DirectError(f"WeCom refused the app's credentials: {body.get('errcode')} "
+                              f"{body.get('errmsg')}")
+        return token, body.get("expires_in")
+
+    return await _app_token((app.api_url, app.credentials[0] + "/" + app.credentials[2]),
+                            fresh, fetch)
+
+
+async def _app_token(key: tuple[str, str], fresh: bool,
+                     fetch: Callable[[], Awaitable[tuple[str, Any]]]) -> str:
+    """An app's access token, kept until 5 minutes before it expires (the provider's
+    lifetime in seconds, 7200 when it does not say; kept at least a minute)."""
     cached = _tokens.get(key)
     if cached is not None and not fresh and cached[0] > time.monotonic():
         return cached[1]
-    response = await client.get(f"{app.api_url}/cgi-bin/gettoken", timeout=TIMEOUT,
-                                params={"corpid": app.credentials[0],
-                                        "corpsecret": app.credentials[1]})
-    body = _json(response)
-    token = body.get("access_token")
-    if body.get("errcode") != 0 or not isinstance(token, str):
-        raise DirectError(f"WeCom refused the app's credentials: {body.get('errcode')} "
-                          f"{body.get('errmsg')}")
-    expire = body.get("expires_in") if isinstance(body.get("expires_in"), int) else 7200
-    _tokens[key] = (time.monotonic() + max(60, int(expire) - 300), token)
+    token, expire = await fetch()
+    lifetime = expire if isinstance(expire, int) else 7200
+    _tokens[key] = (time.monotonic() + max(60, lifetime - 300), token)
     return token
 
 
