@@ -42,6 +42,7 @@ from web.headers import SecurityHeaders
 from web.live_auth import Sockets
 from web.live_groups import Groups
 from web.metrics import RequestCounter, metrics
+from web.page_formats import FormatRoutes
 from web.page_stale import LastGood
 from web.readcache import ReadCache
 from web.stale_shared import SharedLastGood, database_name
@@ -146,13 +147,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     routes: list[Any] = [
         *pages.status_routes,
+        # Every page format (JSON, feeds, badges, branding) behind one dictionary lookup.
+        FormatRoutes([*api_v2.routes, *feeds.routes, *branding.routes]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         *graphql_routes(settings, shared),
-        *api_v2.routes,
-        *feeds.routes,
-        *branding.routes,
         *subscription.routes,
         *integrations.routes,
         *console.routes,

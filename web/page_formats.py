@@ -1,15 +1,22 @@
 """The page formats served from the read cache (web/readcache.py) as ASGI endpoints: JSON and
 feeds of one page (`/p/{slug}/…`, or the default page's), with ETag / 304, CORS, and the last
-good body (marked stale) while the database cannot be read."""
+good body (marked stale) while the database cannot be read.
+
+`FormatRoutes` routes to all of them with one dictionary lookup (web/app.py puts it right after
+the HTML status page): Starlette's router tries its routes one regular expression at a time,
+and with some sixty format routes that was the largest share of a cached answer's cost."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from typing import Any
 
+from starlette._utils import get_route_path
+from starlette.datastructures import URLPath
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from models.enums import Visibility
@@ -94,7 +101,7 @@ async def _serve(cache: ReadCache, scope: Scope, *, slug: str | None, variant: s
     if entry is None:
         return not_found()
     if not_modified(scope, entry):
-        return CachedResponse(b"", 304, [h for h in entry.headers if h[0] != b"content-type"])
+        return CachedResponse(b"", 304, entry.headers_304)
     return CachedResponse(entry.body, 200, entry.headers)
 
 
@@ -113,12 +120,22 @@ class PageFormat:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         params: dict[str, str] = scope.get("path_params", {})
-        base_url: str = scope["app"].state.settings.base_url
+        slug = None if self.default else params["slug"]
         # Links in the body name the page's domain: bodies are kept per version of the map.
-        response = await serve(scope, slug=None if self.default else params["slug"],
-                               variant=f"{self.variant(params)}@{domains.version}",
-                               media_type=self.media_type,
-                               render=self.render(base_url, params))
+        variant = f"{self.variant(params)}@{domains.version}"
+        entry = app_state(scope["app"]).read_cache.ready(slug, variant)
+        if entry is not None:  # the hot path: a public body already rendered, nothing to await
+            if not_modified(scope, entry):
+                response: Response = CachedResponse(b"", 304, entry.headers_304)
+            else:
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": entry.headers_200})
+                await send({"type": "http.response.body", "body": entry.body})
+                return
+        else:
+            base_url: str = scope["app"].state.settings.base_url
+            response = await serve(scope, slug=slug, variant=variant, media_type=self.media_type,
+                                   render=self.render(base_url, params))
         await response(scope, receive, send)
 
 
@@ -139,3 +156,70 @@ async def preflight(request: Request) -> Response:
         (b"access-control-allow-headers", b"If-None-Match, If-Modified-Since"),
         (b"access-control-max-age", b"86400"),
     ])
+
+
+ROUTE_KEY = "heliograph.format_route"  # the sub-route a match chose, in the child scope
+SLUG_PREFIX = "/p/{slug}/"
+
+
+class FormatRoutes(BaseRoute):
+    """The routes of `format_routes`, matched by one dictionary lookup on the path (with the
+    page's slug taken out) instead of one regular expression per route; the few paths with
+    another parameter (a component's badge) are matched in order, as Starlette would.
+
+    Behaves as the routes it holds would in Starlette's list: the same path parameters, 405 for
+    another method (Allow: GET, HEAD), and `routes` lists them (tests walk every route)."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        self._exact: dict[str, dict[str, Route]] = {}
+        # (the literal end of the path, the route): most paths are ruled out without a regex
+        self._patterned: list[tuple[str, Route]] = []
+        for route in routes:
+            params = set(route.param_convertors)
+            if params and (params != {"slug"} or not route.path.startswith(SLUG_PREFIX)
+                           or route.path.count("{") != 1):
+                self._patterned.append((route.path.rsplit("}", 1)[-1], route))
+                continue
+            methods = self._exact.setdefault(route.path, {})
+            for method in route.methods or ():
+                methods.setdefault(method, route)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        path = get_route_path(scope)
+        key, params = path, {}
+        if path.startswith("/p/"):
+            slug, slash, rest = path[3:].partition("/")
+            if slug and slash:
+                key, params = SLUG_PREFIX + rest, {"slug": slug}
+        methods = self._exact.get(key)
+        if methods is not None:
+            route = methods.get(scope["method"]) or next(iter(methods.values()))
+            found: Scope = {"endpoint": route.endpoint, ROUTE_KEY: route,
+                            "path_params": {**scope.get("path_params", {}), **params}}
+            return (Match.FULL if route.methods and scope["method"] in route.methods
+                    else Match.PARTIAL), found
+        partial: tuple[Match, Scope] | None = None
+        for suffix, route in self._patterned:
+            if not path.endswith(suffix):
+                continue
+            match, child = route.matches(scope)
+            if match == Match.FULL:
+                return match, {**child, ROUTE_KEY: route}
+            if match == Match.PARTIAL and partial is None:
+                partial = match, {**child, ROUTE_KEY: route}
+        return partial or (Match.NONE, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: Route = scope[ROUTE_KEY]
+        await route.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        for route in self.routes:
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)

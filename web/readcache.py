@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import format_datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 from starlette.responses import Response
@@ -73,6 +74,16 @@ class Entry:
     last_modified: str
     headers: list[tuple[bytes, bytes]]  # without content-length
     made: float = 0.0  # time.monotonic() when rendered
+
+    @cached_property
+    def headers_200(self) -> list[tuple[bytes, bytes]]:
+        """The headers of a 200 with this body (with its content-length), built once."""
+        return [*self.headers, (b"content-length", str(len(self.body)).encode())]
+
+    @cached_property
+    def headers_304(self) -> list[tuple[bytes, bytes]]:
+        """The headers of a 304 for this body: no content-type, no content-length."""
+        return [h for h in self.headers if h[0] != b"content-type"]
 
 
 class CachedResponse(Response):
@@ -201,6 +212,29 @@ class ReadCache:
 
             task.add_done_callback(done)
         return task
+
+    def ready(self, slug: str | None, variant: str) -> Entry | None:
+        """The body a GET may be answered with at once, nothing to await (the hot path): a public
+        page whose identity was read within the refresh interval (slug None: the default page)
+        and whose body of `variant` for that sequence is rendered. None: take `meta` and
+        `entry`, which load, render, check the caller of an internal page, or wait."""
+        now = time.monotonic()
+        if slug is None:
+            default = self._default
+            if default is None or now - default[1] >= self.refresh or default[0] is None:
+                return None
+            slug = default[0]
+        known = self._metas.get(slug)
+        if known is None or now - known[1] >= self.refresh:
+            return None
+        meta = known[0]
+        if meta is None or meta.visibility != Visibility.PUBLIC \
+                or meta.sequence < self._floor.get(meta.id, 0):
+            return None
+        entry = self._entries.get((meta.id, variant))
+        if entry is None or entry.visibility != meta.visibility or entry.sequence < meta.sequence:
+            return None
+        return entry
 
     async def meta(self, slug: str, at_least: int | None = None) -> PageMeta | None:
         """The page's identity and sequence, at most a second old (or `at_least` this one)."""

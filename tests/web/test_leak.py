@@ -82,7 +82,12 @@ def routes() -> list[tuple[str, str]]:
     from web.app import create_app
 
     found: list[tuple[str, str]] = []
-    for route in create_app().routes:
+    from web.page_formats import FormatRoutes
+
+    listed: list[Any] = []
+    for route in create_app().routes:  # the page formats sit behind one route: list theirs
+        listed.extend(route.routes if isinstance(route, FormatRoutes) else [route])
+    for route in listed:
         if isinstance(route, Route):
             for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
                 found.append((method, route.path))
