@@ -214,10 +214,16 @@ class ReadCache:
         return task
 
     def ready(self, slug: str | None, variant: str) -> Entry | None:
-        """The body a GET may be answered with at once, nothing to await (the hot path): a public
-        page whose identity was read within the refresh interval (slug None: the default page)
-        and whose body of `variant` for that sequence is rendered. None: take `meta` and
-        `entry`, which load, render, check the caller of an internal page, or wait."""
+        """The body a GET may be answered with at once, nothing to await (the hot path): that
+        of `variant` for a public page's current sequence (`ready_meta`, `ready_entry`). None:
+        take `meta` and `entry`, which load, render, check the caller of an internal page, or
+        wait."""
+        meta = self.ready_meta(slug)
+        return None if meta is None else self.ready_entry(meta, variant)
+
+    def ready_meta(self, slug: str | None) -> PageMeta | None:
+        """A public page's identity when read within the refresh interval (slug None: the
+        default page's), without awaiting; None when it must be (re)read, or is not public."""
         now = time.monotonic()
         if slug is None:
             default = self._default
@@ -231,8 +237,16 @@ class ReadCache:
         if meta is None or meta.visibility != Visibility.PUBLIC \
                 or meta.sequence < self._floor.get(meta.id, 0):
             return None
+        return meta
+
+    def ready_entry(self, meta: PageMeta, variant: str, max_age: float | None = None
+                    ) -> Entry | None:
+        """The body of `variant` already rendered for `meta`'s sequence (at most `max_age`
+        ago), as `entry` would answer it at once; None when it must be rendered."""
         entry = self._entries.get((meta.id, variant))
         if entry is None or entry.visibility != meta.visibility or entry.sequence < meta.sequence:
+            return None
+        if max_age is not None and time.monotonic() - entry.made >= max_age:
             return None
         return entry
 

@@ -219,8 +219,30 @@ class StatusPage:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         slug = None if self.default else scope["path_params"]["slug"]
-        await (await serve_html(scope, slug=slug, at_least=_sequence(scope)))(
-            scope, receive, send)
+        at_least = _sequence(scope)
+        response = None
+        if at_least is None and not has_credentials(scope):
+            response = cached_html(scope, slug)
+        if response is None:
+            response = await serve_html(scope, slug=slug, at_least=at_least)
+        await response(scope, receive, send)
+
+
+def cached_html(scope: Scope, slug: str | None) -> Response | None:
+    """An anonymous visitor's status page when its body is rendered and current, answered
+    without awaiting anything (the hot path); None: `serve_html` does the rest."""
+    cache = app_state(scope["app"]).read_cache
+    meta = cache.ready_meta(slug)
+    if meta is None:
+        return None
+    lang = page_language(scope, meta.language, meta.allow_visitor_language)
+    entry = cache.ready_entry(meta, f"html:{scope['path']}@{domains.version}:{lang}", MAX_AGE)
+    if entry is None:
+        return None
+    vary = language_headers(meta.allow_visitor_language)
+    if not_modified(scope, entry):
+        return CachedResponse(b"", 304, [*entry.headers_304, *vary])
+    return CachedResponse(entry.body, 200, [*entry.headers, *vary])
 
 
 def _sequence(scope: Scope) -> int | None:
