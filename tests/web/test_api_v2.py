@@ -200,6 +200,35 @@ async def test_cors_preflight_is_the_same_for_every_page(client: Any, gql: Any) 
     assert dict(known.headers) == dict(unknown.headers)
 
 
+async def test_format_routes_answer_methods_and_paths_like_separate_routes(
+        client: Any, gql: Any) -> None:
+    """The formats sit behind one route (web/page_formats.FormatRoutes): every method, the
+    component badges' second parameter and unknown names behave as Starlette's routes did."""
+    world = await build_world(gql)
+    url = "/p/acme/api/v2/summary.json"
+    got = await client.get(url)
+    head = await client.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-length"] == str(len(got.content))
+    posted = await client.post(url, json={})
+    assert posted.status_code == 405
+    assert set(posted.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+    assert (await client.get("/p/acme/api/v2/nope.json")).status_code == 404
+    assert (await client.get("/p/acme/api/v2/summary.json/extra")).status_code == 404
+    api = world.components["API"]
+    for badge in (f"/p/acme/components/{api}/badge.svg", f"/components/{api}/badge.svg"):
+        answer = await client.get(badge)
+        assert answer.status_code == 200, badge
+        assert answer.headers["content-type"].startswith("image/svg+xml")
+        assert b"API" in answer.content
+    assert (await client.get("/p/acme/components/nope/badge.svg")).status_code == 404
+    assert (await client.put(f"/p/acme/components/{api}/badge.svg")).status_code == 405
+    assert (await client.get("/p/acme/history.atom")).headers["content-type"].startswith(
+        "application/atom+xml")
+    assert (await client.get("/api/v2/status.json")).json()["page"]["name"] == "Acme Cloud"
+
+
 async def test_internal_pages_are_404_for_anonymous_and_data_for_tokens(
         client: Any, gql: Any, admin_token: str) -> None:
     page_id = await create_page(gql, "ops", "Ops", visibility="INTERNAL")
