@@ -8,7 +8,7 @@ and with some sixty format routes that was the largest share of a cached answer'
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -66,6 +66,14 @@ def not_modified(scope: Scope, entry: Entry) -> bool:
     return False
 
 
+def answer(scope: Scope, entry: Entry, extra: Sequence[tuple[bytes, bytes]] = ()
+           ) -> Response:
+    """The cached body, or a 304 when the caller holds it; `extra`: headers for both (Vary)."""
+    if not_modified(scope, entry):
+        return CachedResponse(b"", 304, [*entry.headers_304, *extra])
+    return CachedResponse(entry.body, 200, [*entry.headers, *extra])
+
+
 async def serve(scope: Scope, *, slug: str | None, variant: str, media_type: str,
                 render: Render) -> Response:
     """Answer a GET for one page's format from the cache (slug None: the default page)."""
@@ -100,9 +108,7 @@ async def _serve(cache: ReadCache, scope: Scope, *, slug: str | None, variant: s
     entry = await cache.entry(meta, variant, media_type, render, stale_ok=STALE_FORMATS)
     if entry is None:
         return not_found()
-    if not_modified(scope, entry):
-        return CachedResponse(b"", 304, entry.headers_304)
-    return CachedResponse(entry.body, 200, entry.headers)
+    return answer(scope, entry)
 
 
 class PageFormat:
@@ -125,13 +131,12 @@ class PageFormat:
         variant = f"{self.variant(params)}@{domains.version}"
         entry = app_state(scope["app"]).read_cache.ready(slug, variant)
         if entry is not None:  # the hot path: a public body already rendered, nothing to await
-            if not_modified(scope, entry):
-                response: Response = CachedResponse(b"", 304, entry.headers_304)
-            else:
+            if not not_modified(scope, entry):
                 await send({"type": "http.response.start", "status": 200,
                             "headers": entry.headers_200})
                 await send({"type": "http.response.body", "body": entry.body})
                 return
+            response = answer(scope, entry)
         else:
             base_url: str = scope["app"].state.settings.base_url
             response = await serve(scope, slug=slug, variant=variant, media_type=self.media_type,

@@ -224,20 +224,13 @@ class ReadCache:
     def ready_meta(self, slug: str | None) -> PageMeta | None:
         """A public page's identity when read within the refresh interval (slug None: the
         default page's), without awaiting; None when it must be (re)read, or is not public."""
-        now = time.monotonic()
         if slug is None:
-            default = self._default
-            if default is None or now - default[1] >= self.refresh or default[0] is None:
+            fresh, slug = self._known_default()
+            if not fresh or slug is None:
                 return None
-            slug = default[0]
-        known = self._metas.get(slug)
-        if known is None or now - known[1] >= self.refresh:
-            return None
-        meta = known[0]
-        if meta is None or meta.visibility != Visibility.PUBLIC \
-                or meta.sequence < self._floor.get(meta.id, 0):
-            return None
-        return meta
+        fresh, meta = self._known_meta(slug)
+        return meta if fresh and meta is not None and meta.visibility == Visibility.PUBLIC \
+            else None
 
     def ready_entry(self, meta: PageMeta, variant: str, max_age: float | None = None
                     ) -> Entry | None:
@@ -250,14 +243,30 @@ class ReadCache:
             return None
         return entry
 
-    async def meta(self, slug: str, at_least: int | None = None) -> PageMeta | None:
-        """The page's identity and sequence, at most a second old (or `at_least` this one)."""
+    def _known_meta(self, slug: str, at_least: int | None = None
+                    ) -> tuple[bool, PageMeta | None]:
+        """(whether the identity read for `slug` may answer: read within the refresh interval
+        and not behind `at_least` or a change announced here, that identity or None)."""
         known = self._metas.get(slug)
         if known is not None and time.monotonic() - known[1] < self.refresh:
             meta = known[0]
             if meta is None or meta.sequence >= max(self._floor.get(meta.id, 0),
                                                     at_least or 0):
-                return meta
+                return True, meta
+        return False, None
+
+    def _known_default(self) -> tuple[bool, str | None]:
+        """(whether the default slug read here may answer, that slug or None)."""
+        known = self._default
+        if known is not None and time.monotonic() - known[1] < self.refresh:
+            return True, known[0]
+        return False, None
+
+    async def meta(self, slug: str, at_least: int | None = None) -> PageMeta | None:
+        """The page's identity and sequence, at most a second old (or `at_least` this one)."""
+        fresh, known = self._known_meta(slug, at_least)
+        if fresh:
+            return known
 
         async def load() -> PageMeta | None:
             generation = self._generation
@@ -279,9 +288,9 @@ class ReadCache:
         return await self._once(("meta", slug), load)
 
     async def default_slug(self) -> str | None:
-        known = self._default
-        if known is not None and time.monotonic() - known[1] < self.refresh:
-            return known[0]
+        fresh, known = self._known_default()
+        if fresh:
+            return known
 
         async def load() -> str | None:
             generation = self._generation
@@ -313,12 +322,11 @@ class ReadCache:
 
         While a newer one renders, the previous body answers (`stale_ok`): for the same
         sequence when only `max_age` ran out, for an older one within `STALE_GRACE`."""
+        ready = self.ready_entry(meta, variant, max_age)
+        if ready is not None:
+            return ready
         key = (meta.id, variant)
         known = self._entries.get(key)
-        if known is not None and known.visibility == meta.visibility \
-                and known.sequence >= meta.sequence:
-            if max_age is None or time.monotonic() - known.made < max_age:
-                return known
         task = self._start(("entry", key, meta.sequence),
                            lambda: self._render(meta, variant, media_type, render))
         if stale_ok and known is not None and known.visibility == meta.visibility and (

@@ -26,7 +26,7 @@ from resolvers.session import COOKIE_NAME
 from resolvers.statuspage import PageMeta, PageSnapshot
 from web.appstate import AppState, app_state
 from web.auth import actor_from_request
-from web.page_formats import not_modified
+from web.page_formats import answer
 from web.readcache import STALE, CachedResponse, ReadCache, log
 from web.statuspage_view import events_context, page_dict, status_context
 from web.templating import templates
@@ -192,10 +192,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
                                   stale_ok=at_least is None)
         if entry is None:
             return not_found_page(path, scope=scope)
-        if not_modified(scope, entry):
-            return CachedResponse(b"", 304, [*(h for h in entry.headers
-                                               if h[0] != b"content-type"), *vary])
-        return CachedResponse(entry.body, 200, [*entry.headers, *vary])
+        return answer(scope, entry, vary)
     except Exception:
         log.warning("serving %s from the last good state", path, exc_info=True)
         known = await cache.stale_meta(slug)
@@ -239,10 +236,7 @@ def cached_html(scope: Scope, slug: str | None) -> Response | None:
     entry = cache.ready_entry(meta, f"html:{scope['path']}@{domains.version}:{lang}", MAX_AGE)
     if entry is None:
         return None
-    vary = language_headers(meta.allow_visitor_language)
-    if not_modified(scope, entry):
-        return CachedResponse(b"", 304, [*entry.headers_304, *vary])
-    return CachedResponse(entry.body, 200, [*entry.headers, *vary])
+    return answer(scope, entry, language_headers(meta.allow_visitor_language))
 
 
 def _sequence(scope: Scope) -> int | None:

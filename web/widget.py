@@ -14,7 +14,7 @@ import i18n
 from models.enums import Visibility
 from resolvers.statuspage import PageSnapshot
 from web.appstate import app_state
-from web.page_formats import not_modified
+from web.page_formats import answer
 from web.readcache import STALE, CachedResponse, log
 from web.status_html import (
     MEDIA_TYPE,
@@ -65,10 +65,7 @@ async def widget(request: Request) -> Response:
         if known is not None:
             vary = language_headers(known.allow_visitor_language)
         return CachedResponse(found[0].body, 200, [*found[0].headers, *STALE, *vary])
-    if not_modified(request.scope, entry):
-        return CachedResponse(b"", 304, [*(h for h in entry.headers
-                                           if h[0] != b"content-type"), *vary])
-    return CachedResponse(entry.body, 200, [*entry.headers, *vary])
+    return answer(request.scope, entry, vary)
 
 
 routes = [Route("/p/{slug}/widget", widget, methods=["GET"])]
