@@ -167,7 +167,7 @@ class RedisBackend:
         """Return once Redis has confirmed the subscription (or the listener will redo it)."""
         async with self._lock:
             self._channels.add(channel)
-            if not self._ready.is_set() or self._pubsub is None:
+            if not self._ready.is_set():
                 return  # the listener subscribes every channel when it (re)connects
             try:
                 await self._subscribe_confirmed([channel])

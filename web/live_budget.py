@@ -178,8 +178,3 @@ class BudgetedTransportWSHandler(LiveTransportWSHandler):
         self.release(id)
         super().forget_id(id)
 
-
-def page_live_cost(slug: str | None) -> int:
-    """The summed cost of the distinct live documents of a page in this process."""
-    page = _pages.get(slug)
-    return page.total if page is not None else 0

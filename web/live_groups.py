@@ -224,21 +224,20 @@ class Groups:
                   operation: Operation[Context, None]) -> Group:
         """The group to join for this key: the running one, or a new one led by
         `operation`'s document (with the viewer `actor`)."""
-        group = self.by_key.get(key)
-        if group is None or group.ended:
+        group = self.by_key.get(key)  # a group leaves by_key when it ends (stop_joining)
+        if group is None:
             group = self.by_key[key] = Group(key, actor, schema, encode, operation,
                                              self.by_key)
         return group
 
     def running(self, key: Hashable) -> Group | None:
         """The group of this key, if it streams (newcomers may join it at once)."""
-        group = self.by_key.get(key)
-        return group if group is not None and not group.ended else None
+        return self.by_key.get(key)
 
     def open_subscriptions(self, feed_streams: int) -> int:
         """Live subscriptions open, given the feed's count of streams in this process: a
         group's leader is one stream there, but stands for each of its members."""
         groups = self.by_key.values()
-        leaders = sum(1 for g in groups if g.ready.done() and not g.ended)
+        leaders = sum(1 for g in groups if g.ready.done())
         members = sum(len(g.members) for g in groups)
         return max(0, feed_streams - leaders + members)

@@ -188,8 +188,6 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if (operation.completed or self.revoked
                     or self.operations.get(operation.id) is not operation):
                 return True
-            if group.ended:
-                return False
             member = Member(self, operation, after)
             if not group.add(member):
                 return False
