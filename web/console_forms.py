@@ -79,7 +79,7 @@ def forget_said(response: Response) -> None:
     response.delete_cookie(FLASH_COOKIE, path="/manage", httponly=True, samesite="lax")
 
 
-def _back(request: Request, form: FormData, path: str | None = None) -> str:
+def _back(form: FormData, path: str | None = None) -> str:
     """A console path only: the form cannot send anyone elsewhere."""
     raw = path if path is not None else str(form.get("_back") or "")
     if not raw.startswith("/manage") or "//" in raw or "\\" in raw:
@@ -226,12 +226,12 @@ def _fill(template: str, data: dict[str, Any]) -> str:
     return PLACEHOLDER.sub(value, template)
 
 
-def _confirmation(request: Request, form: FormData) -> Response:
+def _confirmation(request: Request, form: FormData, back: str) -> Response:
     """A form that asks first (forms.js: `window.confirm`) asks on a page of its own."""
     kept = [(k, str(v)) for k, v in form.multi_items() if k != "_confirm"]
     return page_response(request, "console/confirm.html", {
         "viewer": None, "question": str(form.get("_confirm")), "action": request.url.path,
-        "kept": kept, "back": _back(request, form)})
+        "kept": kept, "back": back})
 
 
 async def _refused(request: Request) -> Response | None:
@@ -252,12 +252,12 @@ async def act(request: Request) -> Response:
         return stop
     form = await request.form()
     name = request.path_params["mutation"]
-    back = _back(request, form)
+    back = _back(form)
     found = _mutation(build_schema(request.app.state.settings.production)._schema, name)
     if found is None:
         return _redirect(request, back, i18n.gettext("This form cannot be sent."), True)
     if form.get("_confirm") and not form.get("_confirmed"):
-        return _confirmation(request, form)
+        return _confirmation(request, form, back)
     kind, payload = found
     try:
         values = form_input(form, kind)
@@ -277,7 +277,7 @@ async def act(request: Request) -> Response:
         return page_response(request, "console/shown_once.html", {
             "viewer": None, "token": result["token"], "back": back,
             "webhook": (result.get("integration") or {}).get("webhookUrl")})
-    to = _back(request, form, _fill(nxt, result)) if nxt else back
+    to = _back(form, _fill(nxt, result)) if nxt else back
     return _redirect(request, to, result.get("message") or i18n.gettext("Saved."), False)
 
 
@@ -312,7 +312,7 @@ async def move(request: Request) -> Response:
     if (stop := await _refused(request)) is not None:
         return stop
     form = await request.form()
-    back, what = _back(request, form), request.path_params["what"]
+    back, what = _back(form), request.path_params["what"]
     item, up = str(form.get("id") or ""), form.get("_move") == "up"
     page = ((await run(request, PAGE_HEAD, {"slug": str(form.get("_page") or "")})).data
             or {}).get("page")

@@ -27,10 +27,10 @@ CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not
 RETRY = {"retry-after": "5"}
 
 
-def graphql_error(status: int, message: str, code: str | None = None,
-                  headers: Mapping[str, str] | None = None) -> JSONResponse:
+def graphql_error(status: int, message: str, headers: Mapping[str, str] | None = None
+                  ) -> JSONResponse:
     """An error of `/graphql` outside execution, shaped as GraphQL clients read them."""
-    code = code or CODES.get(status, "error").upper()
+    code = CODES.get(status, "error").upper()
     return JSONResponse({"errors": [
         {"message": message, "extensions": {"code": code}}]},
         status_code=status, headers=headers)

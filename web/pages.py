@@ -24,7 +24,7 @@ from web import bars, page_stale, pagedata, status_html
 from web.appstate import app_state
 from web.oidc import routes as oidc_routes
 from web.oidc import safe_next
-from web.present import NO_COMPONENT, register
+from web.present import NO_COMPONENT, parse_dt, register
 from web.query import actor_of, run
 from web.readcache import CachedResponse, log
 from web.templating import templates
@@ -156,11 +156,8 @@ def _first(model: Any, page_id: str, field: str) -> Subquery:
 
 def _moment(value: Any) -> datetime | None:
     """A subquery's answer: a datetime (PostgreSQL) or its text (SQLite)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
+    moment = parse_dt(value)
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def _history_start(page_id: str) -> datetime:
@@ -202,8 +199,6 @@ async def history(request: Request) -> Response:
     return await page_stale.serve(request, slug, key, render)
 
 
-_safe_next = safe_next
-
 
 SIGN_IN = """
 mutation SignIn($input: SignInInput!) {
@@ -229,14 +224,14 @@ def cross_site_problem(request: Request) -> str | None:
 
 
 async def signin(request: Request) -> Response:
-    nxt = _safe_next(request.query_params.get("next"))
+    nxt = safe_next(request.query_params.get("next"))
     if request.method == "GET":
         return page_response(request, "signin.html", {"next": nxt, "errors": {}})
     problem = cross_site_problem(request)
     if problem is not None:  # login CSRF: a foreign form must not sign a visitor in
         return HTMLResponse(problem, status_code=403)
     form = await request.form()
-    nxt = _safe_next(str(form.get("next") or ""))
+    nxt = safe_next(str(form.get("next") or ""))
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
     carrier = Response()
     answer = await _execute_with_response(request, SIGN_IN, carrier,
