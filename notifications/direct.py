@@ -154,7 +154,6 @@ async def _app_token(key: tuple[str, str], fresh: bool,
 
 async def _wecom_lookup(client: httpx.AsyncClient, app: ImApp, email: str) -> str:
     token = await _wecom_token(client, app)
-    answer: dict[str, Any] = {}
     for email_type in (1, 2):  # the company mailbox, then a personal address
         response = await client.post(f"{app.api_url}/cgi-bin/user/get_userid_by_email",
                                      params={"access_token": token},
@@ -244,10 +243,11 @@ async def _wecom_send(client: httpx.AsyncClient, notice: Notice, destination: Im
         response = await client.post(f"{app.api_url}/cgi-bin/message/send",
                                      params={"access_token": token}, json=message,
                                      timeout=TIMEOUT)
-        if _json(response).get("errcode") not in WECOM_TOKEN_INVALID:
+        answer = _json(response)
+        if answer.get("errcode") not in WECOM_TOKEN_INVALID:
             break
     verdict = judge_code(response, ("errcode",), WECOM_THROTTLING)
-    dropped = _json(response).get("invaliduser")
+    dropped = answer.get("invaliduser")
     if verdict.kind == "sent" and dropped:
         return failed(f"WeCom did not deliver to {dropped} (invaliduser): the member left, or "
                       "the app is not visible to them")

@@ -184,16 +184,6 @@ def _mapped(config: OidcConfig, groups: set[str]) -> tuple[bool | None, set[Role
     return admin, held, governed
 
 
-def _may_join(user: User, verified: bool, signed_in_as: str | None) -> bool:
-    """Whether a new provider identity may be joined to the existing account `user` (same
-    email): the provider verified the address, and an administrator's account only when the
-    browser finishing the sign-in is already signed in as that administrator (an address at
-    the provider must not be enough to become an administrator here)."""
-    if not verified:
-        return False
-    return not user.is_admin or user.id == signed_in_as
-
-
 async def _check_new_identity(config: OidcConfig, user: User | None, email: str, *,
                               verified: bool, signed_in_as: str | None, disowned: bool,
                               conn: Any) -> None:
@@ -204,11 +194,15 @@ async def _check_new_identity(config: OidcConfig, user: User | None, email: str,
             raise Refused(f"Your email address {email} is not verified at the provider: "
                           "verify it there, then sign in again.")
         return
+    # A new identity joins the account with its email only when the provider verified the
+    # address, and an administrator's account only when the browser finishing the sign-in is
+    # already signed in as that administrator (an address at the provider must not be enough
+    # to become an administrator here).
     if user.is_admin and verified and user.id != signed_in_as:
         raise Refused(f"{email} is an administrator's account here: to use single sign-on "
                       "with it, sign in with its password first, then choose the single "
                       "sign-on button.")
-    if not _may_join(user, verified, signed_in_as) or await OidcIdentity.filter(
+    if not verified or await OidcIdentity.filter(
             user_id=user.id, issuer=config.issuer).using_db(conn).exists():
         raise Refused(f"An account for {email} already exists here and cannot be joined to "
                       "this sign-in. Ask your administrator.")
@@ -218,7 +212,7 @@ async def _member(config: OidcConfig, *, subject: str, email: str, verified: boo
                   groups: set[str], signed_in_as: str | None = None,
                   disowned: bool = False) -> tuple[User, bool]:
     """The user behind (issuer, subject): found, linked to a local account with the same
-    verified email (`_may_join`), or created without roles; then the role map applied.
+    verified email (`_check_new_identity`), or created without roles; then the role map applied.
     Returns whether roles changed. `disowned`: the provider said `email_verified: false`;
     such an address never names a new account (someone else's address, claimed at the
     provider, would hold that person's place here)."""
