@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
@@ -32,10 +33,12 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TypeInfo,
     ValidationContext,
     ValidationRule,
     VariableNode,
@@ -134,6 +137,19 @@ def operation_tally(context: ValidationContext, node: OperationDefinitionNode,
         return Tally(), None
     walk = _Walk(context, refuse_back_edges, dict(sizes))
     return walk.selections(node.selection_set, root, ()), walk.back_edge
+
+
+def document_tally(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+                   kind: OperationType, sizes: tuple[tuple[str, int], ...] = ()
+                   ) -> tuple[Tally, OperationDefinitionNode] | None:
+    """The tally of the document's one operation named `operation_name` (or its only one) when
+    it is of `kind`, outside validation (for what runs before or beside it); else None."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+                  and (operation_name is None or (d.name and d.name.value == operation_name))]
+    if len(operations) != 1 or operations[0].operation != kind:
+        return None
+    context = ValidationContext(schema, document, TypeInfo(schema), lambda _: None)
+    return operation_tally(context, operations[0], sizes=sizes)[0], operations[0]
 
 
 class CostLimit(ValidationRule):

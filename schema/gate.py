@@ -20,14 +20,11 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLSchema,
-    OperationDefinitionNode,
-    TypeInfo,
-    ValidationContext,
 )
 from graphql.language import OperationType
 from strawberry.extensions import SchemaExtension
 
-from schema.cost import operation_tally, sizes_of
+from schema.cost import document_tally, sizes_of
 
 BUSY_CODE = "BUSY"
 EXPENSIVE_BARS = 5_000
@@ -50,12 +47,10 @@ def gate() -> asyncio.Semaphore:
 @lru_cache(maxsize=512)
 def expensive(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
               sizes: tuple[tuple[str, int], ...]) -> bool:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)
-                  and (operation_name is None or (d.name and d.name.value == operation_name))]
-    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+    found = document_tally(schema, document, operation_name, OperationType.QUERY, sizes)
+    if found is None:
         return False
-    context = ValidationContext(schema, document, TypeInfo(schema), lambda _: None)
-    tally, _ = operation_tally(context, operations[0], sizes=sizes)
+    tally = found[0]
     return tally.bars >= EXPENSIVE_BARS or tally.cost >= EXPENSIVE_COST
 
 

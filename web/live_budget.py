@@ -13,7 +13,6 @@ QUERY_TOO_COSTLY, `extensions.scope` (`connection` or `page`), `cost` and `budge
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,10 +23,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLSchema,
-    OperationDefinitionNode,
     StringValueNode,
-    TypeInfo,
-    ValidationContext,
     VariableNode,
     parse,
 )
@@ -35,7 +31,8 @@ from graphql.language import OperationType
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 
 from schema.context import Context
-from schema.cost import CODE, MAX_SUBSCRIPTION_COST, operation_tally, sizes_of
+from schema.cost import CODE, MAX_SUBSCRIPTION_COST, document_tally, sizes_of
+from web.live_groups import document_key
 from web.live_ws import LiveTransportWSHandler
 
 # The live page's own document costs ~450; the heaviest admitted document ~20,000.
@@ -69,16 +66,13 @@ def _subscription(schema: GraphQLSchema, query: str, operation_name: str | None,
         document: DocumentNode = parse(query)
     except GraphQLError:
         return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)
-                  and (operation_name is None or (d.name and d.name.value == operation_name))]
-    if len(operations) != 1 or operations[0].operation != OperationType.SUBSCRIPTION:
+    found = document_tally(schema, document, operation_name, OperationType.SUBSCRIPTION, sizes)
+    if found is None:
         return None
-    node = operations[0]
+    tally, node = found
     roots = [s for s in node.selection_set.selections if isinstance(s, FieldNode)]
     if len(roots) != 1:
         return None
-    context = ValidationContext(schema, document, TypeInfo(schema), lambda _: None)
-    tally, _ = operation_tally(context, node, sizes=sizes)
     return tally.cost, roots[0]
 
 
@@ -121,11 +115,7 @@ class BudgetedTransportWSHandler(LiveTransportWSHandler):
                 f"This socket's subscriptions would cost {used + cost:,} on every change; a "
                 f"socket's budget is {MAX_CONNECTION_COST:,}. Complete one first."))
         slug = _slug(root, variables)
-        try:
-            key: Hashable = (operation.query, operation.operation_name,
-                             json.dumps(variables, sort_keys=True))
-        except (TypeError, ValueError):
-            key = (self, operation.id)
+        key: Hashable = document_key(operation) or (self, operation.id)
         page = _pages.setdefault(slug, _Page())
         entry = page.documents.get(key)
         if entry is None and page.total + cost > MAX_PAGE_LIVE_COST:

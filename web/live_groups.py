@@ -71,15 +71,22 @@ def _shareable(query: str, operation_name: str | None) -> bool:
             and root.name.value in SHARED_FIELDS)
 
 
-def group_key(operation: Operation[Context, None], actor: Actor) -> Hashable | None:
-    """Subscriptions with equal keys receive byte-identical frames (but for their id)."""
-    if not _shareable(operation.query, operation.operation_name):
-        return None
+def document_key(operation: Operation[Context, None]) -> tuple[str, str | None, str] | None:
+    """The document, operation name and variables (canonical JSON) of a subscription; None
+    when its variables cannot be written as JSON."""
     try:
         variables = json.dumps(operation.variables or {}, sort_keys=True)
     except (TypeError, ValueError):
         return None
-    return (operation.query, operation.operation_name, variables, viewer_key(actor))
+    return (operation.query, operation.operation_name, variables)
+
+
+def group_key(operation: Operation[Context, None], actor: Actor) -> Hashable | None:
+    """Subscriptions with equal keys receive byte-identical frames (but for their id)."""
+    if not _shareable(operation.query, operation.operation_name):
+        return None
+    document = document_key(operation)
+    return None if document is None else (*document, viewer_key(actor))
 
 
 def _payload(result: ExecutionResult) -> dict[str, Any]:
