@@ -4,6 +4,7 @@ Microsoft Teams or Discord webhooks, or direct messages through an app an admini
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
 from tortoise.transactions import in_transaction
@@ -47,15 +48,23 @@ async def bind_destination(*, actor: Actor, provider: ImProvider, webhook_url: s
     if secret is not None and len(secret) > 200:
         raise invalid("The secret is at most 200 characters", "secret")
     async with in_transaction() as conn:
-        # The user's row is the lock: two bindings at once count one after the other.
-        if conn.capabilities.dialect == "postgres":
-            await User.filter(id=user.id).using_db(conn).select_for_update().first()
-        if await ImDestination.filter(user_id=user.id).using_db(conn).count() >= MAX_PER_USER:
-            raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations",
-                          "webhookUrl")
+        await _lock_bindings(user.id, conn)
+        await _check_room(user.id, conn, "webhookUrl")
         return await ImDestination.create(user_id=user.id, provider=provider,
                                           webhook_url=url, name=label, secret=secret,
                                           using_db=conn)
+
+
+async def _lock_bindings(user_id: str, conn: Any) -> None:
+    """The user's row is the lock: two bindings at once count one after the other."""
+    if conn.capabilities.dialect == "postgres":
+        await User.filter(id=user_id).using_db(conn).select_for_update().first()
+
+
+async def _check_room(user_id: str, conn: Any, field: str) -> None:
+    """Refused when the user already has MAX_PER_USER destinations (`field`: the one named)."""
+    if await ImDestination.filter(user_id=user_id).using_db(conn).count() >= MAX_PER_USER:
+        raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations", field)
 
 
 def direct_providers() -> list[ImProvider]:
@@ -96,14 +105,12 @@ async def bind_direct(*, actor: Actor, provider: ImProvider, name: str = "") -> 
     except direct.DirectError as exc:
         raise invalid(str(exc), "provider") from None
     async with in_transaction() as conn:
-        if conn.capabilities.dialect == "postgres":
-            await User.filter(id=user.id).using_db(conn).select_for_update().first()
-        mine = ImDestination.filter(user_id=user.id).using_db(conn)
-        if await mine.filter(provider=provider, recipient=recipient).exists():
+        await _lock_bindings(user.id, conn)
+        if await ImDestination.filter(user_id=user.id, provider=provider, recipient=recipient
+                                      ).using_db(conn).exists():
             raise conflict(f"You already get direct messages on {direct.name_of(provider.value)}",
                            "provider")
-        if await mine.count() >= MAX_PER_USER:
-            raise invalid(f"You can bind at most {MAX_PER_USER} IM destinations", "provider")
+        await _check_room(user.id, conn, "provider")
         return await ImDestination.create(user_id=user.id, provider=provider, webhook_url="",
                                           recipient=recipient, name=label, using_db=conn)
 
