@@ -40,7 +40,8 @@ from starlette.routing import Route
 
 import i18n
 from schema import build_schema
-from web.pages import page_response
+from web.console_queries import PAGE_HEAD
+from web.pages import cross_site_problem, page_response
 from web.query import actor_of, run
 
 FLASH_COOKIE = "heliograph_console_said"
@@ -236,8 +237,6 @@ def _confirmation(request: Request, form: FormData, back: str) -> Response:
 
 async def _refused(request: Request) -> Response | None:
     """A post from another site (403), or without a session (to sign-in); None: go on."""
-    from web.pages import cross_site_problem
-
     problem = cross_site_problem(request)
     if problem is not None:
         return HTMLResponse(problem, status_code=403)
@@ -307,7 +306,6 @@ def _swap(ids: list[str], item: str, up: bool) -> list[str] | None:
 async def move(request: Request) -> Response:
     """The ↑ / ↓ buttons of a component or a group without JavaScript: the same reorder
     mutation the script sends, with the neighbours' order read here."""
-    from web.console_queries import PAGE_HEAD
 
     if (stop := await _refused(request)) is not None:
         return stop
