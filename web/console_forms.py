@@ -306,7 +306,6 @@ def _swap(ids: list[str], item: str, up: bool) -> list[str] | None:
 async def move(request: Request) -> Response:
     """The ↑ / ↓ buttons of a component or a group without JavaScript: the same reorder
     mutation the script sends, with the neighbours' order read here."""
-
     if (stop := await _refused(request)) is not None:
         return stop
     form = await request.form()
