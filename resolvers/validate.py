@@ -95,9 +95,11 @@ def normalise_email(value: str, field: str = "email", *, plain: bool = False) ->
 
     Accounts keep the looser check: a stricter one would lock out users whose addresses it
     once accepted, since sign-in normalises the address it looks up."""
-    address = (value or "").strip().lower()
+    stripped = (value or "").strip()
+    address = stripped.lower()
     if plain:
-        if len(address) > 254 or not address.isascii() or not PLAIN_EMAIL_RE.match(address):
+        # ASCII is checked before lower-casing: "\u212a" (Kelvin) lower-cases to an ASCII "k".
+        if len(address) > 254 or not stripped.isascii() or not PLAIN_EMAIL_RE.match(address):
             raise invalid("Enter one email address, like name@example.com", field)
         return address
     local, _, domain = address.partition("@")

@@ -33,3 +33,10 @@ def test_malformed_addresses_are_refused_naming_the_field(value: str) -> None:
         "Enter a valid email address", "userEmail")
     with pytest.raises(DomainError):
         normalise_email(value, plain=True)
+
+
+def test_a_subscription_refuses_letters_that_only_lower_case_to_ascii() -> None:
+    # The Kelvin sign lower-cases to "k": the address typed is not the one we would mail.
+    with pytest.raises(DomainError):
+        normalise_email("\u212aelly@example.com", plain=True)
+    assert normalise_email("Kelly@example.com", plain=True) == "kelly@example.com"
