@@ -123,6 +123,7 @@ class RedisBackend:
         self._task: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._broken = asyncio.Event()  # set when the connection must be replaced
+        self._stopping = False
 
     @property
     def connected(self) -> bool:
@@ -143,17 +144,22 @@ class RedisBackend:
         """Start the supervised listener and wait (bounded) for the first connection."""
         # Publishing retries once: a restarted Redis leaves a dead pooled connection behind.
         self._pub_client = self._client(retries=1, health_check=True)
+        self._stopping = False
         self._task = asyncio.create_task(self._supervise(), name="heliograph-redis-listener")
         with contextlib.suppress(TimeoutError):
             # An unreachable Redis must not stop the web process: it keeps retrying.
             await asyncio.wait_for(self._ready.wait(), timeout=SUBSCRIBE_TIMEOUT)
 
     async def disconnect(self) -> None:
+        # One cancellation is not enough: Python 3.11's wait_for returns its inner future's
+        # result when both complete in the same loop turn, and redis-py's reads can swallow
+        # one too, so the listener could carry on into a new connection and `await task` wait
+        # forever (seen: a test run hung 20 minutes in `Hub.stop`). The flag ends its loop and
+        # the cancellation is repeated until it is done.
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _cancel_until_done(task)
         await self._close_subscriber()
         if self._pub_client is not None:
             await self._pub_client.aclose()
@@ -262,7 +268,7 @@ class RedisBackend:
         """Keep one subscriber connection alive; after a reconnect, ask for a resync."""
         delay = BACKOFF_FIRST
         connections = 0
-        while True:
+        while not self._stopping:
             self._broken.clear()
             try:
                 await self._open_subscriber()

@@ -215,3 +215,37 @@ async def test_a_subscribe_failing_inside_redis_py_neither_raises_nor_loses_the_
         await listener.stop()
         await publisher.stop()
     assert change.sequence == 1 and not failures
+
+
+@pytest.mark.redis
+async def test_stopping_ends_a_listener_that_swallowed_its_cancellation() -> None:
+    """The listener is cancelled while it connects, and the cancellation is lost on the way (as
+    Python 3.11's wait_for loses one when its inner future completes in the same loop turn): it
+    connects anyway. Stopping must still end it and close its connections, not wait forever."""
+    backend = backends.RedisBackend(TEST_REDIS)
+    original = backend._open_subscriber
+    connecting = asyncio.Event()
+
+    async def open_swallowing_a_cancellation() -> None:
+        connecting.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            pass  # lost: the listener carries on
+        await original()
+
+    backend._open_subscriber = open_swallowing_a_cancellation  # type: ignore[method-assign]
+    started = asyncio.ensure_future(backend.connect())
+    await asyncio.wait_for(connecting.wait(), 5)
+    listening = backend._task
+    assert listening is not None
+    # asyncio.wait, not wait_for: a timeout's cancellation would reach the listener too.
+    stopping = asyncio.ensure_future(backend.disconnect())
+    try:
+        await asyncio.wait({stopping}, timeout=10)
+        assert stopping.done() and listening.done()
+        assert not backend.connected and backend._pubsub is None
+    finally:
+        for task in (started, stopping, listening):
+            task.cancel()  # nothing left running into later tests, even when this one failed
+        await asyncio.gather(started, stopping, listening, return_exceptions=True)
