@@ -95,10 +95,11 @@ class MemoryBackend:
         return None
 
 
-async def _cancel_until_done(task: asyncio.Task[Any]) -> None:
-    """Cancel `task` and wait until it has ended. redis-py's `get_message` can swallow a
-    cancellation and read on (seen as a shutdown that hung forever with the reader
-    "cancelling" in get_message), so the cancellation is repeated until the task is done."""
+async def cancel_until_done(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it has ended. A cancellation can be lost on the way —
+    redis-py's `get_message` swallows one and reads on (seen as a shutdown that hung forever
+    with the reader "cancelling" in get_message), Python 3.11's wait_for returns its inner
+    result when both complete in one loop turn — so it is repeated until the task is done."""
     while not task.done():
         task.cancel()
         await asyncio.wait({task}, timeout=0.5)
@@ -151,15 +152,12 @@ class RedisBackend:
             await asyncio.wait_for(self._ready.wait(), timeout=SUBSCRIBE_TIMEOUT)
 
     async def disconnect(self) -> None:
-        # One cancellation is not enough: Python 3.11's wait_for returns its inner future's
-        # result when both complete in the same loop turn, and redis-py's reads can swallow
-        # one too, so the listener could carry on into a new connection and `await task` wait
-        # forever (seen: a test run hung 20 minutes in `Hub.stop`). The flag ends its loop and
-        # the cancellation is repeated until it is done.
+        # One cancellation is not enough (see cancel_until_done): a listener that lost it
+        # reconnected and a single `await task` waited forever (a test run hung in Hub.stop).
         self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            await _cancel_until_done(task)
+            await cancel_until_done(task)
         await self._close_subscriber()
         if self._pub_client is not None:
             await self._pub_client.aclose()
@@ -297,7 +295,7 @@ class RedisBackend:
             finally:
                 reader = self._reader
                 if reader is not None and not reader.done():
-                    await _cancel_until_done(reader)
+                    await cancel_until_done(reader)
                 await self._close_subscriber()
             await asyncio.sleep(delay * (1 + random.random() / 4))
             delay = min(delay * 2, BACKOFF_MAX)

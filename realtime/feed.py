@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
+from realtime.backends import cancel_until_done
 from realtime.hub import Hub
 from realtime.messages import PageChange
 
@@ -84,9 +85,7 @@ class Feed(Generic[S]):
         self.closed = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_until_done(task)  # (a lost cancellation must not hang the close)
         await self.hub.unsubscribe(self.page_id, self._on_change)
 
     def snapshot(self) -> FeedMessage[S]:
@@ -114,7 +113,7 @@ class Feed(Generic[S]):
         return True
 
     async def _work(self) -> None:
-        while True:
+        while not self.closed:
             change = await self._pending.get()
             try:
                 await self._handle(change)
