@@ -167,4 +167,3 @@ class BudgetedTransportWSHandler(LiveTransportWSHandler):
     def forget_id(self, id: str) -> None:
         self.release(id)
         super().forget_id(id)
-

@@ -199,7 +199,6 @@ async def history(request: Request) -> Response:
     return await page_stale.serve(request, slug, key, render)
 
 
-
 SIGN_IN = """
 mutation SignIn($input: SignInInput!) {
   signIn(input: $input) {

@@ -155,6 +155,12 @@ async def _page(cache: ReadCache, slug: str | None, at_least: int | None, actor:
     return meta, slug
 
 
+def variant_base(path: str, live: bool = False) -> str:
+    """The read cache's key of a status page's body (or its live part), before `:language`;
+    links name the page's domain, so bodies are kept per version of the domain map."""
+    return ("live" if live else "html:" + path) + f"@{domains.version}"
+
+
 async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
                      at_least: int | None = None) -> Response:
     """The status page (or its live part) of `slug` (None: the default page)."""
@@ -162,8 +168,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
     cache = shared.read_cache
     cache.listen()
     path: str = scope["path"]
-    variant = base = ("live" if live else "html:") + ("" if live else path) \
-        + f"@{domains.version}"
+    base = variant_base(path, live)
     try:
         actor = await visitor(scope)
         found = await _page(cache, slug, at_least, actor)
@@ -171,7 +176,7 @@ async def serve_html(scope: Scope, *, slug: str | None, live: bool = False,
             return not_found_page(path, actor, scope)
         meta, slug = found
         lang = page_language(scope, meta.language, meta.allow_visitor_language)
-        variant += ":" + lang
+        variant = f"{base}:{lang}"
         vary = language_headers(meta.allow_visitor_language)
         if actor.authenticated:
             # The account menu names the visitor: rendered for them, from the shared parts.
@@ -233,7 +238,7 @@ def cached_html(scope: Scope, slug: str | None) -> Response | None:
     if meta is None:
         return None
     lang = page_language(scope, meta.language, meta.allow_visitor_language)
-    entry = cache.ready_entry(meta, f"html:{scope['path']}@{domains.version}:{lang}", MAX_AGE)
+    entry = cache.ready_entry(meta, f"{variant_base(scope['path'])}:{lang}", MAX_AGE)
     if entry is None:
         return None
     return answer(scope, entry, language_headers(meta.allow_visitor_language))
